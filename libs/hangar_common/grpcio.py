@@ -1,0 +1,128 @@
+"""gRPC helpers: an aio server with the standard health service, and channels whose calls carry
+the current request id (metadata key `x-request-id`) and turn peer errors back into HangarError."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+from . import errors
+from .logs import new_request_id, request_id_var
+
+logger = logging.getLogger("hangar.grpc")
+
+MAX_MESSAGE = 4 * 1024 * 1024
+_OPTIONS = [
+    ("grpc.max_receive_message_length", MAX_MESSAGE),
+    ("grpc.max_send_message_length", MAX_MESSAGE),
+    ("grpc.keepalive_time_ms", 30_000),
+]
+
+
+class _RequestIdServerInterceptor(grpc.aio.ServerInterceptor):
+    """Adopts the caller's request id for the duration of the handler."""
+
+    async def intercept_service(self, continuation, handler_call_details):
+        md = dict(handler_call_details.invocation_metadata or ())
+        request_id_var.set(md.get("x-request-id") or new_request_id())
+        if not handler_call_details.method.startswith("/grpc.health"):
+            logger.info("rpc", extra={"fields": {"method": handler_call_details.method}})
+        return await continuation(handler_call_details)
+
+
+def create_server(servicers: list[tuple[Callable[[Any, grpc.aio.Server], None], Any]],
+                  service_names: list[str]) -> tuple[grpc.aio.Server, health.HealthServicer]:
+    server = grpc.aio.server(interceptors=[_RequestIdServerInterceptor()], options=_OPTIONS)
+    for add, servicer in servicers:
+        add(servicer, server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    return server, health_servicer
+
+
+async def mark_serving(health_servicer, service_names: list[str]) -> None:
+    for name in ["", *service_names]:
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+
+def _with_request_id(client_call_details):
+    md = list(client_call_details.metadata or [])
+    rid = request_id_var.get()
+    if rid and not any(k == "x-request-id" for k, _ in md):
+        md.append(("x-request-id", rid))
+    return client_call_details._replace(metadata=md) if hasattr(client_call_details, "_replace") else \
+        grpc.aio.ClientCallDetails(client_call_details.method, client_call_details.timeout, md,
+                                   client_call_details.credentials, client_call_details.wait_for_ready)
+
+
+class _UnaryUnary(grpc.aio.UnaryUnaryClientInterceptor):
+    async def intercept_unary_unary(self, continuation, details, request):
+        return await continuation(_with_request_id(details), request)
+
+
+class _UnaryStream(grpc.aio.UnaryStreamClientInterceptor):
+    async def intercept_unary_stream(self, continuation, details, request):
+        return await continuation(_with_request_id(details), request)
+
+
+class _StreamUnary(grpc.aio.StreamUnaryClientInterceptor):
+    async def intercept_stream_unary(self, continuation, details, request_iterator):
+        return await continuation(_with_request_id(details), request_iterator)
+
+
+class _StreamStream(grpc.aio.StreamStreamClientInterceptor):
+    async def intercept_stream_stream(self, continuation, details, request_iterator):
+        return await continuation(_with_request_id(details), request_iterator)
+
+
+def channel(target: str) -> grpc.aio.Channel:
+    """A channel to a peer service. Create it inside the app's lifespan (grpc is not fork-safe)."""
+    return grpc.aio.insecure_channel(
+        target, options=_OPTIONS,
+        interceptors=[_UnaryUnary(), _UnaryStream(), _StreamUnary(), _StreamStream()])
+
+
+async def call(rpc: Callable[..., Awaitable[Any]], request: Any, *, timeout: float = 30.0) -> Any:
+    """Call a unary RPC; a peer's error comes back as the HangarError it described."""
+    try:
+        return await rpc(request, timeout=timeout)
+    except grpc.aio.AioRpcError as exc:
+        raise errors.from_grpc(exc) from None
+
+
+async def check_health(ch: grpc.aio.Channel, service: str = "", timeout: float = 2.0) -> bool:
+    stub = health_pb2_grpc.HealthStub(ch)
+    try:
+        resp = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=timeout)
+    except grpc.aio.AioRpcError:
+        return False
+    return resp.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def servicer_errors(fn):
+    """Decorator for servicer methods: HangarError becomes a gRPC status with error trailers."""
+    import functools
+    import inspect
+
+    if inspect.isasyncgenfunction(fn):
+        @functools.wraps(fn)
+        async def gen_wrapper(self, request, context):
+            try:
+                async for item in fn(self, request, context):
+                    yield item
+            except errors.HangarError as exc:
+                context.set_trailing_metadata(errors.grpc_trailers(exc))
+                await context.abort(exc.grpc_status, exc.message)
+        return gen_wrapper
+
+    @functools.wraps(fn)
+    async def wrapper(self, request, context):
+        try:
+            return await fn(self, request, context)
+        except errors.HangarError as exc:
+            context.set_trailing_metadata(errors.grpc_trailers(exc))
+            await context.abort(exc.grpc_status, exc.message)
+    return wrapper

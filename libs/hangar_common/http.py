@@ -1,0 +1,121 @@
+"""The HTTP face every service has: request ids, Prometheus metrics, /health, and one error shape.
+
+Middleware is pure ASGI so streamed responses stay streams.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.responses import JSONResponse, Response
+
+from .errors import HangarError
+from .logs import new_request_id, request_id_var
+
+logger = logging.getLogger("hangar.http")
+access = logging.getLogger("hangar.access")
+
+REQUESTS = Counter("hangar_http_requests_total", "HTTP requests", ["service", "method", "status"])
+LATENCY = Histogram("hangar_http_request_seconds", "HTTP request latency", ["service", "method"])
+
+HealthCheck = Callable[[], Awaitable[bool]]
+
+
+class RequestContextMiddleware:
+    """Adopts or creates `X-Request-Id`, echoes it on the response, and records metrics."""
+
+    def __init__(self, app, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        rid = ""
+        for key, value in scope.get("headers", ()):
+            if key == b"x-request-id":
+                rid = value.decode("latin-1")[:128]
+                break
+        rid = rid or new_request_id()
+        token = request_id_var.set(rid)
+        started = time.perf_counter()
+        status_holder = [500]
+
+        async def send_wrapper(message):
+            if message["type"] == "http.response.start":
+                status_holder[0] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + [(b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            elapsed = time.perf_counter() - started
+            REQUESTS.labels(self.service, scope["method"], str(status_holder[0])).inc()
+            LATENCY.labels(self.service, scope["method"]).observe(elapsed)
+            if scope["path"] not in ("/health", "/metrics"):
+                access.info("request", extra={"fields": {
+                    "method": scope["method"], "path": scope["path"], "status": status_holder[0],
+                    "ms": round(elapsed * 1000, 1)}})
+            request_id_var.reset(token)
+
+
+def error_response(exc: HangarError) -> Response:
+    headers = {"X-Error-Code": exc.code, "X-Error-Message": _header_safe(exc.message), **exc.headers}
+    body = exc.body if exc.body is not None else {"error": exc.message}
+    return Response(orjson.dumps(body), status_code=exc.status, headers=headers,
+                    media_type="application/json")
+
+
+def _header_safe(text: str) -> str:
+    return text.replace("\r", " ").replace("\n", " ").encode("latin-1", "replace").decode("latin-1")[:1000]
+
+
+def create_app(service: str, *, lifespan=None, health_checks: Callable[[FastAPI], dict[str, HealthCheck]] | None = None) -> FastAPI:
+    app = FastAPI(title=f"hangar-{service}", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None)
+    app.add_middleware(RequestContextMiddleware, service=service)
+
+    @app.exception_handler(HangarError)
+    async def _hangar_error(_request: Request, exc: HangarError):
+        return error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError):
+        detail = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors())
+        return error_response(HangarError(f"Invalid request: {detail}", code="BadRequest", status=400))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception):
+        logger.exception("unhandled error")
+        return error_response(HangarError("Internal error"))
+
+    @app.get("/health")
+    async def health() -> Response:
+        checks = health_checks(app) if health_checks else {}
+        results = {name: await _safe(check) for name, check in checks.items()}
+        down = [name for name, ok in results.items() if not ok]
+        body = {"status": "ok" if not down else "unavailable", "service": service,
+                "checks": {k: ("up" if v else "down") for k, v in results.items()}}
+        if down:
+            body["down"] = down
+        return JSONResponse(body, status_code=200 if not down else 503)
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+async def _safe(check: HealthCheck) -> bool:
+    try:
+        return bool(await check())
+    except Exception:
+        return False

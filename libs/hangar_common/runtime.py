@@ -1,0 +1,104 @@
+"""Building blocks for a service's lifespan: the database with migrations, Redis, the object store,
+an optional gRPC server, and channels to peers. Each service composes what it needs."""
+from __future__ import annotations
+
+import logging
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import redis.asyncio as aioredis
+from sqlalchemy import text
+
+from . import db, grpcio
+from .config import Settings
+from .storage import ObjectStore
+
+logger = logging.getLogger("hangar.runtime")
+
+
+class DependencyUnreachable(RuntimeError):
+    """A dependency needed at start is not reachable; the service exits with this message."""
+
+
+def _where(url: str) -> str:
+    """host:port of a URL, without credentials."""
+    from urllib.parse import urlsplit
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port}"
+
+
+class Resources:
+    """What a running service holds; created once in the lifespan and passed to routes/servicers."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = None
+        self.redis: aioredis.Redis | None = None
+        self.store: ObjectStore | None = None
+        self.channels: dict[str, Any] = {}
+        self.grpc_server = None
+
+    async def open_database(self, schema: str, migrations_dir: Path | None) -> None:
+        self.engine = db.create_engine(self.settings.database_url, schema)
+        try:
+            await self.database_up()
+        except Exception as exc:
+            raise DependencyUnreachable(f"PostgreSQL unreachable ({_where(self.settings.database_url)}): {exc}") from None
+        if migrations_dir is not None:
+            await db.migrate(self.engine, schema, migrations_dir)
+
+    async def open_redis(self) -> None:
+        self.redis = aioredis.from_url(self.settings.redis_url, decode_responses=False)
+        try:
+            await self.redis.ping()
+        except Exception as exc:
+            raise DependencyUnreachable(f"Redis unreachable ({_where(self.settings.redis_url)}): {exc}") from None
+
+    async def open_store(self) -> None:
+        self.store = ObjectStore(self.settings)
+        try:
+            await self.store.ensure_bucket()
+        except Exception as exc:
+            raise DependencyUnreachable(f"S3 unreachable ({self.settings.s3_endpoint}): {exc}") from None
+
+    def open_channel(self, name: str, target: str):
+        self.channels[name] = grpcio.channel(target)
+        return self.channels[name]
+
+    async def start_grpc(self, servicers, service_names: list[str]) -> None:
+        server, health = grpcio.create_server(servicers, service_names)
+        bound = server.add_insecure_port(f"{self.settings.http_host}:{self.settings.grpc_port}")
+        if not bound:
+            raise RuntimeError(f"cannot bind gRPC port {self.settings.grpc_port}")
+        await server.start()
+        await grpcio.mark_serving(health, service_names)
+        self.grpc_server = server
+        logger.info("grpc serving", extra={"fields": {"port": bound}})
+
+    async def close(self) -> None:
+        if self.grpc_server is not None:
+            await self.grpc_server.stop(grace=10)
+        for ch in self.channels.values():
+            await ch.close()
+        if self.redis is not None:
+            await self.redis.aclose()
+        if self.engine is not None:
+            await self.engine.dispose()
+
+    # Health checks, each answering True when the dependency is reachable.
+    async def database_up(self) -> bool:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return True
+
+    async def redis_up(self) -> bool:
+        return bool(await self.redis.ping())
+
+    async def store_up(self) -> bool:
+        return await self.store.ping()
+
+
+async def managed(resources: Resources, stack: AsyncExitStack) -> Resources:
+    stack.push_async_callback(resources.close)
+    return resources

@@ -1,0 +1,1 @@
+"""Local stack launcher: embedded real infrastructure plus the five services behind Traefik."""

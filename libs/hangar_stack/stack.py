@@ -1,0 +1,241 @@
+"""The local stack launcher behind `make up`, `make down`, `make logs` and the test session.
+
+    python -m hangar_stack up [--foreground]   start everything, return once /health answers 200
+    python -m hangar_stack down                stop everything `up` started
+    python -m hangar_stack status | logs [-f]
+
+Infrastructure is embedded unless HANGAR_DATABASE_URL / HANGAR_REDIS_URL / HANGAR_S3_ENDPOINT point
+at external services. State lives under HANGAR_STATE_DIR (default `.hangar/`).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import infra
+from .infra import StartupError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Start order matters: gRPC services own migrations and are dialled by the HTTP services.
+SERVICES = ("auth", "metadata", "lfs", "git", "gateway")
+
+
+@dataclass
+class Stack:
+    state: Path
+    port: int = 8080
+    records: list[dict] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    service_ports: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def state_file(self) -> Path:
+        return self.state / "stack.json"
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def running(self) -> dict | None:
+        if not self.state_file.exists():
+            return None
+        saved = json.loads(self.state_file.read_text())
+        if any(infra.pid_alive(r["pid"]) for r in saved.get("processes", [])):
+            return saved
+        return None
+
+    def up(self, timeout: float = 120.0) -> None:
+        self.state.mkdir(parents=True, exist_ok=True)
+        if not infra.port_is_free(self.port):
+            raise StartupError(f"port {self.port} is already in use (set HANGAR_PORT to choose another)")
+        try:
+            self._start_infrastructure()
+            self._start_services()
+            ping = infra.free_port()
+            ports = self.service_ports
+            self._record(infra.start_traefik(self.state, self.port, ping, ports["gateway"]["http"],
+                                             ports["lfs"]["http"], ports["git"]["http"]))
+            self._wait_healthy(timeout)
+        except BaseException:
+            self.down()
+            raise
+
+    def down(self) -> None:
+        records = self.records
+        if not records and self.state_file.exists():
+            records = json.loads(self.state_file.read_text()).get("processes", [])
+        for record in reversed(records):
+            infra.stop_pid(record["pid"], timeout=20 if record["name"] == "postgres" else 15)
+        self.records = []
+        self.state_file.unlink(missing_ok=True)
+
+    # --- pieces ---------------------------------------------------------------------------
+
+    def _record(self, record: dict) -> None:
+        self.records.append(record)
+        self._record_all()
+
+    def _secret(self, name: str) -> str:
+        path = self.state / name
+        if not path.exists():
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def _start_infrastructure(self) -> None:
+        env = os.environ
+        self.env = {"HANGAR_PORT": str(self.port), "HANGAR_SECRET_KEY": env.get("HANGAR_SECRET_KEY") or self._secret("secret_key"),
+                    "HANGAR_PUBLIC_URL": env.get("HANGAR_PUBLIC_URL", self.endpoint)}
+        if env.get("HANGAR_DATABASE_URL"):
+            self.env["HANGAR_DATABASE_URL"] = env["HANGAR_DATABASE_URL"]
+        else:
+            pg = infra.start_postgres(self.state, infra.free_port())
+            self._record(pg)
+            self.env["HANGAR_DATABASE_URL"] = f"postgresql://hangar@127.0.0.1:{pg['port']}/hangar"
+        if env.get("HANGAR_REDIS_URL"):
+            self.env["HANGAR_REDIS_URL"] = env["HANGAR_REDIS_URL"]
+        else:
+            redis = infra.start_redis(self.state, infra.free_port())
+            self._record(redis)
+            self.env["HANGAR_REDIS_URL"] = f"redis://127.0.0.1:{redis['port']}/0"
+        if env.get("HANGAR_S3_ENDPOINT"):
+            for key in ("HANGAR_S3_ENDPOINT", "HANGAR_S3_ACCESS_KEY", "HANGAR_S3_SECRET_KEY", "HANGAR_S3_BUCKET",
+                        "HANGAR_S3_REGION", "HANGAR_S3_PUBLIC_URL"):
+                if env.get(key):
+                    self.env[key] = env[key]
+        else:
+            access, secret = "hangar", self._secret("s3_secret")
+            s3 = infra.start_seaweedfs(self.state, infra.free_port(also_free_offset=10000), access, secret)
+            self._record(s3)
+            self.env.update({"HANGAR_S3_ENDPOINT": f"http://127.0.0.1:{s3['port']}",
+                             "HANGAR_S3_ACCESS_KEY": access, "HANGAR_S3_SECRET_KEY": secret})
+            # Clients reach S3 on its own origin; a different host name than the hub's keeps them from
+            # carrying the hub's Authorization header over to S3 on redirects.
+            self.env["HANGAR_S3_PUBLIC_URL"] = env.get("HANGAR_S3_PUBLIC_URL", f"http://localhost:{s3['port']}")
+        for key, value in env.items():  # pass every other HANGAR_* setting through
+            if key.startswith("HANGAR_") and key not in self.env and key not in ("HANGAR_STATE_DIR",):
+                self.env[key] = value
+
+    def _start_services(self) -> None:
+        self.service_ports = {name: {"http": infra.free_port(), "grpc": infra.free_port()} for name in SERVICES}
+        common = dict(self.env)
+        common.update({
+            "HANGAR_AUTH_TARGET": f"127.0.0.1:{self.service_ports['auth']['grpc']}",
+            "HANGAR_METADATA_TARGET": f"127.0.0.1:{self.service_ports['metadata']['grpc']}",
+            "HANGAR_LFS_TARGET": f"127.0.0.1:{self.service_ports['lfs']['grpc']}",
+            "HANGAR_GIT_HTTP_URL": f"http://127.0.0.1:{self.service_ports['git']['http']}",
+            "HANGAR_LFS_HTTP_URL": f"http://127.0.0.1:{self.service_ports['lfs']['http']}",
+        })
+        self.env = common
+        procs = []
+        for name in SERVICES:
+            proc = self._spawn_service(name)
+            self._record({"name": name, "pid": proc.pid, "port": self.service_ports[name]["http"],
+                          "grpc_port": self.service_ports[name]["grpc"]})
+            procs.append((name, proc))
+        for name, proc in procs:
+            try:
+                infra.wait_for_port(self.service_ports[name]["http"], 60, proc, name)
+            except StartupError as exc:
+                raise StartupError(f"{exc}\n{self.log_tail(name)}") from None
+
+    def stop_service(self, name: str) -> None:
+        """Stop one service process (tests use it to see /health turn 503)."""
+        record = next(r for r in self.records if r["name"] == name)
+        infra.stop_pid(record["pid"])
+
+    def start_service(self, name: str) -> None:
+        """(Re)start one service on the ports and environment it had."""
+        record = next(r for r in self.records if r["name"] == name)
+        proc = self._spawn_service(name)
+        record["pid"] = proc.pid
+        self._record_all()
+        infra.wait_for_port(self.service_ports[name]["http"], 60, proc, name)
+
+    def _record_all(self) -> None:
+        self.state_file.write_text(json.dumps({"endpoint": self.endpoint, "processes": self.records,
+                                               "env": self.env}, indent=2))
+
+    def _spawn_service(self, name: str):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HANGAR_")}
+        env.update(self.env)
+        env.update({"PYTHONPATH": os.pathsep.join([str(ROOT / "libs"), str(ROOT)]), "PYTHONUNBUFFERED": "1",
+                    "HANGAR_HTTP_PORT": str(self.service_ports[name]["http"]),
+                    "HANGAR_GRPC_PORT": str(self.service_ports[name]["grpc"])})
+        return infra.spawn([sys.executable, "-m", f"services.{name}"], self.state / "logs" / f"{name}.log",
+                           env=env, cwd=ROOT)
+
+    def _wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            for record in self.records:
+                if not infra.pid_alive(record["pid"]):
+                    raise StartupError(f"{record['name']} exited during start\n{self.log_tail(record['name'])}")
+            try:
+                with urllib.request.urlopen(f"{self.endpoint}/health", timeout=5) as resp:
+                    if resp.status == 200:
+                        return
+            except urllib.error.HTTPError as exc:
+                last = exc.read().decode(errors="replace")
+            except OSError as exc:
+                last = str(exc)
+            time.sleep(0.3)
+        raise StartupError(f"hub not healthy within {timeout:.0f}s: {last}")
+
+    def log_tail(self, name: str, lines: int = 30) -> str:
+        path = self.state / "logs" / f"{name}.log"
+        if not path.exists():
+            return ""
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def default_state() -> Path:
+    return Path(os.environ.get("HANGAR_STATE_DIR", ROOT / ".hangar"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hangar_stack")
+    parser.add_argument("command", choices=["up", "down", "status", "logs"])
+    parser.add_argument("-f", "--follow", action="store_true")
+    args = parser.parse_args(argv)
+    stack = Stack(state=default_state(), port=int(os.environ.get("HANGAR_PORT", "8080")))
+    if args.command == "up":
+        running = stack.running()
+        if running:
+            print(f"Hangar is already running at {running['endpoint']}")
+            return 0
+        try:
+            stack.up()
+        except StartupError as exc:
+            print(f"hangar: startup failed: {exc}", file=sys.stderr)
+            return 1
+        print(f"Hangar is up at {stack.endpoint}  (HF_ENDPOINT={stack.endpoint}; `make down` to stop)")
+        return 0
+    if args.command == "down":
+        was = stack.running()
+        stack.down()
+        print("Hangar stopped" if was else "Hangar was not running")
+        return 0
+    if args.command == "status":
+        running = stack.running()
+        print(f"running at {running['endpoint']}" if running else "not running")
+        return 0 if running else 1
+    logs = sorted((stack.state / "logs").glob("*.log"))
+    if args.follow:
+        os.execvp("tail", ["tail", "-n", "50", "-F", *map(str, logs)])
+    for path in logs:
+        print(f"==> {path.name} <==")
+        print("\n".join(path.read_text(errors="replace").splitlines()[-50:]))
+    return 0

@@ -1,0 +1,67 @@
+"""The gateway: the Hugging Face-compatible REST surface. Stateless; talks gRPC to auth, metadata
+and lfs, and reports the health of the whole hub."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+import httpx
+
+from hangar_common.config import Settings
+from hangar_common.grpcio import check_health
+from hangar_common.http import create_app
+from hangar_common.runtime import Resources
+from hangar_common.storage import ObjectStore
+
+from .deps import Clients
+from .routes import ROUTERS
+
+
+def build(settings: Settings):
+    resources = Resources(settings)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        try:
+            for name, target in (("auth", settings.auth_target), ("metadata", settings.metadata_target),
+                                 ("lfs", settings.lfs_target)):
+                resources.open_channel(name, target)
+            # The gateway owns no tables; it opens the shared dependencies only to report on them.
+            await resources.open_database("public", None)
+            await resources.open_redis()
+            resources.store = ObjectStore(settings)
+            app.state.http = httpx.AsyncClient(timeout=5.0)
+            app.state.clients = Clients(resources.channels)
+            app.state.resources = resources
+            yield
+        finally:
+            await app.state.http.aclose()
+            await resources.close()
+
+    app = create_app("gateway", lifespan=lifespan, health_checks=lambda app: _hub_checks(app, resources))
+    for router in ROUTERS:
+        app.include_router(router)
+    return app
+
+
+def _hub_checks(app, resources: Resources):
+    settings = resources.settings
+
+    def grpc_check(name):
+        return lambda: check_health(resources.channels[name])
+
+    def http_check(url):
+        async def check():
+            resp = await app.state.http.get(f"{url}/health")
+            return resp.status_code == 200
+        return check
+
+    return {
+        "auth": grpc_check("auth"),
+        "metadata": grpc_check("metadata"),
+        "lfs": grpc_check("lfs"),
+        "lfs-http": http_check(settings.lfs_http_url),
+        "git": http_check(settings.git_http_url),
+        "postgres": resources.database_up,
+        "redis": resources.redis_up,
+        "s3": resources.store_up,
+    }

@@ -1,0 +1,75 @@
+"""Request-scoped dependencies of the gateway: the calling principal and authorization decisions.
+
+Every route that touches a repository calls `authorize()` with the repo's facts (from metadata); the
+decision itself is the auth service's. A private repo the caller may not see is indistinguishable
+from a missing one: RepoNotFound, 401 for anonymous callers and 404 for signed-in ones.
+"""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from hangar_common import errors
+from hangar_common.grpcio import call
+from hangar_protos import auth_pb2, auth_pb2_grpc, common_pb2, lfs_pb2_grpc, metadata_pb2_grpc
+
+SESSION_COOKIE = "hangar_session"
+
+
+class Clients:
+    """gRPC stubs to the services the gateway talks to; built once in the lifespan."""
+
+    def __init__(self, channels: dict) -> None:
+        self.auth = auth_pb2_grpc.AuthStub(channels["auth"])
+        self.metadata = metadata_pb2_grpc.MetadataStub(channels["metadata"])
+        self.lfs = lfs_pb2_grpc.LfsStub(channels["lfs"])
+
+
+def clients(request: Request) -> Clients:
+    return request.app.state.clients
+
+
+async def current_principal(request: Request) -> common_pb2.Principal:
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    c = clients(request)
+    principal = await call(c.auth.Authenticate, auth_pb2.AuthenticateRequest(
+        authorization=request.headers.get("authorization", ""),
+        session_cookie=request.cookies.get(SESSION_COOKIE, ""),
+        client_address=request.client.host if request.client else ""))
+    request.state.principal = principal
+    return principal
+
+
+Services = Annotated[Clients, Depends(clients)]
+CurrentPrincipal = Annotated[common_pb2.Principal, Depends(current_principal)]
+
+
+async def require_user(principal: CurrentPrincipal) -> common_pb2.Principal:
+    if principal.anonymous:
+        raise errors.Unauthorized("You must be authenticated to do this")
+    return principal
+
+CurrentUser = Annotated[common_pb2.Principal, Depends(require_user)]
+
+
+async def authorize(request: Request, facts: common_pb2.RepoFacts, action: str) -> common_pb2.Principal:
+    """Raise the error the client must see unless the caller may do `action` on the repo."""
+    principal = await current_principal(request)
+    decision = await call(clients(request).auth.Authorize, auth_pb2.AuthorizeRequest(
+        principal=principal, repo=facts, action=action))
+    if decision.allowed:
+        return principal
+    raise denial(principal, decision.error_code, decision.message)
+
+
+def denial(principal: common_pb2.Principal, code: str, message: str) -> errors.HangarError:
+    if code == "GatedRepo":
+        return errors.Forbidden(message or "Access to this repository is restricted", code="GatedRepo")
+    if code == "Forbidden":
+        return errors.Forbidden(message or "You do not have write access to this repository")
+    if principal.anonymous and code in ("RepoNotFound", "Unauthorized"):
+        return errors.RepoNotFound("Repository not found", status=401)
+    return errors.RepoNotFound("Repository not found")
