@@ -6,7 +6,11 @@ STAMP := $(VENV)/.installed
 PROTO_OUT := libs/hangar_protos
 PROTOS := $(wildcard protos/hangar_protos/*.proto)
 
-.PHONY: up down logs status test install protos clean bench
+# Older huggingface_hub clients the repo flows also run under (newest 1.x and 0.36.x).
+CLIENT_VENVS := .venv-clients/hf1 .venv-clients/hf036
+CLIENT_PYTHONS := $(abspath .venv-clients/hf1/bin/python):$(abspath .venv-clients/hf036/bin/python)
+
+.PHONY: up down logs status test install protos clean bench clients
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +24,18 @@ $(PROTO_OUT)/.stamp: $(PROTOS) $(STAMP)
 	touch $(PROTO_OUT)/__init__.py $@
 
 install: $(STAMP) $(PROTO_OUT)/.stamp
+
+.venv-clients/hf1/.installed:
+	$(PYTHON) -m venv .venv-clients/hf1
+	.venv-clients/hf1/bin/pip install -q 'huggingface-hub==1.33.0'
+	touch $@
+
+.venv-clients/hf036/.installed:
+	$(PYTHON) -m venv .venv-clients/hf036
+	.venv-clients/hf036/bin/pip install -q 'huggingface-hub==0.36.2'
+	touch $@
+
+clients: .venv-clients/hf1/.installed .venv-clients/hf036/.installed
 
 protos: $(PROTO_OUT)/.stamp
 
@@ -35,11 +51,11 @@ logs:
 status:
 	$(PY) -m hangar_stack status
 
-test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+test: install clients
+	HANGAR_EXTRA_CLIENT_PYTHONS=$(CLIENT_PYTHONS) $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
 	$(PY) -m bench $(BENCH_ARGS)
 
 clean: down
-	rm -rf .hangar $(PROTO_OUT)
+	rm -rf .hangar $(PROTO_OUT) .venv-clients
