@@ -131,6 +131,7 @@ def start_postgres(state: Path, port: int) -> dict:
     base.mkdir(parents=True, exist_ok=True)
     (base / "run").mkdir(exist_ok=True)
     if user:
+        _check_traversable(base, user)
         pw = pwd.getpwnam(user)
         for path in (base, base / "run"):
             os.chown(path, pw.pw_uid, pw.pw_gid)
@@ -148,6 +149,15 @@ def start_postgres(state: Path, port: int) -> dict:
     wait_for_port(port, 30, proc, "postgres")
     _wait_pg_ready(port, proc)
     return {"name": "postgres", "pid": proc.pid, "port": port}
+
+
+def _check_traversable(path: Path, user: str) -> None:
+    """PostgreSQL runs as `user`: every parent of its directory must let that user through."""
+    for parent in path.resolve().parents:
+        mode = parent.stat().st_mode
+        if not mode & 0o001:
+            raise StartupError(f"{parent} is not accessible to {user!r}, who runs PostgreSQL; "
+                               "choose another HANGAR_STATE_DIR or set HANGAR_DATABASE_URL")
 
 
 def _run_as(argv: list[str], user: str | None, log: Path) -> None:

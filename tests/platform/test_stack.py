@@ -112,3 +112,50 @@ def test_service_refuses_taken_port(stack):
 def test_s3_is_served_on_its_own_origin(stack, endpoint):
     s3_public = stack.env["HANGAR_S3_PUBLIC_URL"]
     assert s3_public.split("//")[1] != endpoint.split("//")[1]
+
+
+def test_make_up_twice_then_down_leaves_nothing_behind():
+    import uuid
+    tmp_path = ROOT / ".hangar" / "scratch" / uuid.uuid4().hex[:8]
+    port = infra.free_port()
+    env = _launcher_env(HANGAR_PORT=str(port), HANGAR_STATE_DIR=str(tmp_path / "hub"))
+    up = subprocess.run([sys.executable, "-m", "hangar_stack", "up"], capture_output=True, text=True, env=env,
+                        timeout=300)
+    assert up.returncode == 0, up.stderr
+    assert f"http://127.0.0.1:{port}" in up.stdout
+    try:
+        assert httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200
+        again = subprocess.run([sys.executable, "-m", "hangar_stack", "up"], capture_output=True, text=True,
+                               env=env, timeout=60)
+        assert again.returncode == 0 and "already running" in again.stdout
+        saved = json.loads((tmp_path / "hub" / "stack.json").read_text())
+    finally:
+        down = subprocess.run([sys.executable, "-m", "hangar_stack", "down"], capture_output=True, text=True,
+                              env=env, timeout=120)
+    assert down.returncode == 0
+    for record in saved["processes"]:
+        assert not infra.pid_alive(record["pid"]), record["name"]
+        assert infra.port_is_free(record["port"]), record["name"]
+    assert infra.port_is_free(port)
+    # Graceful shutdown: services ran their lifespan teardown on SIGTERM.
+    assert "Finished server process" in (tmp_path / "hub" / "logs" / "metadata.log").read_text()
+    import shutil
+    shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+async def test_migrations_from_replicas_starting_together_do_not_race(stack, tmp_path):
+    import asyncio
+
+    from hangar_common import db
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "0001_probe.py").write_text(
+        "from alembic import op\nrevision = '0001'\ndown_revision = None\nbranch_labels = None\n"
+        "depends_on = None\n\ndef upgrade():\n    op.execute('CREATE TABLE probe (id int primary key)')\n"
+        "    op.execute('SELECT pg_sleep(0.3)')\n")
+    engines = [db.create_engine(stack.env["HANGAR_DATABASE_URL"], "migration_probe") for _ in range(4)]
+    try:
+        await asyncio.gather(*(db.migrate(e, "migration_probe", tmp_path / "migrations") for e in engines))
+    finally:
+        for e in engines:
+            await e.dispose()
