@@ -55,7 +55,7 @@ test: install clients
 	HANGAR_EXTRA_CLIENT_PYTHONS=$(CLIENT_PYTHONS) $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
-	$(PY) -m bench $(BENCH_ARGS)
+	PYTHONPATH=libs:. $(PY) -m bench $(BENCH_ARGS)
 
 clean: down
 	rm -rf .hangar $(PROTO_OUT) .venv-clients
