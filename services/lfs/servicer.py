@@ -1,15 +1,75 @@
 """gRPC surface of the lfs service (protos/hangar_protos/lfs.proto)."""
 from __future__ import annotations
 
+import re
+
+from hangar_common import errors
 from hangar_common.grpcio import servicer_errors
 from hangar_common.logs import request_id_var
 from hangar_protos import lfs_pb2, lfs_pb2_grpc
 
+from . import catalog, entitlement, usage
+
+OID = re.compile(r"^[0-9a-f]{64}$")
+MAX_URL_TTL = 7 * 24 * 3600  # SigV4 presigned URLs live at most 7 days
+
 
 class LfsServicer(lfs_pb2_grpc.LfsServicer):
-    def __init__(self, resources) -> None:
+    def __init__(self, resources, ctx=None) -> None:
         self.resources = resources
+        self.ctx = ctx
 
     @servicer_errors
     async def Ping(self, request, context):
         return lfs_pb2.PingResponse(service="lfs", request_id=request_id_var.get())
+
+    @servicer_errors
+    async def CheckObjects(self, request, context):
+        """DESIGN.md §4: an oid is usable in a commit only if verified and the committer uploaded it for
+        this repo or may read a repo that references it. The caller has checked write access. Marking
+        the objects as just referenced protects them from a concurrent garbage collection."""
+        specs = {o.oid: o.size for o in request.objects}
+        valid = [oid for oid in specs if OID.match(oid)]
+        async with self.ctx.engine.begin() as conn:
+            known = await catalog.touch_referenced(conn, valid)
+        candidates = [oid for oid in valid if known.get(oid) == specs[oid]]
+        async with self.ctx.engine.connect() as conn:
+            usable = await entitlement.referencable(self.ctx, conn, principal=request.principal,
+                                                    facts=request.repo, oids=candidates)
+        statuses = [lfs_pb2.ObjectStatus(oid=oid, usable=oid in usable, reason=_reason(oid, specs, known, usable))
+                    for oid in specs]
+        message = ""
+        if len(usable) == len(specs):
+            message = await usage.quota_exceeded(self.ctx, request.repo.repo.namespace,
+                                                 {oid: specs[oid] for oid in usable})
+        return lfs_pb2.CheckObjectsResponse(objects=statuses, quota_exceeded=bool(message), quota_message=message)
+
+    @servicer_errors
+    async def DownloadUrl(self, request, context):
+        if not OID.match(request.oid):
+            raise errors.BadRequest("oid must be a lowercase hex sha256")
+        async with self.ctx.engine.connect() as conn:
+            known = await catalog.verified(conn, [request.oid])
+        if request.oid not in known or (request.size and known[request.oid] != request.size):
+            raise errors.EntryNotFound(f"LFS object {request.oid} is not stored")
+        ttl = request.expires_seconds or self.ctx.config.download_url_ttl
+        ttl = max(1, min(ttl, MAX_URL_TTL))
+        return lfs_pb2.DownloadUrlResponse(url=self.ctx.blobs.presign_get(request.oid, ttl, request.filename))
+
+    @servicer_errors
+    async def Usage(self, request, context):
+        if not request.namespace:
+            raise errors.BadRequest("namespace is required")
+        return await usage.usage(self.ctx, request.namespace)
+
+
+def _reason(oid: str, specs: dict, known: dict, usable: set) -> str:
+    if oid in usable:
+        return ""
+    if not OID.match(oid):
+        return "invalid-oid"
+    if oid not in known:
+        return "missing"
+    if known[oid] != specs[oid]:
+        return "size-mismatch"
+    return "not-entitled"

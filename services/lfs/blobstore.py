@@ -1,0 +1,124 @@
+"""Where LFS bytes live in S3, and the few S3 operations the service needs.
+
+Layout: verified objects at `lfs/<aa>/<bb>/<sha256>` (one copy per oid across all repositories);
+uploads at `lfs-staging/<oid>/<upload id>` (unique per attempt), so an upload can never overwrite or
+remove an object that already exists under its oid. Every SDK call is blocking and runs in a thread.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+from minio.commonconfig import ComposeSource, CopySource
+from minio.datatypes import Part
+from minio.error import S3Error
+
+from .settings import MiB, S3_MAX_SINGLE_PUT
+
+STAGING_PREFIX = "lfs-staging/"
+HASH_READ = 8 * MiB
+
+
+def canonical_key(oid: str) -> str:
+    return f"lfs/{oid[:2]}/{oid[2:4]}/{oid}"
+
+
+def staging_key(oid: str, upload_id: str) -> str:
+    return f"{STAGING_PREFIX}{oid}/{upload_id}"
+
+
+def content_disposition(filename: str) -> str:
+    """`attachment` with an ASCII fallback and the RFC 6266/5987 UTF-8 form."""
+    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in filename) or "file"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+class Blobs:
+    """LFS-specific S3 operations over the shared ObjectStore (internal client + public presigner)."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+        self.bucket = store.bucket
+        self.client = store.client
+        self.public = store.public
+
+    # --- presigning (local computation, signed for the public S3 origin) ---------------------
+
+    def presign_put(self, key: str, ttl: int) -> str:
+        return self.public.presigned_put_object(self.bucket, key, expires=timedelta(seconds=ttl))
+
+    def presign_part(self, key: str, multipart_id: str, part: int, ttl: int) -> str:
+        return self.public.get_presigned_url(
+            "PUT", self.bucket, key, expires=timedelta(seconds=ttl),
+            extra_query_params={"partNumber": str(part), "uploadId": multipart_id})
+
+    def presign_get(self, oid: str, ttl: int, filename: str = "") -> str:
+        headers = {"response-content-disposition": content_disposition(filename)} if filename else None
+        return self.public.presigned_get_object(self.bucket, canonical_key(oid),
+                                                expires=timedelta(seconds=ttl), response_headers=headers)
+
+    # --- multipart -----------------------------------------------------------------------------
+
+    async def start_multipart(self, key: str) -> str:
+        return await asyncio.to_thread(self.client._create_multipart_upload, self.bucket, key,
+                                       {"Content-Type": "application/octet-stream"})
+
+    async def complete_multipart(self, key: str, multipart_id: str, parts: list[tuple[int, str]]) -> None:
+        await asyncio.to_thread(self.client._complete_multipart_upload, self.bucket, key, multipart_id,
+                                [Part(number, etag) for number, etag in parts])
+
+    async def abort_multipart(self, key: str, multipart_id: str) -> None:
+        try:
+            await asyncio.to_thread(self.client._abort_multipart_upload, self.bucket, key, multipart_id)
+        except S3Error as exc:
+            if exc.code not in ("NoSuchUpload", "NoSuchKey"):
+                raise
+
+    # --- objects -------------------------------------------------------------------------------
+
+    async def size_of(self, key: str) -> int | None:
+        try:
+            stat = await asyncio.to_thread(self.client.stat_object, self.bucket, key)
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject", "NotFound", "ResourceNotFound"):
+                return None
+            raise
+        return stat.size
+
+    async def sha256_of(self, key: str) -> str:
+        """Stream the object once with bounded memory and hash it (the verification read)."""
+        return await asyncio.to_thread(self._sha256_blocking, key)
+
+    def _sha256_blocking(self, key: str) -> str:
+        digest = hashlib.sha256()
+        response = self.client.get_object(self.bucket, key)
+        try:
+            for chunk in response.stream(HASH_READ):
+                digest.update(chunk)
+        finally:
+            response.close()
+            response.release_conn()
+        return digest.hexdigest()
+
+    async def promote(self, staged: str, oid: str, size: int, copy_limit: int = S3_MAX_SINGLE_PUT) -> None:
+        """Server-side copy of verified staged bytes to the oid's canonical key. S3's CopyObject stops
+        at 5 GiB; larger objects are copied in ranges of `copy_limit` (multipart UploadPartCopy)."""
+        target = canonical_key(oid)
+        if size <= copy_limit:
+            await asyncio.to_thread(self.client.copy_object, self.bucket, target, CopySource(self.bucket, staged))
+            return
+        ranges = [ComposeSource(self.bucket, staged, offset=start, length=min(copy_limit, size - start))
+                  for start in range(0, size, copy_limit)]
+        await asyncio.to_thread(self.client.compose_object, self.bucket, target, ranges)
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self.client.remove_object, self.bucket, key)
+
+    async def list_staging(self, older_than: datetime) -> list[str]:
+        """Staging objects last written before `older_than` (leftovers of abandoned uploads)."""
+        def run() -> list[str]:
+            return [o.object_name for o in self.client.list_objects(self.bucket, prefix=STAGING_PREFIX, recursive=True)
+                    if o.last_modified is not None and o.last_modified < older_than]
+        return await asyncio.to_thread(run)

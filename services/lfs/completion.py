@@ -1,0 +1,73 @@
+"""The two calls that finish an upload, authorized by the signed token in their URL (signing.py):
+
+- `POST .../objects/uploads/{id}/complete?token=` (multipart): body `{oid, parts: [{partNumber, etag}]}`
+  as huggingface_hub sends it; completes the S3 multipart upload, then verifies.
+- `POST .../objects/uploads/{id}/verify?token=` (basic, and a no-op re-check after multipart): body
+  `{oid, size}` (git-lfs docs/api/basic-transfers.md "Verification"); verifies the staged bytes.
+"""
+from __future__ import annotations
+
+import uuid
+
+from minio.error import S3Error
+from sqlalchemy import text
+
+from . import signing
+from .lfs_errors import LfsError
+from .verification import verify_upload
+
+
+def _authorize(ctx, upload_id: str, action: str, token: str) -> str:
+    try:
+        upload_id = str(uuid.UUID(upload_id))
+    except ValueError:
+        raise LfsError(404, "Unknown upload", code="UploadNotFound") from None
+    if not token or not signing.valid(ctx.settings.secret_key, upload_id, action, token):
+        raise LfsError(403, "Invalid or expired upload token", code="InvalidUploadToken")
+    return upload_id
+
+
+def _oid(body) -> str | None:
+    oid = body.get("oid") if isinstance(body, dict) else None
+    return oid if isinstance(oid, str) else None
+
+
+def parse_parts(body, expected: int) -> list[tuple[int, str]]:
+    parts = body.get("parts") if isinstance(body, dict) else None
+    if not isinstance(parts, list) or len(parts) != expected:
+        raise LfsError(422, f"Expected {expected} parts", code="InvalidParts")
+    result = []
+    for index, part in enumerate(parts, start=1):
+        number = part.get("partNumber") if isinstance(part, dict) else None
+        etag = part.get("etag") if isinstance(part, dict) else None
+        if number != index or not isinstance(etag, str) or not etag or len(etag) > 200:
+            raise LfsError(422, f"Part {index}: partNumber {index} and its etag are required", code="InvalidParts")
+        result.append((index, etag))
+    return result
+
+
+async def verify(ctx, upload_id: str, token: str, body) -> dict:
+    upload_id = _authorize(ctx, upload_id, "verify", token)
+    await verify_upload(ctx, upload_id, oid=_oid(body))
+    return {"message": "verified"}
+
+
+async def complete(ctx, upload_id: str, token: str, body) -> dict:
+    upload_id = _authorize(ctx, upload_id, "complete", token)
+    async with ctx.engine.connect() as conn:
+        row = (await conn.execute(text(
+            "SELECT oid, staging_key, multipart_id, part_count, state FROM uploads WHERE id = :id"),
+            {"id": upload_id})).mappings().first()
+    if row is None or row["multipart_id"] is None or _oid(body) != row["oid"]:
+        raise LfsError(404, "Unknown multipart upload", code="UploadNotFound")
+    if row["state"] == "pending":
+        parts = parse_parts(body, row["part_count"])
+        try:
+            await ctx.blobs.complete_multipart(row["staging_key"], row["multipart_id"], parts)
+        except S3Error as exc:
+            # A retried completion finds the upload already completed: verification decides.
+            if exc.code != "NoSuchUpload":
+                raise LfsError(400, f"Multipart completion refused by storage: {exc.code}",
+                               code="InvalidParts") from None
+    await verify_upload(ctx, upload_id, oid=row["oid"])
+    return {"message": "completed"}

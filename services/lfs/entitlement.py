@@ -1,0 +1,44 @@
+"""Who may use an LFS object in a repository (DESIGN.md §4: knowing a hash is not access).
+
+- Reference (a commit, a push, or batch "already present"): the object is verified AND the caller
+  uploaded it for this repo, or may read a repository whose history already references it.
+- Download from a repo: the object is verified AND referenced by that repo or uploaded for it.
+"""
+from __future__ import annotations
+
+from . import catalog
+
+MAX_HOLDERS_ASKED = 50  # authorization questions per oid before giving up (then: upload it again)
+
+
+async def referencable(ctx, conn, *, principal, facts, oids: list[str]) -> set[str]:
+    """The subset of (verified) `oids` that `principal` may reference in the repo `facts`."""
+    if principal.anonymous or not oids:
+        return set()
+    ok = await catalog.granted(conn, oids=oids, repo_id=facts.repo_id, user_id=principal.user_id)
+    rest = [oid for oid in oids if oid not in ok]
+    if not rest:
+        return ok
+    holders = await ctx.peers.holders(rest)
+    decisions: dict[str, bool] = {facts.repo_id: True}  # the caller may already write this repo
+    for oid in rest:
+        for repo in holders.get(oid, [])[:MAX_HOLDERS_ASKED]:
+            if repo.repo_id not in decisions:
+                decision = await ctx.peers.authorize(principal, repo, "read")
+                decisions[repo.repo_id] = decision.allowed
+            if decisions[repo.repo_id]:
+                ok.add(oid)
+                break
+    return ok
+
+
+async def downloadable(ctx, conn, *, facts, oids: list[str]) -> set[str]:
+    """The subset of `oids` referenced by the repo's history or uploaded for it."""
+    if not oids:
+        return set()
+    ok = await catalog.granted(conn, oids=oids, repo_id=facts.repo_id)
+    rest = [oid for oid in oids if oid not in ok]
+    if rest:
+        holders = await ctx.peers.holders(rest)
+        ok.update(oid for oid in rest if any(r.repo_id == facts.repo_id for r in holders.get(oid, [])))
+    return ok

@@ -1,0 +1,153 @@
+"""Garbage collection of LFS objects and of abandoned uploads (DESIGN.md §4).
+
+An object is deleted only when (1) it was verified and last referenced longer ago than the grace
+period, and (2) the metadata service's reference index says no revision of any repository (any
+branch, tag or past commit) references it, asked again while the collector holds the object's row
+lock and its oid lock. Racing writers:
+
+- a commit calls CheckObjects, which bumps `last_referenced_at` under the row lock: either it runs
+  first (the collector's locked re-read sees a recent reference and keeps the object) or after (the
+  row is gone, the commit is refused as "missing" and the client uploads again);
+- a verification takes the oid lock before copying bytes to the canonical key, so it never copies
+  while the collector is between deleting the row and deleting the S3 object.
+
+Staging objects, upload rows and S3 multipart uploads older than the staging TTL are removed.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import text
+
+from . import catalog
+from .blobstore import STAGING_PREFIX, canonical_key
+
+logger = logging.getLogger("hangar.lfs.gc")
+BATCH = 200
+
+
+@dataclass
+class Report:
+    dry_run: bool
+    collected: list[str] = field(default_factory=list)   # oids deleted (or that would be)
+    bytes: int = 0
+    staging_removed: int = 0
+    multipart_aborted: int = 0
+
+    def as_dict(self) -> dict:
+        return {"dry_run": self.dry_run, "objects": len(self.collected), "bytes": self.bytes,
+                "oids": self.collected, "staging_removed": self.staging_removed,
+                "multipart_aborted": self.multipart_aborted}
+
+
+async def _candidates(conn, cutoff: datetime, after: str) -> list[tuple[str, int]]:
+    rows = await conn.execute(text(
+        "SELECT oid, size FROM objects WHERE verified_at < :cutoff AND last_referenced_at < :cutoff "
+        "AND oid > :after ORDER BY oid LIMIT :limit"), {"cutoff": cutoff, "after": after, "limit": BATCH})
+    return [(oid, size) for oid, size in rows]
+
+
+async def _collect_one(ctx, oid: str, cutoff: datetime) -> bool:
+    """Delete one object if it is still old, unreferenced and unused; under its locks."""
+    key = {"k": f"lfs-oid:{oid}"}
+    async with ctx.engine.connect() as conn:
+        await conn.execute(text("SELECT pg_advisory_lock(hashtext(:k))"), key)
+        await conn.commit()
+        try:
+            async with conn.begin():
+                row = (await conn.execute(text(
+                    "SELECT oid FROM objects WHERE oid = :oid AND verified_at < :cutoff "
+                    "AND last_referenced_at < :cutoff FOR UPDATE"), {"oid": oid, "cutoff": cutoff})).first()
+                if row is None or oid not in await ctx.peers.unreferenced([oid]):
+                    return False
+                await conn.execute(text("DELETE FROM objects WHERE oid = :oid"), {"oid": oid})
+            # After the commit nobody can use the row; the oid lock keeps verifications from
+            # re-creating the canonical key until the bytes are gone.
+            await ctx.blobs.delete(canonical_key(oid))
+            return True
+        finally:
+            await conn.execute(text("SELECT pg_advisory_unlock(hashtext(:k))"), key)
+            await conn.commit()
+
+
+async def collect_objects(ctx, *, grace: int, dry_run: bool, report: Report) -> None:
+    cutoff = datetime.now(timezone.utc) - timedelta(seconds=grace)
+    after = ""
+    while True:
+        async with ctx.engine.connect() as conn:
+            batch = await _candidates(conn, cutoff, after)
+        if not batch:
+            return
+        after = batch[-1][0]
+        unreferenced = await ctx.peers.unreferenced([oid for oid, _ in batch])
+        for oid, size in batch:
+            if oid not in unreferenced:
+                continue
+            if dry_run or await _collect_one(ctx, oid, cutoff):
+                report.collected.append(oid)
+                report.bytes += size
+
+
+async def sweep_uploads(ctx, *, staging_ttl: int, dry_run: bool, report: Report) -> None:
+    """Abandoned uploads: rows past their deadline, staging objects and multipart uploads older than the TTL."""
+    now = datetime.now(timezone.utc)
+    while not dry_run:
+        async with ctx.engine.begin() as conn:
+            rows = await catalog.expired_uploads(conn, now - timedelta(seconds=staging_ttl))
+            for row in rows:
+                if row["multipart_id"] and row["state"] == "pending":
+                    await ctx.blobs.abort_multipart(row["staging_key"], row["multipart_id"])
+                    report.multipart_aborted += 1
+                await ctx.blobs.delete(row["staging_key"])
+                await catalog.delete_upload(conn, row["id"])
+        if not rows:
+            break
+    cutoff = now - timedelta(seconds=staging_ttl)
+    for key in await ctx.blobs.list_staging(cutoff):
+        if not dry_run:
+            await ctx.blobs.delete(key)
+        report.staging_removed += 1
+    report.multipart_aborted += await _abort_stale_multipart(ctx, cutoff, dry_run)
+
+
+async def _abort_stale_multipart(ctx, cutoff: datetime, dry_run: bool) -> int:
+    """Multipart uploads under the staging prefix that no row tracks any more (e.g. a crash)."""
+    import asyncio
+
+    def listing():
+        result = ctx.blobs.client._list_multipart_uploads(ctx.blobs.bucket, prefix=STAGING_PREFIX, max_uploads=1000)
+        return [(u.object_name, u.upload_id) for u in result.uploads
+                if u.initiated_time is not None and u.initiated_time < cutoff]
+    try:
+        stale = await asyncio.to_thread(listing)
+    except Exception:  # not every S3 implementation lists multipart uploads
+        logger.info("multipart listing unavailable", exc_info=True)
+        return 0
+    for key, upload_id in stale:
+        if not dry_run:
+            await ctx.blobs.abort_multipart(key, upload_id)
+    return len(stale)
+
+
+async def run(ctx, *, grace: int, staging_ttl: int, dry_run: bool) -> Report:
+    report = Report(dry_run=dry_run)
+    await collect_objects(ctx, grace=grace, dry_run=dry_run, report=report)
+    await sweep_uploads(ctx, staging_ttl=staging_ttl, dry_run=dry_run, report=report)
+    logger.info("gc finished", extra={"fields": {k: v for k, v in report.as_dict().items() if k != "oids"}})
+    return report
+
+
+async def run_exclusive(ctx, **kwargs) -> Report | None:
+    """One collector at a time across replicas (a scheduled run skips when another is running)."""
+    async with ctx.engine.connect() as conn:
+        got = (await conn.execute(text("SELECT pg_try_advisory_lock(hashtext('lfs-gc'))"))).scalar()
+        await conn.commit()
+        if not got:
+            return None
+        try:
+            return await run(ctx, **kwargs)
+        finally:
+            await conn.execute(text("SELECT pg_advisory_unlock(hashtext('lfs-gc'))"))
+            await conn.commit()

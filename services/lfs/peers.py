@@ -1,0 +1,46 @@
+"""The other services lfs asks: auth (who is calling, may they) and metadata (repo facts and the
+LFS reference index). Only through their protos (protos/hangar_protos/{auth,metadata}.proto)."""
+from __future__ import annotations
+
+from hangar_common.grpcio import call
+from hangar_protos import auth_pb2, auth_pb2_grpc, common_pb2, metadata_pb2, metadata_pb2_grpc
+
+OIDS_PER_CALL = 1000  # keeps each OidsRequest far below the 4 MiB message cap
+
+
+class Peers:
+    def __init__(self, channels: dict) -> None:
+        self.auth = auth_pb2_grpc.AuthStub(channels["auth"])
+        self.metadata = metadata_pb2_grpc.MetadataStub(channels["metadata"])
+
+    async def authenticate(self, authorization: str, client_address: str = "") -> common_pb2.Principal:
+        return await call(self.auth.Authenticate, auth_pb2.AuthenticateRequest(
+            authorization=authorization, client_address=client_address))
+
+    async def authorize(self, principal, facts, action: str) -> auth_pb2.AuthorizeResponse:
+        return await call(self.auth.Authorize, auth_pb2.AuthorizeRequest(
+            principal=principal, repo=facts, action=action))
+
+    async def get_repo(self, ref: common_pb2.RepoRef) -> metadata_pb2.RepoInfo:
+        return await call(self.metadata.GetRepo, metadata_pb2.RepoRequest(repo=ref))
+
+    async def holders(self, oids: list[str]) -> dict[str, list[common_pb2.RepoFacts]]:
+        """For each oid, the repositories whose history references it."""
+        found: dict[str, list] = {oid: [] for oid in oids}
+        for start in range(0, len(oids), OIDS_PER_CALL):
+            answer = await call(self.metadata.ReposReferencingOids,
+                                metadata_pb2.OidsRequest(oids=oids[start:start + OIDS_PER_CALL]))
+            for holder in answer.holders:
+                found.setdefault(holder.oid, []).extend(holder.repos)
+        return found
+
+    async def unreferenced(self, oids: list[str]) -> set[str]:
+        result: set[str] = set()
+        for start in range(0, len(oids), OIDS_PER_CALL):
+            answer = await call(self.metadata.UnreferencedOids,
+                                metadata_pb2.OidsRequest(oids=oids[start:start + OIDS_PER_CALL]))
+            result.update(answer.oids)
+        return result
+
+    async def namespace_usage(self, namespace: str) -> metadata_pb2.NamespaceUsageResponse:
+        return await call(self.metadata.NamespaceUsage, metadata_pb2.NamespaceUsageRequest(namespace=namespace))

@@ -1,0 +1,53 @@
+"""Settings of the lfs service that the shared `Settings` does not carry (HANGAR_LFS_* variables)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+# S3 limits (AWS S3 "Multipart upload limits"; MinIO and SeaweedFS follow them).
+S3_MIN_PART = 5 * MiB
+S3_MAX_PARTS = 10_000
+S3_MAX_SINGLE_PUT = 5 * GiB
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(f"HANGAR_LFS_{name}", "")
+    return int(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class LfsSettings:
+    multipart_threshold: int     # objects above this size go multipart when the client offers it
+    chunk_size: int              # preferred multipart part size (raised so parts stay <= 10,000)
+    upload_url_ttl: int          # seconds part/PUT URLs stay valid: the whole transfer
+    download_url_ttl: int        # seconds a presigned GET stays valid
+    staging_ttl: int             # abandoned uploads (staging objects, multipart) are cleaned after this
+    gc_grace: int                # unreferenced objects younger than this (or recently referenced) are kept
+    gc_interval: int             # 0 = no in-service schedule
+    quota_bytes: int             # per namespace; 0 = unlimited
+    max_batch_objects: int
+
+    @classmethod
+    def from_env(cls) -> "LfsSettings":
+        upload_ttl = _int("UPLOAD_URL_TTL", 24 * 3600)
+        return cls(
+            multipart_threshold=_int("MULTIPART_THRESHOLD", 64 * MiB),
+            chunk_size=max(S3_MIN_PART, _int("CHUNK_SIZE", 16 * MiB)),
+            upload_url_ttl=upload_ttl,
+            download_url_ttl=_int("DOWNLOAD_URL_TTL", 3600),
+            staging_ttl=max(_int("STAGING_TTL", upload_ttl + 3600), upload_ttl),
+            gc_grace=_int("GC_GRACE", 24 * 3600),
+            gc_interval=_int("GC_INTERVAL", 0),
+            quota_bytes=_int("QUOTA_BYTES", 0),
+            max_batch_objects=_int("MAX_BATCH_OBJECTS", 1000),
+        )
+
+
+def chunk_size_for(size: int, preferred: int) -> int:
+    """Part size for a multipart upload of `size` bytes: at least size/10,000 (S3's part count limit)
+    and at least 5 MiB (S3's minimum part), rounded up to whole MiB."""
+    needed = max(preferred, S3_MIN_PART, -(-size // S3_MAX_PARTS))
+    return -(-needed // MiB) * MiB
