@@ -41,3 +41,63 @@ def stack(tmp_path_factory) -> Stack:
 @pytest.fixture(scope="session")
 def endpoint(stack) -> str:
     return stack.endpoint
+
+
+# --- identities (issue 5) -------------------------------------------------------------------------
+import uuid  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+import httpx  # noqa: E402
+
+
+@dataclass
+class TestUser:
+    """A registered user: `token` is a write token (a read one when made with role="read")."""
+    __test__ = False  # not a test class
+    name: str
+    password: str
+    token: str
+    read_token: str
+    email: str = ""
+
+
+def unique_name(prefix: str = "user") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def register_user(endpoint: str, name: str | None = None, role: str = "write") -> TestUser:
+    """Register through REST, log in (session + CSRF cookies), and create a write and a read token."""
+    name = name or unique_name()
+    password, email = f"pw-{uuid.uuid4().hex}", f"{name}@example.test"
+    with httpx.Client(base_url=endpoint, timeout=30) as http:
+        resp = http.post("/api/auth/register", json={"username": name, "email": email, "password": password})
+        assert resp.status_code == 201, resp.text
+        resp = http.post("/api/auth/login", json={"username": name, "password": password})
+        assert resp.status_code == 200, resp.text
+        csrf = {"X-CSRF-Token": resp.json()["csrfToken"]}
+        tokens = {}
+        for token_role in ("write", "read"):
+            resp = http.post("/api/auth/tokens/create", json={"name": f"test-{token_role}", "role": token_role},
+                             headers=csrf)
+            assert resp.status_code == 201, resp.text
+            tokens[token_role] = resp.json()["token"]
+    main = tokens["read"] if role == "read" else tokens["write"]
+    return TestUser(name=name, password=password, token=main, read_token=tokens["read"], email=email)
+
+
+@pytest.fixture(scope="session")
+def make_user(endpoint):
+    """make_user(name=None, role="write") -> TestUser, registered through the REST API."""
+    def make(name: str | None = None, role: str = "write") -> TestUser:
+        return register_user(endpoint, name, role)
+    return make
+
+
+@pytest.fixture(scope="session")
+def user(make_user) -> TestUser:
+    return make_user()
+
+
+@pytest.fixture(scope="session")
+def other_user(make_user) -> TestUser:
+    return make_user()

@@ -15,6 +15,8 @@ from hangar_common.grpcio import call
 from hangar_protos import auth_pb2, auth_pb2_grpc, common_pb2, lfs_pb2_grpc, metadata_pb2_grpc
 
 SESSION_COOKIE = "hangar_session"
+CSRF_COOKIE = "hangar_csrf"
+CSRF_HEADER = "x-csrf-token"
 
 
 class Clients:
@@ -30,6 +32,11 @@ def clients(request: Request) -> Clients:
     return request.app.state.clients
 
 
+def client_address(request: Request) -> str:
+    """The caller's address as Traefik forwarded it (uvicorn applies X-Forwarded-For)."""
+    return request.client.host if request.client else ""
+
+
 async def current_principal(request: Request) -> common_pb2.Principal:
     cached = getattr(request.state, "principal", None)
     if cached is not None:
@@ -38,7 +45,10 @@ async def current_principal(request: Request) -> common_pb2.Principal:
     principal = await call(c.auth.Authenticate, auth_pb2.AuthenticateRequest(
         authorization=request.headers.get("authorization", ""),
         session_cookie=request.cookies.get(SESSION_COOKIE, ""),
-        client_address=request.client.host if request.client else ""))
+        client_address=client_address(request),
+        # Cookie-authenticated writes must echo the CSRF cookie (auth checks it against the session).
+        csrf_token=request.headers.get(CSRF_HEADER, ""),
+        http_method=request.method))
     request.state.principal = principal
     return principal
 

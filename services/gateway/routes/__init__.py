@@ -2,3 +2,9 @@
 from __future__ import annotations
 
 ROUTERS: list = []
+
+from . import auth as _auth  # noqa: E402
+ROUTERS.append(_auth.router)
+
+from . import validate_yaml, repos, repo_info, tree, preupload, commit, refs, commits, resolve  # noqa: E402
+ROUTERS += [m.router for m in (validate_yaml, repos, repo_info, tree, preupload, commit, refs, commits, resolve)]

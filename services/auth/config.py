@@ -1,0 +1,29 @@
+"""Settings of the auth service beyond the shared ones (HANGAR_* environment variables)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(f"HANGAR_{name}", "")
+    return int(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    session_max_age: int          # seconds a login session lives
+    login_window: int             # seconds over which failed logins are counted
+    login_max_per_account: int    # failed logins per account within the window before 429
+    login_max_per_address: int    # failed logins per client address within the window before 429
+    principal_cache_ttl: int      # seconds a token/session -> principal lookup may be cached in Redis
+
+    @classmethod
+    def from_env(cls) -> "AuthSettings":
+        return cls(
+            session_max_age=_int("SESSION_MAX_AGE", 14 * 24 * 3600),
+            login_window=_int("LOGIN_WINDOW", 15 * 60),
+            login_max_per_account=_int("LOGIN_MAX_PER_ACCOUNT", 5),
+            login_max_per_address=_int("LOGIN_MAX_PER_ADDRESS", 30),
+            principal_cache_ttl=_int("PRINCIPAL_CACHE_TTL", 60),
+        )

@@ -1,0 +1,104 @@
+"""The auth service's gRPC decisions (Authenticate, Authorize, AuthorizeNamespace) as gateway, lfs
+and git call them, against the real running service (auth.proto)."""
+from __future__ import annotations
+
+import asyncio
+import base64
+
+import grpc
+import pytest
+
+from hangar_protos import auth_pb2, auth_pb2_grpc, common_pb2
+
+
+class AuthClient:
+    """Synchronous helper around the auth gRPC stub (one event loop per call, tests only)."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+
+    def __call__(self, method: str, request):
+        async def run():
+            async with grpc.aio.insecure_channel(self.target) as channel:
+                return await getattr(auth_pb2_grpc.AuthStub(channel), method)(request, timeout=10)
+        return asyncio.run(run())
+
+    def principal(self, authorization: str = "", **kwargs) -> common_pb2.Principal:
+        return self("Authenticate", auth_pb2.AuthenticateRequest(authorization=authorization, **kwargs))
+
+    def decide(self, principal, action: str, *, namespace: str, private=False, gated="") -> tuple[bool, str]:
+        facts = common_pb2.RepoFacts(repo=common_pb2.RepoRef(type="model", namespace=namespace, name="r"),
+                                     repo_id="1", private=private, gated=gated)
+        answer = self("Authorize", auth_pb2.AuthorizeRequest(principal=principal, repo=facts, action=action))
+        return answer.allowed, answer.error_code
+
+
+@pytest.fixture(scope="module")
+def auth(stack) -> AuthClient:
+    return AuthClient(f"127.0.0.1:{stack.service_ports['auth']['grpc']}")
+
+
+def test_no_credentials_is_anonymous(auth):
+    assert auth.principal().anonymous
+
+
+def test_bearer_and_basic_give_the_tokens_principal(auth, user):
+    by_bearer = auth.principal(f"Bearer {user.read_token}")
+    by_basic = auth.principal("Basic " + base64.b64encode(f"git:{user.token}".encode()).decode())
+    assert (by_bearer.username, by_bearer.token_role) == (user.name, "read")
+    assert (by_basic.username, by_basic.token_role) == (user.name, "write")
+    assert not by_bearer.anonymous and by_bearer.user_id == by_basic.user_id
+
+
+def test_bad_token_is_unauthenticated(auth):
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        auth.principal("Bearer hf_nope")
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert err.value.details() == "Invalid credentials in Authorization header"
+
+
+def test_public_repo_is_readable_by_everyone_writable_by_owner_only(auth, user, other_user):
+    owner, stranger = auth.principal(f"Bearer {user.token}"), auth.principal(f"Bearer {other_user.token}")
+    anonymous = auth.principal()
+    for who in (owner, stranger, anonymous):
+        assert auth.decide(who, "read", namespace=user.name) == (True, "")
+        assert auth.decide(who, "download", namespace=user.name) == (True, "")
+    assert auth.decide(owner, "write", namespace=user.name) == (True, "")
+    assert auth.decide(owner, "admin", namespace=user.name) == (True, "")
+    assert auth.decide(stranger, "write", namespace=user.name) == (False, "Forbidden")
+    assert auth.decide(anonymous, "write", namespace=user.name) == (False, "Unauthorized")
+
+
+def test_private_repo_looks_missing_to_others(auth, user, other_user):
+    owner, stranger = auth.principal(f"Bearer {user.read_token}"), auth.principal(f"Bearer {other_user.token}")
+    assert auth.decide(owner, "read", namespace=user.name, private=True) == (True, "")
+    assert auth.decide(stranger, "read", namespace=user.name, private=True) == (False, "RepoNotFound")
+    assert auth.decide(stranger, "write", namespace=user.name, private=True) == (False, "RepoNotFound")
+    assert auth.decide(auth.principal(), "read", namespace=user.name, private=True) == (False, "Unauthorized")
+
+
+def test_read_token_never_writes(auth, user):
+    reader = auth.principal(f"Bearer {user.read_token}")
+    assert auth.decide(reader, "write", namespace=user.name) == (False, "Forbidden")
+    assert auth.decide(reader, "admin", namespace=user.name) == (False, "Forbidden")
+
+
+def test_gated_repo_downloads_need_access(auth, user, other_user):
+    owner, stranger = auth.principal(f"Bearer {user.token}"), auth.principal(f"Bearer {other_user.token}")
+    assert auth.decide(stranger, "read", namespace=user.name, gated="auto") == (True, "")
+    assert auth.decide(stranger, "download", namespace=user.name, gated="auto") == (False, "GatedRepo")
+    assert auth.decide(auth.principal(), "download", namespace=user.name, gated="manual") == (False, "GatedRepo")
+    assert auth.decide(owner, "download", namespace=user.name, gated="manual") == (True, "")
+
+
+def test_namespace_creation_rights(auth, user, other_user):
+    def ns(principal, namespace, action="write"):
+        answer = auth("AuthorizeNamespace", auth_pb2.AuthorizeNamespaceRequest(
+            principal=principal, namespace=namespace, action=action))
+        return answer.allowed, answer.error_code
+    writer = auth.principal(f"Bearer {user.token}")
+    assert ns(writer, user.name) == (True, "")
+    assert ns(writer, user.name.upper()) == (True, "")
+    assert ns(writer, other_user.name) == (False, "Forbidden")
+    assert ns(auth.principal(f"Bearer {user.read_token}"), user.name) == (False, "Forbidden")
+    assert ns(auth.principal(), user.name) == (False, "Unauthorized")
