@@ -9,6 +9,7 @@ from hangar_common.http import create_app
 from hangar_common.runtime import Resources
 from hangar_protos import metadata_pb2, metadata_pb2_grpc
 
+from .engine import Engine
 from .servicer import MetadataServicer
 
 SCHEMA = "metadata"
@@ -17,19 +18,24 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def build(settings: Settings):
     resources = Resources(settings)
+    state: dict = {}
 
     @asynccontextmanager
     async def lifespan(app):
         try:
             await resources.open_database(SCHEMA, MIGRATIONS)
             await resources.open_redis()
+            lfs_channel = resources.open_channel("lfs", settings.lfs_target)
+            state["engine"] = engine = await Engine.open(settings, SCHEMA, lfs_channel)
             await resources.start_grpc(
-                [(metadata_pb2_grpc.add_MetadataServicer_to_server, MetadataServicer(resources))],
+                [(metadata_pb2_grpc.add_MetadataServicer_to_server, MetadataServicer(resources, engine))],
                 [metadata_pb2.DESCRIPTOR.services_by_name["Metadata"].full_name])
             app.state.resources = resources
             yield
         finally:
             await resources.close()
+            if "engine" in state:
+                await state["engine"].close()
 
     return create_app("metadata", lifespan=lifespan, health_checks=lambda app: {
         "postgres": resources.database_up, "redis": resources.redis_up})

@@ -1,15 +1,251 @@
-"""gRPC surface of the metadata service (protos/hangar_protos/metadata.proto)."""
+"""gRPC surface of the metadata service (protos/hangar_protos/metadata.proto), mapped onto the
+git-native engine modules."""
 from __future__ import annotations
 
+import re
+
+from hangar_common.errors import BadRequest, Conflict, PayloadTooLarge
 from hangar_common.grpcio import servicer_errors
 from hangar_common.logs import request_id_var
-from hangar_protos import metadata_pb2, metadata_pb2_grpc
+from hangar_protos import common_pb2
+from hangar_protos import metadata_pb2 as pb
+from hangar_protos import metadata_pb2_grpc
+
+from . import cards, commits, gitformat as gf, lfsindex, lifecycle, listing, names, preupload, refs, repos
+from . import gittransport, refops
+from .engine import Engine
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def repo_info(repo: repos.Repo, **extra) -> pb.RepoInfo:
+    info = pb.RepoInfo(
+        facts=common_pb2.RepoFacts(
+            repo=common_pb2.RepoRef(type=repo.type, namespace=repo.namespace, name=repo.name),
+            repo_id=str(repo.id), private=repo.private, gated=repo.gated),
+        default_branch=repo.default_branch, sha=repo.sha, created_at=gf.rfc3339(repo.created_at),
+        last_modified=gf.rfc3339(repo.last_modified), **extra)
+    if repo.redirected_from:
+        t, ns, n = repo.redirected_from
+        info.redirected_from.CopyFrom(common_pb2.RepoRef(type=t, namespace=ns, name=n))
+    return info
 
 
 class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
-    def __init__(self, resources) -> None:
+    def __init__(self, resources, engine: Engine) -> None:
         self.resources = resources
+        self.engine = engine
+
+    async def _repo(self, ref, *, follow_redirects: bool = True) -> repos.Repo:
+        async with self.engine.pool.acquire() as conn:
+            return await repos.get(conn, ref.type, ref.namespace, ref.name, follow_redirects=follow_redirects)
+
+    async def _fresh(self, repo_id: int) -> repos.Repo:
+        async with self.engine.pool.acquire() as conn:
+            return await repos.get_by_id(conn, repo_id)
 
     @servicer_errors
     async def Ping(self, request, context):
-        return metadata_pb2.PingResponse(service="metadata", request_id=request_id_var.get())
+        return pb.PingResponse(service="metadata", request_id=request_id_var.get())
+
+    # --- repositories ---------------------------------------------------------------------
+    @servicer_errors
+    async def CreateRepo(self, request, context):
+        repo = await lifecycle.create_repo(self.engine, request.repo, private=request.private,
+                                           creator=request.creator, space_sdk=request.space_sdk)
+        return repo_info(repo)
+
+    @servicer_errors
+    async def DeleteRepo(self, request, context):
+        repo = await self._repo(request.repo, follow_redirects=False)
+        async with self.engine.pool.acquire() as conn:
+            await repos.delete(conn, repo)
+        return pb.Empty()
+
+    @servicer_errors
+    async def MoveRepo(self, request, context):
+        repo = await self._repo(getattr(request, "from"), follow_redirects=False)
+        to = request.to
+        if to.type and to.type != repo.type:
+            raise BadRequest("A repository cannot change its type when moved", code="InvalidRepoType")
+        async with self.engine.pool.acquire() as conn, conn.transaction():
+            await repos.move(conn, repo, to.namespace, to.name)
+        return repo_info(await self._fresh(repo.id))
+
+    @servicer_errors
+    async def GetRepo(self, request, context):
+        repo = await self._repo(request.repo)
+        async with self.engine.pool.acquire() as conn:
+            tree = await conn.fetchval("SELECT tree FROM repo_commits WHERE repo_id = $1 AND oid = $2",
+                                       repo.id, repo.sha)
+            lfs_bytes = await lfsindex.repo_bytes(conn, repo.id)
+        return repo_info(repo, card_data_json=await cards.card_data_json(self.engine, tree), lfs_bytes=lfs_bytes)
+
+    @servicer_errors
+    async def UpdateRepoSettings(self, request, context):
+        repo = await self._repo(request.repo)
+        async with self.engine.pool.acquire() as conn:
+            await repos.update_settings(
+                conn, repo, private=request.private if request.HasField("private") else None,
+                gated=request.gated if request.HasField("gated") else None)
+        return repo_info(await self._fresh(repo.id))
+
+    @servicer_errors
+    async def ListRepos(self, request, context):
+        async with self.engine.pool.acquire() as conn:
+            found, cursor = await repos.list_repos(
+                conn, repo_type=request.type, author=request.author, search=request.search, sort=request.sort,
+                direction=request.direction, limit=request.limit, cursor=request.cursor,
+                private_namespaces=list(request.private_namespaces),
+                include_all_private=request.include_all_private)
+        return pb.ListReposResponse(repos=[repo_info(r) for r in found], next_cursor=cursor)
+
+    # --- revisions and refs -----------------------------------------------------------------
+    @servicer_errors
+    async def ResolveRevision(self, request, context):
+        repo = await self._repo(request.repo)
+        async with self.engine.pool.acquire() as conn:
+            resolved = await refs.resolve(conn, self.engine.store, repo.id, repo.default_branch, request.revision)
+        return pb.ResolvedRevision(repo=repo_info(repo), commit=resolved.commit, ref=resolved.ref)
+
+    @servicer_errors
+    async def ListRefs(self, request, context):
+        repo = await self._repo(request.repo)
+        return await refops.list_refs(self.engine, repo)
+
+    @servicer_errors
+    async def CreateBranch(self, request, context):
+        return await refops.create_branch(self.engine, await self._repo(request.repo), request)
+
+    @servicer_errors
+    async def DeleteBranch(self, request, context):
+        await refops.delete_branch(self.engine, await self._repo(request.repo), request.name)
+        return pb.Empty()
+
+    @servicer_errors
+    async def CreateTag(self, request, context):
+        return await refops.create_tag(self.engine, await self._repo(request.repo), request)
+
+    @servicer_errors
+    async def DeleteTag(self, request, context):
+        await refops.delete_tag(self.engine, await self._repo(request.repo), request.name)
+        return pb.Empty()
+
+    # --- contents -----------------------------------------------------------------------------
+    @servicer_errors
+    async def ListTree(self, request, context):
+        async for page in listing.list_tree(self.engine, request):
+            yield page
+
+    @servicer_errors
+    async def GetPathsInfo(self, request, context):
+        async for page in listing.paths_info(self.engine, request):
+            yield page
+
+    @servicer_errors
+    async def ReadFile(self, request, context):
+        async for chunk in listing.read_file(self.engine, request):
+            yield chunk
+
+    @servicer_errors
+    async def Preupload(self, request, context):
+        if request.create_pr:
+            raise BadRequest("Pull requests are not supported yet", code="PullRequestsNotSupported")
+        return await preupload.preupload(self.engine, request)
+
+    # --- commits and history --------------------------------------------------------------------
+    @servicer_errors
+    async def Commit(self, request_iterator, context):
+        request = await collect_commit(request_iterator)
+        oid, ref, repo = await commits.create_commit(self.engine, request)
+        return pb.CommitResult(commit_oid=oid, ref=ref, repo=repo_info(await self._fresh(repo.id)))
+
+    @servicer_errors
+    async def ListCommits(self, request, context):
+        return await listing.list_commits(self.engine, request)
+
+    @servicer_errors
+    async def SuperSquash(self, request, context):
+        oid, ref, repo = await commits.super_squash(self.engine, request.repo, request.branch, request.message,
+                                                    request.author)
+        return pb.CommitResult(commit_oid=oid, ref=ref, repo=repo_info(await self._fresh(repo.id)))
+
+    # --- LFS reference index ----------------------------------------------------------------------
+    @servicer_errors
+    async def ReposReferencingOids(self, request, context):
+        return await lfsindex.repos_referencing(self.engine, list(request.oids))
+
+    @servicer_errors
+    async def UnreferencedOids(self, request, context):
+        return pb.OidsResponse(oids=await lfsindex.unreferenced(self.engine, list(request.oids)))
+
+    @servicer_errors
+    async def NamespaceUsage(self, request, context):
+        return await lfsindex.namespace_usage(self.engine, request.namespace)
+
+    # --- git transport --------------------------------------------------------------------------------
+    @servicer_errors
+    async def GitListRefs(self, request, context):
+        repo = await self._repo(request.repo)
+        return await gittransport.list_refs(self.engine, repo, repo_info(repo))
+
+    @servicer_errors
+    async def GitFetchObjects(self, request, context):
+        repo = await self._repo(request.repo)
+        async for batch in gittransport.fetch_objects(self.engine, repo, request):
+            yield batch
+
+    @servicer_errors
+    async def GitReceive(self, request_iterator, context):
+        return await gittransport.receive(self.engine, request_iterator, self._repo)
+
+
+async def collect_commit(stream) -> commits.CommitRequest:
+    """Read a Commit stream: the header, then operations (file data may span messages)."""
+    request, pending, total = None, None, 0
+    async for chunk in stream:
+        kind = chunk.WhichOneof("kind")
+        if request is None:
+            if kind != "header":
+                raise BadRequest("The commit stream must start with a header", code="InvalidCommit")
+            h = chunk.header
+            request = commits.CommitRequest(h.repo, h.revision, h.summary, h.description, h.parent_commit,
+                                            h.author, h.create_pr)
+            continue
+        if pending is not None and (kind != "file" or chunk.file.path != pending[0]):
+            raise BadRequest(f"Data of {pending[0]} was cut short", code="InvalidCommit")
+        if kind == "file":
+            total += len(chunk.file.data)
+            if total > commits.MAX_COMMIT_BYTES:
+                raise PayloadTooLarge("Commit too large: use LFS for large files", code="CommitTooLarge")
+            data = (pending[1] if pending else bytearray()) + chunk.file.data
+            pending = (chunk.file.path, data) if chunk.file.more else None
+            if not chunk.file.more:
+                request.operations.append(commits.Operation("file", chunk.file.path, gf.blob(bytes(data))))
+        elif kind == "lfs_file":
+            _add_lfs(request, chunk.lfs_file)
+        elif kind == "delete":
+            request.operations.append(commits.Operation(
+                "delete_folder" if chunk.delete.folder else "delete", chunk.delete.path))
+        elif kind == "copy":
+            c = chunk.copy
+            request.operations.append(commits.Operation("copy", c.dest_path, src_path=c.src_path,
+                                                        src_revision=c.src_revision))
+        elif kind == "header":
+            raise BadRequest("Only one header per commit", code="InvalidCommit")
+    if request is None:
+        raise BadRequest("Empty commit stream", code="InvalidCommit")
+    if pending is not None:
+        raise BadRequest(f"Data of {pending[0]} was cut short", code="InvalidCommit")
+    return request
+
+
+def _add_lfs(request: commits.CommitRequest, op) -> None:
+    oid = op.oid.lower()
+    if not _SHA256.match(oid) or op.size < 0:
+        raise BadRequest(f"Invalid LFS object for {op.path}: oid must be sha256 hex, size >= 0",
+                         code="InvalidLfsPointer")
+    if request.lfs.get(oid, op.size) != op.size:
+        raise BadRequest(f"LFS object {oid} given with two sizes", code="InvalidLfsPointer")
+    request.lfs[oid] = op.size
+    request.operations.append(commits.Operation("lfs", op.path, gf.blob(gf.lfs_pointer(oid, op.size))))

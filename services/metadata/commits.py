@@ -1,0 +1,193 @@
+"""Commits through the API: operations applied atomically to a branch.
+
+With `parent_commit`, the branch must still point at it (else Conflict, code ParentCommitMismatch).
+Without it, the operations apply to the current tip and the ref compare-and-swap is retried on
+the new tip, so parallel committers all land. New objects are written (insert-if-absent, one
+batch) before the transaction that moves the ref and indexes the commit.
+"""
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass, field
+
+from hangar_common.errors import BadRequest, Conflict, EntryNotFound, PayloadTooLarge, RevisionNotFound
+from hangar_protos import common_pb2
+
+from . import gitformat as gf
+from . import indexes, names, refs, repos, trees
+from .engine import Engine
+from .treeops import TreeEditor
+
+MAX_COMMIT_BYTES = 1024 * 1024 * 1024   # regular-file bytes in one commit
+MAX_OPERATIONS = 100_000
+MAX_ATTEMPTS = 64
+
+
+@dataclass
+class Operation:
+    kind: str                    # "file" | "lfs" | "delete" | "delete_folder" | "copy"
+    path: str
+    blob: gf.RawObject | None = None
+    src_path: str = ""
+    src_revision: str = ""
+
+
+@dataclass
+class CommitRequest:
+    repo: common_pb2.RepoRef
+    branch: str
+    summary: str
+    description: str
+    parent_commit: str
+    author: common_pb2.Principal
+    create_pr: bool
+    operations: list[Operation] = field(default_factory=list)
+    lfs: dict[str, int] = field(default_factory=dict)
+
+
+def message_of(summary: str, description: str) -> str:
+    summary = summary.strip() or "Update files"
+    return f"{summary}\n\n{description.strip()}\n" if description.strip() else f"{summary}\n"
+
+
+def check_paths(request: CommitRequest) -> None:
+    """Every path valid and named by at most one operation (BadRequest InvalidPath/DuplicatePath)."""
+    if len(request.operations) > MAX_OPERATIONS:
+        raise PayloadTooLarge(f"At most {MAX_OPERATIONS} operations per commit", code="TooManyOperations")
+    seen: set[str] = set()
+    for op in request.operations:
+        if op.kind == "delete_folder":
+            op.path = names.normalize_folder(op.path)
+            if op.path:
+                names.validate_path(op.path)
+        else:
+            names.validate_path(op.path)
+        if op.kind == "copy":
+            names.validate_path(op.src_path)
+        key = (op.path + "/") if op.kind == "delete_folder" else op.path
+        if key in seen:
+            raise BadRequest(f"Path '{op.path}' appears in more than one operation", code="DuplicatePath")
+        seen.add(key)
+
+
+async def _branch_ref(engine: Engine, repo: repos.Repo, revision: str) -> str:
+    branch = revision or repo.default_branch
+    if branch.startswith(refs.HEADS):
+        branch = branch[len(refs.HEADS):]
+    ref = refs.HEADS + branch
+    async with engine.pool.acquire() as conn:
+        if await refs.get(conn, repo.id, ref) is None:
+            raise RevisionNotFound(f"Invalid rev id: {revision} (commits go to an existing branch)")
+    return ref
+
+
+async def _apply(engine: Engine, repo: repos.Repo, base_tree: str, ops: list[Operation]) -> TreeEditor:
+    editor = TreeEditor(engine.store, base_tree)
+    for op in ops:
+        if op.kind in ("file", "lfs"):
+            await editor.put(op.path, gf.FILE_MODE, op.blob.oid)
+        elif op.kind == "delete":
+            await editor.delete_file(op.path)
+        elif op.kind == "delete_folder":
+            await editor.delete_folder(op.path)
+        elif op.kind == "copy":
+            mode, oid = await _copy_source(engine, repo, base_tree, op)
+            await editor.put(op.path, mode, oid)
+    return editor
+
+
+async def _copy_source(engine: Engine, repo: repos.Repo, base_tree: str, op: Operation) -> tuple[int, str]:
+    """The (mode, oid) a copy refers to: the same blob, so copying an LFS file keeps its pointer."""
+    root = base_tree
+    if op.src_revision:
+        async with engine.pool.acquire() as conn:
+            resolved = await refs.resolve(conn, engine.store, repo.id, repo.default_branch, op.src_revision)
+            root = await conn.fetchval("SELECT tree FROM repo_commits WHERE repo_id = $1 AND oid = $2",
+                                       repo.id, resolved.commit)
+    entry = await trees.lookup(engine.store, root, op.src_path)
+    if entry is None or entry.is_dir:
+        raise EntryNotFound(f"Cannot copy {op.src_path}: file not found")
+    return entry.mode, entry.oid
+
+
+async def create_commit(engine: Engine, request: CommitRequest) -> tuple[str, str, repos.Repo]:
+    """Apply the operations on the branch and move it; returns (commit id, ref, repo)."""
+    async with engine.pool.acquire() as conn:
+        repo = await repos.get(conn, request.repo.type, request.repo.namespace, request.repo.name)
+    if request.create_pr:
+        raise BadRequest("Pull requests are not supported yet; commit to a branch instead",
+                         code="PullRequestsNotSupported")
+    if request.parent_commit and not gf.HEX40.match(request.parent_commit):
+        raise BadRequest(f"Invalid parent commit '{request.parent_commit}'", code="InvalidParentCommit")
+    check_paths(request)
+    ref = await _branch_ref(engine, repo, request.branch)
+    facts = common_pb2.RepoFacts(repo=request.repo, repo_id=str(repo.id), private=repo.private, gated=repo.gated)
+    await engine.lfs.check(request.author, facts, request.lfs)
+    await engine.store.put(op.blob for op in request.operations if op.blob is not None)
+    author = gf.identity(request.author.username)
+    message = message_of(request.summary, request.description)
+    for attempt in range(MAX_ATTEMPTS):
+        oid = await _attempt(engine, repo, ref, request, author, message)
+        if oid is not None:
+            return oid, ref, repo
+        await asyncio.sleep(random.uniform(0, 0.005 * (attempt + 1)))
+    raise Conflict("The branch moved too often while committing; retry", code="CommitContention")
+
+
+async def _attempt(engine: Engine, repo: repos.Repo, ref: str, request: CommitRequest, author: bytes,
+                   message: str) -> str | None:
+    async with engine.pool.acquire() as conn:
+        tip = await refs.get(conn, repo.id, ref)
+        if tip is None:
+            raise RevisionNotFound(f"Branch {refs.short(ref)} was deleted")
+        if request.parent_commit and request.parent_commit != tip:
+            raise _parent_mismatch(request.parent_commit, tip)
+        base_tree = await conn.fetchval("SELECT tree FROM repo_commits WHERE repo_id = $1 AND oid = $2",
+                                        repo.id, tip)
+    editor = await _apply(engine, repo, base_tree, request.operations)
+    root, new_trees = editor.build()
+    commit = gf.commit(root, [tip], author=author, message=message)
+    await engine.store.put([*new_trees, commit])
+    landed = await land(engine, repo.id, ref, tip, commit)
+    if not landed and request.parent_commit:
+        raise _parent_mismatch(request.parent_commit, "a newer commit")
+    return commit.oid if landed else None
+
+
+def _parent_mismatch(parent: str, tip: str) -> Conflict:
+    return Conflict(f"The parent commit {parent} is not the tip of the branch ({tip}); "
+                    "someone committed in between", code="ParentCommitMismatch")
+
+
+async def land(engine: Engine, repo_id: int, ref: str, expected: str | None, commit: gf.RawObject,
+               *, prune: bool = False) -> bool:
+    """In one transaction: lock the repo row, compare-and-swap the ref, index the commit."""
+    facts = gf.parse_commit(commit.oid, commit.data)
+    async with engine.pool.acquire() as conn, conn.transaction():
+        await repos.touch(conn, repo_id)
+        if not await refs.compare_and_swap(conn, repo_id, ref, expected, commit.oid):
+            return False
+        await indexes.index_commits(conn, engine.store, repo_id, [facts])
+        if prune:
+            await indexes.prune_unreachable(conn, repo_id)
+    return True
+
+
+async def super_squash(engine: Engine, repo_ref, branch: str, message: str, principal) -> tuple[str, str, repos.Repo]:
+    """One parentless commit holding the branch's current tree; history no ref reaches is dropped
+    from the indexes (and with it its LFS references)."""
+    async with engine.pool.acquire() as conn:
+        repo = await repos.get(conn, repo_ref.type, repo_ref.namespace, repo_ref.name)
+    ref = await _branch_ref(engine, repo, branch)
+    author = gf.identity(principal.username)
+    for attempt in range(MAX_ATTEMPTS):
+        async with engine.pool.acquire() as conn:
+            tip = await refs.get(conn, repo.id, ref)
+            tree = await conn.fetchval("SELECT tree FROM repo_commits WHERE repo_id = $1 AND oid = $2", repo.id, tip)
+        commit = gf.commit(tree, [], author=author, message=message_of(message or "Super-squash branch", ""))
+        await engine.store.put([commit])
+        if await land(engine, repo.id, ref, tip, commit, prune=True):
+            return commit.oid, ref, repo
+        await asyncio.sleep(random.uniform(0, 0.005 * (attempt + 1)))
+    raise Conflict("The branch moved too often while squashing; retry", code="CommitContention")

@@ -1,0 +1,171 @@
+"""Git object formats (via dulwich) and Git LFS pointer files.
+
+Object ids are real git SHA-1s: sha1(b"<type> <size>\\0" + content). Trees sort their entries the
+way git does (a directory compares as `name/`) and write the directory mode as `40000`; dulwich's
+Tree serialization does both. LFS pointers follow the git-lfs spec
+(https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree
+
+COMMIT, TREE, BLOB, TAG = 1, 2, 3, 4
+TYPE_NAMES = {COMMIT: "commit", TREE: "tree", BLOB: "blob", TAG: "tag"}
+DIR_MODE, FILE_MODE, EXEC_MODE, LINK_MODE, GITLINK_MODE = 0o040000, 0o100644, 0o100755, 0o120000, 0o160000
+ZERO_OID = "0" * 40
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+HEX40 = re.compile(r"^[0-9a-f]{40}$")
+
+LFS_SPEC = b"version https://git-lfs.github.com/spec/v1\n"
+LFS_POINTER_MAX = 1024   # git-lfs: pointer files are < 1024 bytes
+_LFS_RE = re.compile(rb"^version https://git-lfs\.github\.com/spec/v1\n(?:[a-z0-9.-]+ [^\n]*\n)*$")
+_LFS_OID = re.compile(rb"(?m)^oid sha256:([0-9a-f]{64})$")
+_LFS_SIZE = re.compile(rb"(?m)^size ([0-9]+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class RawObject:
+    """A git object as stored: id, type number, raw content, and LFS pointer facts for blobs."""
+    oid: str
+    type: int
+    data: bytes
+    lfs_oid: str | None = None
+    lfs_size: int | None = None
+
+
+def is_dir(mode: int) -> bool:
+    return mode & 0o170000 == DIR_MODE
+
+
+def is_gitlink(mode: int) -> bool:
+    return mode & 0o170000 == GITLINK_MODE
+
+
+def lfs_pointer(oid: str, size: int) -> bytes:
+    """The canonical pointer file for an LFS object (git-lfs spec: keys sorted, version first)."""
+    return LFS_SPEC + f"oid sha256:{oid}\nsize {size}\n".encode()
+
+
+def parse_lfs_pointer(data: bytes) -> tuple[str, int] | None:
+    """(oid, size) if `data` is a valid LFS pointer file, else None."""
+    if len(data) >= LFS_POINTER_MAX or not data.startswith(LFS_SPEC) or not _LFS_RE.match(data):
+        return None
+    oid, size = _LFS_OID.search(data), _LFS_SIZE.search(data)
+    if not oid or not size:
+        return None
+    return oid.group(1).decode(), int(size.group(1))
+
+
+def raw_object(type_num: int, data: bytes) -> RawObject:
+    """Wrap raw content as an object with its git id (and LFS facts for pointer blobs)."""
+    if type_num == BLOB:
+        return blob(data)
+    header = f"{TYPE_NAMES[type_num]} {len(data)}\0".encode()
+    return RawObject(hashlib.sha1(header + data).hexdigest(), type_num, data)
+
+
+def blob(data: bytes) -> RawObject:
+    obj = Blob.from_string(data)
+    lfs = parse_lfs_pointer(data)
+    return RawObject(obj.id.decode(), BLOB, data, *(lfs or (None, None)))
+
+
+def tree(entries: dict[bytes, tuple[int, str]]) -> RawObject:
+    """A tree from {name: (mode, oid)}; dulwich sorts entries as git does."""
+    t = Tree()
+    for name, (mode, oid) in entries.items():
+        t.add(name, mode, oid.encode())
+    return RawObject(t.id.decode(), TREE, t.as_raw_string())
+
+
+@dataclass(frozen=True, slots=True)
+class TreeItem:
+    name: bytes
+    mode: int
+    oid: str
+
+    @property
+    def text(self) -> str:
+        return self.name.decode("utf-8", "replace")
+
+
+def parse_tree(data: bytes) -> tuple[TreeItem, ...]:
+    t = ShaFile.from_raw_string(TREE, data)
+    return tuple(TreeItem(e.path, e.mode, e.sha.decode()) for e in t.iteritems())
+
+
+def identity(username: str) -> bytes:
+    """Author/committer line for a principal: `name <name@users.noreply.hangar>`."""
+    name = username or "hangar"
+    return f"{name} <{name}@users.noreply.hangar>".encode()
+
+
+def commit(tree_oid: str, parents: list[str], *, author: bytes, message: str,
+           when: datetime | None = None) -> RawObject:
+    c = Commit()
+    c.tree = tree_oid.encode()
+    c.parents = [p.encode() for p in parents]
+    c.author = c.committer = author
+    ts = int((when or datetime.now(timezone.utc)).timestamp())
+    c.author_time = c.commit_time = ts
+    c.author_timezone = c.commit_timezone = 0
+    c.message = message.encode()
+    return RawObject(c.id.decode(), COMMIT, c.as_raw_string())
+
+
+def annotated_tag(name: str, target: str, target_type: int, *, tagger: bytes, message: str) -> RawObject:
+    t = Tag()
+    t.name = name.encode()
+    t.object = (_TYPE_CLASSES[target_type], target.encode())
+    t.tagger = tagger
+    t.tag_time = int(datetime.now(timezone.utc).timestamp())
+    t.tag_timezone = 0
+    t.message = (message if message.endswith("\n") else message + "\n").encode()
+    return RawObject(t.id.decode(), TAG, t.as_raw_string())
+
+
+_TYPE_CLASSES = {COMMIT: Commit, TREE: Tree, BLOB: Blob, TAG: Tag}
+
+
+@dataclass(frozen=True, slots=True)
+class CommitFacts:
+    """What the commit index keeps of a commit."""
+    oid: str
+    tree: str
+    parents: tuple[str, ...]
+    author_name: str
+    author_email: str
+    date: datetime
+    title: str
+    message: str
+
+
+_IDENT = re.compile(rb"^(.*?)\s*<([^>]*)>")
+
+
+def parse_commit(oid: str, data: bytes) -> CommitFacts:
+    c = ShaFile.from_raw_string(COMMIT, data)
+    m = _IDENT.match(c.author or b"")
+    name, email = (m.group(1), m.group(2)) if m else (c.author or b"", b"")
+    message = c.message.decode("utf-8", "replace")
+    return CommitFacts(
+        oid=oid, tree=c.tree.decode(), parents=tuple(p.decode() for p in c.parents),
+        author_name=name.decode("utf-8", "replace"), author_email=email.decode("utf-8", "replace"),
+        date=datetime.fromtimestamp(c.author_time, timezone.utc),
+        title=message.split("\n", 1)[0].strip(), message=message.replace("\x00", ""))
+
+
+def parse_tag(data: bytes) -> tuple[int, str]:
+    """(target type number, target oid) of an annotated tag object."""
+    t = ShaFile.from_raw_string(TAG, data)
+    cls, sha = t.object
+    return cls.type_num, sha.decode()
+
+
+def rfc3339(when: datetime) -> str:
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"

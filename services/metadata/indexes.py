@@ -1,0 +1,133 @@
+"""The per-repository indexes, written in the same transaction as the ref update:
+
+- repo_commits: which commits belong to a repository (a 40-hex revision must be one of them) and
+  what list_repo_commits shows, with generation numbers;
+- path_changes: which paths each commit changed relative to its first parent, so `lastCommit` of
+  tree entries and history filtered by path are index queries;
+- lfs_refs: which LFS oids each commit introduced, for entitlement, accounting and GC.
+"""
+from __future__ import annotations
+
+from . import gitformat as gf
+from . import trees
+from .objects import ObjectStore
+
+# Ancestors of a commit inside one repository, following every parent through the commit index.
+ANCESTORS = """
+WITH RECURSIVE anc(oid) AS (
+    SELECT unnest($2::text[])
+    UNION
+    SELECT unnest(c.parents) FROM repo_commits c JOIN anc ON c.oid = anc.oid WHERE c.repo_id = $1
+)"""
+
+
+async def index_commits(conn, store: ObjectStore, repo_id: int, commits: list[gf.CommitFacts]) -> None:
+    """Add commits (parents before children) that the repository does not index yet."""
+    known = {r["oid"]: (r["generation"], r["tree"]) for r in await conn.fetch(
+        "SELECT oid, generation, tree FROM repo_commits WHERE repo_id = $1 AND oid = ANY($2)", repo_id,
+        list({p for c in commits for p in c.parents} | {c.oid for c in commits}))}
+    for c in commits:
+        if c.oid in known:
+            continue
+        parent_gens = [known[p][0] for p in c.parents if p in known]
+        generation = 1 + max(parent_gens, default=0)
+        await conn.execute(
+            """INSERT INTO repo_commits (repo_id, oid, tree, parents, generation, author_name, author_email,
+                                         date, title, message)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING""",
+            repo_id, c.oid, c.tree, list(c.parents), generation, c.author_name, c.author_email, c.date,
+            c.title, c.message)
+        known[c.oid] = (generation, c.tree)
+        base = known[c.parents[0]][1] if c.parents and c.parents[0] in known else None
+        await _index_changes(conn, store, repo_id, c.oid, generation, base, c.tree)
+
+
+async def _index_changes(conn, store: ObjectStore, repo_id: int, oid: str, generation: int,
+                         base_tree: str | None, tree: str) -> None:
+    changes = await trees.diff(store, base_tree, tree)
+    paths = [_db_text(ch.path) for ch in changes]
+    await conn.execute(
+        """INSERT INTO path_changes (repo_id, commit_oid, path, generation)
+           SELECT $1, $2, p, $3 FROM unnest($4::text[]) AS p ON CONFLICT DO NOTHING""",
+        repo_id, oid, generation, paths)
+    added = [ch.new.oid for ch in changes if ch.new is not None and not gf.is_dir(ch.new.mode)
+             and not gf.is_gitlink(ch.new.mode)]
+    facts = await store.facts(added)
+    lfs = {f.lfs_oid: f.lfs_size for f in facts.values() if f.lfs_oid}
+    if lfs:
+        await conn.execute(
+            """INSERT INTO lfs_refs (repo_id, commit_oid, lfs_oid, size)
+               SELECT $1, $2, o, s FROM unnest($3::text[], $4::int8[]) AS t(o, s) ON CONFLICT DO NOTHING""",
+            repo_id, oid, list(lfs), list(lfs.values()))
+
+
+def _db_text(path: str) -> str:
+    return path.replace("\x00", "")
+
+
+async def prune_unreachable(conn, repo_id: int) -> None:
+    """Forget commits no ref reaches any more (after a branch/tag deletion, a super-squash or a
+    forced update): their path and LFS index rows go with them (ON DELETE CASCADE)."""
+    targets = [r["target"] for r in await conn.fetch("SELECT target FROM refs WHERE repo_id = $1", repo_id)]
+    peeled = await _peel_tags(conn, targets)
+    await conn.execute(
+        ANCESTORS + """
+        DELETE FROM repo_commits c WHERE c.repo_id = $1 AND NOT EXISTS (SELECT 1 FROM anc WHERE anc.oid = c.oid)""",
+        repo_id, peeled)
+
+
+async def _peel_tags(conn, targets: list[str]) -> list[str]:
+    """Ref targets with annotated tag objects replaced by the commits they point to."""
+    out, pending = [], list(targets)
+    for _ in range(10):
+        if not pending:
+            break
+        rows = {r["oid"]: (r["type"], r["data"]) for r in await conn.fetch(
+            "SELECT oid, type, CASE WHEN type = 4 THEN data END AS data FROM objects WHERE oid = ANY($1)", pending)}
+        nxt = []
+        for oid in pending:
+            kind, data = rows.get(oid, (gf.COMMIT, None))
+            if kind == gf.TAG:
+                nxt.append(gf.parse_tag(data)[1])
+            else:
+                out.append(oid)
+        pending = nxt
+    return out
+
+
+async def belongs(conn, repo_id: int, oid: str) -> bool:
+    return bool(await conn.fetchval("SELECT 1 FROM repo_commits WHERE repo_id = $1 AND oid = $2", repo_id, oid))
+
+
+async def last_commits(conn, repo_id: int, commit: str, paths: list[str]) -> dict[str, dict]:
+    """For each path, the newest ancestor of `commit` (itself included) that changed it."""
+    if not paths:
+        return {}
+    rows = await conn.fetch(
+        ANCESTORS + """
+        SELECT DISTINCT ON (pc.path) pc.path, c.oid, c.title, c.date
+        FROM path_changes pc JOIN anc ON anc.oid = pc.commit_oid
+        JOIN repo_commits c ON c.repo_id = pc.repo_id AND c.oid = pc.commit_oid
+        WHERE pc.repo_id = $1 AND pc.path = ANY($3::text[])
+        ORDER BY pc.path, pc.generation DESC, c.date DESC""",
+        repo_id, [commit], [_db_text(p) for p in paths])
+    return {r["path"]: {"id": r["oid"], "title": r["title"], "date": gf.rfc3339(r["date"])} for r in rows}
+
+
+async def list_commits(conn, repo_id: int, commit: str, *, offset: int, limit: int,
+                       path: str = "") -> tuple[list, int]:
+    """History of `commit` newest first (by generation, then date), optionally only the commits
+    that changed `path`; with the total count."""
+    where = "c.repo_id = $1"
+    join = ""
+    args: list = [repo_id, [commit]]
+    if path:
+        join = "JOIN path_changes pc ON pc.repo_id = c.repo_id AND pc.commit_oid = c.oid AND pc.path = $3"
+        args.append(_db_text(path))
+    base = f"{ANCESTORS} SELECT {{cols}} FROM repo_commits c JOIN anc ON anc.oid = c.oid {join} WHERE {where}"
+    total = await conn.fetchval(base.format(cols="count(*)"), *args)
+    n = len(args)
+    rows = await conn.fetch(
+        base.format(cols="c.*") + f" ORDER BY c.generation DESC, c.date DESC, c.oid LIMIT ${n + 1} OFFSET ${n + 2}",
+        *args, limit, offset)
+    return rows, total

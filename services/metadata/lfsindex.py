@@ -1,0 +1,51 @@
+"""Queries on the LFS reference index (lfs_refs) for the lfs service: entitlement, accounting and
+garbage collection. Rows exist only for commits some ref of the repository still reaches (pruned
+on deletions and squashes), so "referenced" means "referenced by some revision"."""
+from __future__ import annotations
+
+from hangar_protos import common_pb2
+from hangar_protos import metadata_pb2 as pb
+
+from .engine import Engine
+
+
+async def repo_bytes(conn, repo_id: int) -> int:
+    return int(await conn.fetchval(
+        "SELECT coalesce(sum(size), 0) FROM (SELECT DISTINCT lfs_oid, size FROM lfs_refs WHERE repo_id = $1) t",
+        repo_id))
+
+
+async def repos_referencing(engine: Engine, oids: list[str]) -> pb.ReposReferencingOidsResponse:
+    async with engine.pool.acquire() as conn:
+        rows = await conn.fetch(
+            """SELECT DISTINCT l.lfs_oid, r.id, r.type, r.namespace, r.name, r.private, r.gated
+               FROM lfs_refs l JOIN repos r ON r.id = l.repo_id WHERE l.lfs_oid = ANY($1)
+               ORDER BY l.lfs_oid, r.id""", [o.lower() for o in oids])
+    holders: dict[str, list] = {}
+    for r in rows:
+        holders.setdefault(r["lfs_oid"], []).append(common_pb2.RepoFacts(
+            repo=common_pb2.RepoRef(type=r["type"], namespace=r["namespace"], name=r["name"]),
+            repo_id=str(r["id"]), private=r["private"], gated=r["gated"]))
+    return pb.ReposReferencingOidsResponse(holders=[
+        pb.ReposReferencingOidsResponse.Holders(oid=oid, repos=facts) for oid, facts in holders.items()])
+
+
+async def unreferenced(engine: Engine, oids: list[str]) -> list[str]:
+    wanted = sorted({o.lower() for o in oids})
+    async with engine.pool.acquire() as conn:
+        used = {r["lfs_oid"] for r in await conn.fetch(
+            "SELECT DISTINCT lfs_oid FROM lfs_refs WHERE lfs_oid = ANY($1)", wanted)}
+    return [o for o in wanted if o not in used]
+
+
+async def namespace_usage(engine: Engine, namespace: str) -> pb.NamespaceUsageResponse:
+    """Each oid counted once: as public if any public repo of the namespace references it, else as
+    private."""
+    async with engine.pool.acquire() as conn:
+        row = await conn.fetchrow(
+            """SELECT coalesce(sum(size) FILTER (WHERE any_public), 0) AS public_bytes,
+                      coalesce(sum(size) FILTER (WHERE NOT any_public), 0) AS private_bytes
+               FROM (SELECT l.lfs_oid, max(l.size) AS size, bool_or(NOT r.private) AS any_public
+                     FROM lfs_refs l JOIN repos r ON r.id = l.repo_id
+                     WHERE lower(r.namespace) = lower($1) GROUP BY l.lfs_oid) t""", namespace)
+    return pb.NamespaceUsageResponse(public_bytes=int(row["public_bytes"]), private_bytes=int(row["private_bytes"]))

@@ -1,0 +1,158 @@
+"""Reading contents at a revision: tree listings (cursor pages, lastCommit), paths-info, file reads.
+
+Sizes and LFS facts come from object columns in one query per page; blob bytes are read only by
+ReadFile."""
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from hangar_common.errors import BadRequest, EntryNotFound
+from hangar_protos import metadata_pb2 as pb
+
+from . import gitformat as gf
+from . import indexes, refs, repos, trees
+from .engine import Engine
+
+PAGE = 1000              # entries per gRPC message (well under 4 MiB)
+CHUNK = 1024 * 1024      # ReadFile data chunk
+WHOLE_READ = 4 * CHUNK   # blobs up to this size are read in one query
+
+
+@dataclass(frozen=True, slots=True)
+class At:
+    """A repository at a resolved revision."""
+    repo: repos.Repo
+    commit: str
+    ref: str
+    tree: str
+
+
+async def at_revision(engine: Engine, ref, revision: str) -> At:
+    async with engine.pool.acquire() as conn:
+        repo = await repos.get(conn, ref.type, ref.namespace, ref.name)
+        resolved = await refs.resolve(conn, engine.store, repo.id, repo.default_branch, revision)
+        tree = await conn.fetchval("SELECT tree FROM repo_commits WHERE repo_id = $1 AND oid = $2",
+                                   repo.id, resolved.commit)
+    return At(repo, resolved.commit, resolved.ref, tree)
+
+
+async def to_entries(engine: Engine, at: At, entries: list[trees.Entry], expand: bool) -> list[pb.TreeEntry]:
+    """Protobuf entries with sizes/LFS facts (one query) and lastCommit (one query when expanded)."""
+    facts = await engine.store.facts(e.oid for e in entries if not e.is_dir and not gf.is_gitlink(e.mode))
+    last = {}
+    if expand:
+        async with engine.pool.acquire() as conn:
+            last = await indexes.last_commits(conn, at.repo.id, at.commit, [e.path for e in entries])
+    out = []
+    for e in entries:
+        item = pb.TreeEntry(type="directory" if e.is_dir else "file", path=e.path, oid=e.oid)
+        f = facts.get(e.oid)
+        if f is not None and not e.is_dir:
+            item.size = f.lfs_size if f.lfs_oid else f.size
+            if f.lfs_oid:
+                item.lfs.CopyFrom(pb.LfsInfo(oid=f.lfs_oid, size=f.lfs_size, pointer_size=f.size))
+        if e.path in last:
+            item.last_commit.CopyFrom(pb.LastCommit(**last[e.path]))
+        out.append(item)
+    return out
+
+
+def _encode_cursor(commit: str, key: list[bytes]) -> str:
+    raw = json.dumps({"c": commit, "k": [k.hex() for k in key]}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[str, list[bytes]]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return raw["c"], [bytes.fromhex(k) for k in raw["k"]]
+    except Exception:
+        raise BadRequest("Invalid cursor", code="InvalidCursor") from None
+
+
+async def list_tree(engine: Engine, request: pb.ListTreeRequest) -> AsyncIterator[pb.TreePage]:
+    at = await at_revision(engine, request.repo, request.revision)
+    path = request.path.strip("/")
+    root = await trees.lookup(engine.store, at.tree, path)
+    if root is None:
+        raise EntryNotFound(f"No such path '{path}' at revision {at.commit}")
+    if not root.is_dir:
+        yield pb.TreePage(commit=at.commit, entries=await to_entries(engine, at, [root], request.expand))
+        return
+    after = None
+    if request.cursor:
+        _, after = _decode_cursor(request.cursor)
+    limit = request.limit if request.limit > 0 else None
+    first, sent, buffer, last_key = True, 0, [], None
+    walker = trees.walk(engine.store, root.oid, path, recursive=request.recursive, after=after)
+    async for entry, key in walker:
+        if limit is not None and sent + len(buffer) >= limit:
+            next_cursor = _encode_cursor(at.commit, last_key)
+            yield pb.TreePage(commit=at.commit if first else "",
+                              entries=await to_entries(engine, at, buffer, request.expand), next_cursor=next_cursor)
+            return
+        buffer.append(entry)
+        last_key = key
+        if len(buffer) >= PAGE:
+            yield pb.TreePage(commit=at.commit if first else "", entries=await to_entries(engine, at, buffer, request.expand))
+            first, sent, buffer = False, sent + len(buffer), []
+    if buffer or first:
+        yield pb.TreePage(commit=at.commit if first else "", entries=await to_entries(engine, at, buffer, request.expand))
+
+
+async def paths_info(engine: Engine, request: pb.PathsInfoRequest) -> AsyncIterator[pb.TreePage]:
+    """Entries for the paths that exist (missing paths are left out, as on the Hub)."""
+    at = await at_revision(engine, request.repo, request.revision)
+    found: dict[str, trees.Entry] = {}
+    for raw in request.paths:
+        path = raw.strip("/")
+        if path and path not in found:
+            entry = await trees.lookup(engine.store, at.tree, path)
+            if entry is not None:
+                found[path] = entry
+    entries = list(found.values())
+    if not entries:
+        yield pb.TreePage(commit=at.commit)
+        return
+    for i in range(0, len(entries), PAGE):
+        yield pb.TreePage(commit=at.commit if i == 0 else "",
+                          entries=await to_entries(engine, at, entries[i:i + PAGE], request.expand))
+
+
+async def read_file(engine: Engine, request: pb.ReadFileRequest) -> AsyncIterator[pb.FileChunk]:
+    """`meta` first, then the bytes of [offset, offset+length) in chunks of at most 1 MiB.
+    For LFS files the bytes are the pointer file."""
+    at = await at_revision(engine, request.repo, request.revision)
+    path = request.path.strip("/")
+    entry = await trees.lookup(engine.store, at.tree, path) if path else None
+    if entry is None or entry.is_dir or gf.is_gitlink(entry.mode):
+        raise EntryNotFound(f"{path} does not exist at revision {at.commit}")
+    [item] = await to_entries(engine, at, [entry], False)
+    yield pb.FileChunk(meta=pb.FileMeta(commit=at.commit, entry=item))
+    if request.meta_only:
+        return
+    size = (await engine.store.facts([entry.oid]))[entry.oid].size
+    start = min(max(request.offset, 0), size)
+    end = size if request.length <= 0 else min(size, start + request.length)
+    if end - start <= WHOLE_READ:
+        data = await engine.store.read_range(entry.oid, start, end - start) if end > start else b""
+        for i in range(0, len(data), CHUNK):
+            yield pb.FileChunk(data=data[i:i + CHUNK])
+        return
+    for pos in range(start, end, CHUNK):
+        yield pb.FileChunk(data=await engine.store.read_range(entry.oid, pos, min(CHUNK, end - pos)))
+
+
+async def list_commits(engine: Engine, request: pb.ListCommitsRequest) -> pb.ListCommitsResponse:
+    at = await at_revision(engine, request.repo, request.revision)
+    limit = request.limit if request.limit > 0 else 50
+    async with engine.pool.acquire() as conn:
+        rows, total = await indexes.list_commits(conn, at.repo.id, at.commit, offset=max(request.offset, 0),
+                                                 limit=min(limit, 1000), path=request.path.strip("/"))
+    return pb.ListCommitsResponse(total=total, commits=[pb.CommitInfo(
+        id=r["oid"], title=r["title"], message=r["message"].rstrip("\n"), date=gf.rfc3339(r["date"]),
+        parents=r["parents"], authors=[pb.CommitAuthor(user=r["author_name"], email=r["author_email"])])
+        for r in rows])
