@@ -8,6 +8,8 @@ from hangar_common.grpcio import check_health
 from hangar_common.http import create_app
 from hangar_common.runtime import Resources
 
+from .routes import Clients, router
+
 
 def build(settings: Settings):
     resources = Resources(settings)
@@ -19,10 +21,13 @@ def build(settings: Settings):
             resources.open_channel("metadata", settings.metadata_target)
             resources.open_channel("lfs", settings.lfs_target)
             app.state.resources = resources
+            app.state.clients = Clients(resources.channels)
             yield
         finally:
             await resources.close()
 
-    return create_app("git", lifespan=lifespan, health_checks=lambda app: {
+    app = create_app("git", lifespan=lifespan, health_checks=lambda app: {
         "metadata": lambda: check_health(resources.channels["metadata"]),
         "auth": lambda: check_health(resources.channels["auth"])})
+    app.include_router(router)
+    return app

@@ -1,0 +1,66 @@
+"""Who may clone or push: credentials through auth's Authenticate (HTTP Basic `user:token` as git
+sends it), repository facts from metadata's GetRepo, the decision from auth's Authorize.
+
+git sends credentials only after a 401 carrying `WWW-Authenticate` (gitcredentials(7)), so an
+anonymous request for a private or a missing repository gets exactly that, the same for both, and
+existence does not leak. A signed-in caller who may not see the repository gets 404; one who may
+see it but not write to it gets 403.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hangar_common import errors
+from hangar_common.grpcio import call
+from hangar_protos import auth_pb2, common_pb2, metadata_pb2
+
+CHALLENGE = {"WWW-Authenticate": 'Basic realm="Hangar"'}
+
+
+@dataclass(frozen=True)
+class Granted:
+    principal: common_pb2.Principal
+    repo: metadata_pb2.RepoInfo
+
+    @property
+    def ref(self) -> common_pb2.RepoRef:
+        return self.repo.facts.repo
+
+
+def needs_credentials(message: str = "Authentication required") -> errors.HangarError:
+    return errors.Unauthorized(message, headers=dict(CHALLENGE))
+
+
+async def authenticate(clients, authorization: str, client_address: str) -> common_pb2.Principal:
+    try:
+        return await call(clients.auth.Authenticate, auth_pb2.AuthenticateRequest(
+            authorization=authorization, client_address=client_address))
+    except errors.Unauthorized as exc:
+        raise needs_credentials(exc.message) from None
+
+
+def _not_found(principal: common_pb2.Principal) -> errors.HangarError:
+    if principal.anonymous:
+        return errors.RepoNotFound("Repository not found", status=401, headers=dict(CHALLENGE))
+    return errors.RepoNotFound("Repository not found")
+
+
+async def grant(clients, principal: common_pb2.Principal, repo: common_pb2.RepoRef,
+                action: str) -> Granted:
+    """The repository, if `principal` may do `action` ("download" or "write") on it."""
+    if action == "write" and principal.anonymous:
+        raise needs_credentials()
+    try:
+        info = await call(clients.metadata.GetRepo, metadata_pb2.RepoRequest(repo=repo))
+    except errors.NotFound:
+        raise _not_found(principal) from None
+    decision = await call(clients.auth.Authorize, auth_pb2.AuthorizeRequest(
+        principal=principal, repo=info.facts, action=action))
+    if decision.allowed:
+        return Granted(principal=principal, repo=info)
+    if decision.error_code in ("Forbidden", "GatedRepo"):
+        if principal.anonymous:
+            raise needs_credentials(decision.message or "Authentication required")
+        raise errors.Forbidden(decision.message or "You do not have write access to this repository",
+                               code=decision.error_code)
+    raise _not_found(principal)

@@ -1,0 +1,241 @@
+"""git-receive-pack over smart HTTP: what `git push` talks to (protocol v0/v1 only, as git pushes).
+
+gitprotocol-pack.txt, "Pushing Data To a Server": the client sends `<old> <new> <ref>` commands
+(capabilities after a NUL on the first), a flush, then a pack unless every command is a delete. The
+pack is spooled to a temporary file, checked and delta-resolved (packreader), LFS pointers in it are
+checked with lfs (CheckObjects: verified, and the pusher entitled), then the commands and objects
+stream to metadata's GitReceive, the only writer of refs, which applies them all or none. The
+answer is report-status (`unpack ok`, then `ok <ref>` / `ng <ref> <reason>` per command), on
+side-band-64k when the client asked for it, so git shows each ref's fate.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+from hangar_common import errors
+from hangar_common.grpcio import call
+from hangar_protos import lfs_pb2, metadata_pb2
+
+from . import lfs_pointer, pktline
+from .packreader import PackError, PackReader
+from .refs import ZERO_OID, GitRefs
+from .upload_pack import AGENT
+
+logger = logging.getLogger("hangar.git.receive")
+
+CAPABILITIES = ["report-status", "delete-refs", "side-band-64k", "atomic", "ofs-delta", "no-thin",
+                "quiet", "object-format=sha1", AGENT]
+BATCH_BYTES = 2 * 1024 * 1024
+PIECE_BYTES = 1024 * 1024
+SPOOL_FLUSH = 1024 * 1024
+_OID = re.compile(r"^[0-9a-f]{40}$")
+_BAD_REF = re.compile(r"(\.\.|@\{|//|[\x00-\x20\x7f~^:?*\[\\])")
+
+
+@dataclass(frozen=True)
+class Command:
+    old: str
+    new: str
+    ref: str
+
+    @property
+    def is_delete(self) -> bool:
+        return self.new == ZERO_OID
+
+
+def ref_problem(ref: str) -> str | None:
+    """Why `ref` may not be pushed to (git-check-ref-format rules, branches and tags only)."""
+    if not (ref.startswith("refs/heads/") or ref.startswith("refs/tags/")):
+        return "only branches (refs/heads/) and tags (refs/tags/) can be pushed"
+    if (_BAD_REF.search(ref) or ref.endswith(("/", ".", ".lock"))
+            or any(part.startswith(".") or not part for part in ref.split("/"))):
+        return "invalid ref name"
+    return None
+
+
+def parse_command(line: bytes) -> Command:
+    try:
+        old, new, ref = line.decode().split(" ", 2)
+    except ValueError:
+        raise errors.BadRequest("malformed push command") from None
+    if not _OID.match(old) or not _OID.match(new):
+        raise errors.BadRequest("malformed object id in push command")
+    return Command(old=old, new=new, ref=ref)
+
+
+class Report:
+    """report-status, optionally multiplexed with progress messages (side-band-64k)."""
+
+    def __init__(self, caps: set[bytes]) -> None:
+        self.sideband = b"side-band-64k" in caps or b"side-band" in caps
+        self.wanted = b"report-status" in caps
+        self.quiet = b"quiet" in caps
+        self.messages: list[str] = []
+
+    def say(self, message: str) -> None:
+        self.messages.append(message)
+
+    def render(self, unpack_error: str | None, results: list[tuple[str, str | None]]) -> bytes:
+        status = b""
+        if self.wanted:
+            status = pktline.pkt(f"unpack {unpack_error or 'ok'}\n")
+            status += b"".join(pktline.pkt(f"ok {ref}\n" if err is None else f"ng {ref} {_one_line(err)}\n")
+                               for ref, err in results)
+            status += pktline.FLUSH
+        if not self.sideband:
+            return status
+        out = b"".join(pktline.progress(m) for m in self.messages)
+        return out + (pktline.sideband(pktline.PACK_DATA, status) if status else b"") + pktline.FLUSH
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:400]
+
+
+class ReceivePack:
+    def __init__(self, clients, granted) -> None:
+        self.clients = clients
+        self.granted = granted
+
+    async def advertise(self) -> bytes:
+        refs = await GitRefs.load(self.clients, self.granted.ref)
+        return GitRefs(refs=refs.refs, head="").v0_advertisement(CAPABILITIES)
+
+    async def serve(self, reader: pktline.PktReader) -> bytes:
+        commands, caps = await self._read_commands(reader)
+        if not commands:
+            return b""                # git's probe request ("0000") before a large POST
+        report = Report(caps)
+        problems = [(c.ref, ref_problem(c.ref)) for c in commands]
+        if any(p for _, p in problems):
+            await _drain(reader)
+            return report.render(None, [(ref, p or "atomic push failed") for ref, p in problems])
+        if all(c.is_delete for c in commands):
+            return await self._apply(commands, None, report)
+        with tempfile.TemporaryFile(prefix="hangar-push-") as spool:
+            await _spool(reader.rest(), spool)
+            pack = PackReader(spool)
+            try:
+                await asyncio.to_thread(pack.scan)
+            except PackError as exc:
+                return report.render(str(exc), [(c.ref, "unpacker error") for c in commands])
+            refused = await self._check_lfs(pack)
+            if refused:
+                for line in refused:
+                    report.say(f"Hangar: {line}")
+                return report.render(None, [(c.ref, refused[0]) for c in commands])
+            return await self._apply(commands, pack, report)
+
+    async def _read_commands(self, reader: pktline.PktReader) -> tuple[list[Command], set[bytes]]:
+        lines, _ = await reader.read_section()
+        commands, caps = [], set()
+        for line in lines:
+            if line.startswith(b"shallow "):
+                continue              # a shallow pusher's boundaries; connectivity is metadata's check
+            if not commands and b"\0" in line:
+                line, _, raw_caps = line.partition(b"\0")
+                caps = set(raw_caps.split())
+            commands.append(parse_command(line))
+        if len({c.ref for c in commands}) != len(commands):
+            raise errors.BadRequest("a ref appears twice in one push")
+        return commands, caps
+
+    async def _check_lfs(self, pack: PackReader) -> list[str]:
+        """Refusal reasons for LFS pointers whose objects are missing or not the pusher's to use."""
+        pointers = {p.oid: p for p in map(lfs_pointer.parse, pack.small_blobs.values()) if p}
+        if not pointers:
+            return []
+        answer = await call(self.clients.lfs.CheckObjects, lfs_pb2.CheckObjectsRequest(
+            principal=self.granted.principal, repo=self.granted.repo.facts,
+            objects=[lfs_pb2.ObjectSpec(oid=p.oid, size=p.size) for p in pointers.values()]))
+        reasons = [f"LFS object {s.oid} is {_lfs_reason(s.reason)}; upload it with `git lfs push` first"
+                   for s in answer.objects if not s.usable]
+        checked = {s.oid for s in answer.objects}
+        reasons += [f"LFS object {oid} was not checked" for oid in pointers if oid not in checked]
+        if answer.quota_exceeded:
+            reasons.append(answer.quota_message or "storage quota exceeded")
+        return reasons
+
+    async def _apply(self, commands: list[Command], pack: PackReader | None, report: Report) -> bytes:
+        header = metadata_pb2.GitReceiveHeader(
+            repo=self.granted.ref, pusher=self.granted.principal,
+            commands=[metadata_pb2.RefCommand(ref=c.ref, old_oid=c.old, new_oid=c.new) for c in commands])
+        try:
+            result = await call(self.clients.metadata.GitReceive, _chunks(header, pack), timeout=3600)
+        except errors.HangarError as exc:
+            if exc.status >= 500:
+                raise
+            return report.render(None, [(c.ref, exc.message) for c in commands])
+        by_ref = {r.ref: r for r in result.results}
+        results = []
+        for c in commands:
+            r = by_ref.get(c.ref)
+            if r is not None and not r.ok:
+                results.append((c.ref, r.error or "rejected"))
+            elif not result.ok or r is None:
+                results.append((c.ref, result.error or "atomic push failed"))
+            else:
+                results.append((c.ref, None))
+        return report.render(None, results)
+
+
+def _lfs_reason(reason: str) -> str:
+    return {"missing": "missing (not uploaded or not verified)", "size-mismatch": "of a different size",
+            "not-entitled": "not available to you"}.get(reason, reason or "not usable")
+
+
+async def _chunks(header, pack: PackReader | None) -> AsyncIterator[metadata_pb2.GitReceiveChunk]:
+    yield metadata_pb2.GitReceiveChunk(header=header)
+    if pack is None:
+        return
+    pieces = pack.objects(piece_size=PIECE_BYTES)
+    count = len(pack.entries)
+    first, state = True, {"continuing": False}
+    while True:
+        objects = await asyncio.to_thread(_take, pieces, state)
+        if not objects and not first:
+            return
+        batch = metadata_pb2.GitObjectBatch(objects=objects)
+        if first:
+            batch.object_count = count
+            first = False
+        yield metadata_pb2.GitReceiveChunk(objects=batch)
+        if not objects:
+            return
+
+
+def _take(pieces: Iterator, state: dict) -> list[metadata_pb2.GitObject]:
+    """The next batch of object pieces, up to BATCH_BYTES (runs in a worker thread)."""
+    batch, size = [], 0
+    for oid, obj_type, obj_size, data, more in pieces:
+        obj = metadata_pb2.GitObject(oid=oid, type=obj_type, data=data, more=more)
+        if not state["continuing"]:
+            obj.size = obj_size
+        state["continuing"] = more
+        batch.append(obj)
+        size += len(data) + 64
+        if size >= BATCH_BYTES:
+            break
+    return batch
+
+
+async def _spool(chunks: AsyncIterator[bytes], spool) -> None:
+    buf = bytearray()
+    async for chunk in chunks:
+        buf += chunk
+        if len(buf) >= SPOOL_FLUSH:
+            data, buf = bytes(buf), bytearray()
+            await asyncio.to_thread(spool.write, data)
+    if buf:
+        await asyncio.to_thread(spool.write, bytes(buf))
+    await asyncio.to_thread(spool.flush)
+
+
+async def _drain(reader: pktline.PktReader) -> None:
+    async for _ in reader.rest():
+        pass
