@@ -74,7 +74,9 @@ def error_response(exc: HangarError) -> Response:
 
 
 def _header_safe(text: str) -> str:
-    return text.replace("\r", " ").replace("\n", " ").encode("latin-1", "replace").decode("latin-1")[:1000]
+    """A header value: no control characters (a NUL or CR from user input would break the response)."""
+    text = "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in text[:1000])
+    return text.encode("latin-1", "replace").decode("latin-1")
 
 
 def create_app(service: str, *, lifespan=None, health_checks: Callable[[FastAPI], dict[str, HealthCheck]] | None = None) -> FastAPI:

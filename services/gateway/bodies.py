@@ -1,0 +1,90 @@
+"""Small request bodies (JSON, form) read with a size bound, and the route registration helper shared
+by repo routes. Large bodies (commits) are streamed by their own route instead."""
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+import orjson
+from fastapi import APIRouter, Request
+
+from hangar_common import errors
+
+from .paths import PLURALS
+
+SMALL_BODY_LIMIT = 16 * 1024 * 1024
+
+
+async def read_limited(request: Request, limit: int = SMALL_BODY_LIMIT) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise errors.PayloadTooLarge(f"Request body larger than {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise errors.PayloadTooLarge(f"Request body larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def json_object(request: Request, *, optional: bool = False) -> dict:
+    """The body as a JSON object; `optional` lets an empty body stand for `{}`."""
+    raw = await read_limited(request)
+    if not raw.strip() and optional:
+        return {}
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise errors.BadRequest("Request body must be valid JSON", code="InvalidJSON") from None
+    if not isinstance(body, dict):
+        raise errors.BadRequest("Request body must be a JSON object", code="InvalidJSON")
+    return body
+
+
+async def form_items(request: Request) -> list[tuple[str, str]]:
+    """An `application/x-www-form-urlencoded` body (or a JSON object, which some clients send)."""
+    raw = await read_limited(request)
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            body = orjson.loads(raw or b"{}")
+        except orjson.JSONDecodeError:
+            raise errors.BadRequest("Request body must be valid JSON", code="InvalidJSON") from None
+        if not isinstance(body, dict):
+            raise errors.BadRequest("Request body must be a JSON object", code="InvalidJSON")
+        items = []
+        for key, value in body.items():
+            for v in value if isinstance(value, list) else [value]:
+                items.append((key, v if isinstance(v, str) else orjson.dumps(v).decode()))
+        return items
+    try:
+        return parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except (UnicodeDecodeError, ValueError):
+        raise errors.BadRequest("Invalid form body", code="InvalidForm") from None
+
+
+def string_field(body: dict, key: str, *, required: bool = False, default: str | None = None) -> str | None:
+    value = body.get(key, default)
+    if value is None:
+        if required:
+            raise errors.BadRequest(f"Missing field '{key}'", code="MissingField")
+        return None
+    if not isinstance(value, str):
+        raise errors.BadRequest(f"Field '{key}' must be a string", code="InvalidField")
+    return value
+
+
+def truthy(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).lower() in ("1", "true", "yes", "on")
+
+
+def repo_api(router: APIRouter, suffix: str, methods: list[str]):
+    """Register a handler for `/api/{models|datasets|spaces}/{ns}/{name}{suffix}`. Handlers re-read
+    the raw path (paths.api_target) so `%2F`-encoded revisions and paths keep their meaning."""
+    def register(handler):
+        for plural in PLURALS:
+            router.add_api_route(f"/api/{plural}/{{namespace}}/{{name}}{suffix}", handler,
+                                 methods=methods, include_in_schema=False)
+        return handler
+    return register

@@ -1,0 +1,51 @@
+"""Streaming reads from metadata (tree pages, file chunks) with peer errors turned back into
+HangarError, and revision resolution shared by the content routes."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+from fastapi import Request
+
+from hangar_common import errors
+from hangar_common.grpcio import call
+from hangar_protos import common_pb2, metadata_pb2
+
+from . import deps
+
+
+async def resolve(request: Request, repo: common_pb2.RepoRef, revision: str) -> metadata_pb2.ResolvedRevision:
+    return await call(deps.clients(request).metadata.ResolveRevision,
+                      metadata_pb2.RevisionRequest(repo=repo, revision=revision))
+
+
+async def stream(rpc_call) -> AsyncIterator:
+    """Iterate a server-streaming call; a peer error becomes the HangarError it described."""
+    try:
+        async for message in rpc_call:
+            yield message
+    except grpc.aio.AioRpcError as exc:
+        raise errors.from_grpc(exc) from None
+    finally:
+        rpc_call.cancel()
+
+
+def tree_pages(request: Request, req: metadata_pb2.ListTreeRequest) -> AsyncIterator[metadata_pb2.TreePage]:
+    return stream(deps.clients(request).metadata.ListTree(req, timeout=300))
+
+
+def paths_info_pages(request: Request, req: metadata_pb2.PathsInfoRequest) -> AsyncIterator[metadata_pb2.TreePage]:
+    return stream(deps.clients(request).metadata.GetPathsInfo(req, timeout=300))
+
+
+def file_chunks(request: Request, req: metadata_pb2.ReadFileRequest) -> AsyncIterator[metadata_pb2.FileChunk]:
+    return stream(deps.clients(request).metadata.ReadFile(req, timeout=3600))
+
+
+async def first_and_rest(iterator: AsyncIterator):
+    """Await the first item (so errors surface before a response starts) and keep the rest lazy."""
+    try:
+        first = await iterator.__anext__()
+    except StopAsyncIteration:
+        return None, iterator
+    return first, iterator

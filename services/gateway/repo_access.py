@@ -1,0 +1,65 @@
+"""Opening a repository for a request: look it up in metadata, ask auth whether the caller may act
+on it, and send clients of a renamed repo to its new name.
+
+A private repo the caller may not see looks exactly like a missing one (DESIGN.md §3): RepoNotFound,
+401 for anonymous callers, 404 for signed-in ones. A renamed repo answers its old name with a
+relative 307 (method and body kept), which huggingface_hub follows on its own origin.
+"""
+from __future__ import annotations
+
+from fastapi import Request
+
+from hangar_common import errors
+from hangar_common.grpcio import call
+from hangar_protos import auth_pb2, common_pb2, metadata_pb2
+
+from . import deps
+from .paths import RepoTarget
+
+
+def repo_ref(repo_type: str, namespace: str, name: str) -> common_pb2.RepoRef:
+    return common_pb2.RepoRef(type=repo_type, namespace=namespace, name=name)
+
+
+def canonical_ref(info: metadata_pb2.RepoInfo) -> common_pb2.RepoRef:
+    return info.facts.repo
+
+
+def repo_id_of(info: metadata_pb2.RepoInfo) -> str:
+    return f"{info.facts.repo.namespace}/{info.facts.repo.name}"
+
+
+async def get_repo(request: Request, target: RepoTarget) -> metadata_pb2.RepoInfo:
+    """The repo's info from metadata; a missing repo is reported as the caller must see it."""
+    principal = await deps.current_principal(request)
+    try:
+        return await call(deps.clients(request).metadata.GetRepo, metadata_pb2.RepoRequest(
+            repo=repo_ref(target.type, target.namespace, target.name)))
+    except errors.RepoNotFound as exc:
+        raise deps.denial(principal, "RepoNotFound", str(exc.message)) from None
+
+
+async def open_repo(request: Request, target: RepoTarget, action: str) -> metadata_pb2.RepoInfo:
+    """Look the repo up and authorize `action` ("read", "download", "write", "admin") on it."""
+    info = await get_repo(request, target)
+    await deps.authorize(request, info.facts, action)
+    moved = info.redirected_from.name and (
+        info.facts.repo.namespace != target.namespace or info.facts.repo.name != target.name)
+    if moved:
+        location = target.moved_to(info.facts.repo.namespace, info.facts.repo.name,
+                                   request.url.query)
+        raise errors.HangarError("Repository moved", code="RepoMoved", status=307,
+                                 headers={"Location": location})
+    return info
+
+
+async def authorize_namespace(request: Request, namespace: str, action: str) -> common_pb2.Principal:
+    """Whether the caller may create ("write") or delete/move ("admin") repos under `namespace`."""
+    principal = await deps.current_principal(request)
+    if principal.anonymous:
+        raise errors.Unauthorized("You must be authenticated to do this")
+    decision = await call(deps.clients(request).auth.AuthorizeNamespace, auth_pb2.AuthorizeNamespaceRequest(
+        principal=principal, namespace=namespace, action=action))
+    if decision.allowed:
+        return principal
+    raise errors.Forbidden(decision.message or f"You don't have the rights to {action} repos in '{namespace}'")

@@ -1,0 +1,60 @@
+"""History: `GET /api/{type}s/{id}/commits/{rev}` (paginated with `p`/`limit` and an absolute
+`Link`, the shape `list_repo_commits` parses) and `POST .../super-squash/{branch}`."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from hangar_common import errors
+from hangar_common.grpcio import call
+from hangar_protos import metadata_pb2
+
+from .. import deps, paths, urls
+from ..bodies import json_object, repo_api, string_field
+from ..repo_access import open_repo
+from ..shapes import JSON, commit
+
+router = APIRouter()
+
+PAGE = 50
+MAX_PAGE = 1000
+
+
+def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise errors.BadRequest(f"{name} must be a non-negative integer", code="InvalidParameter")
+    return max(low, min(int(raw), high))
+
+
+@repo_api(router, "/commits/{rest:path}", ["GET", "HEAD"])
+async def list_commits(request: Request):
+    target = paths.api_target(request)
+    if len(target.tail) < 2 or not target.tail[1]:
+        raise errors.RevisionNotFound("Missing revision")
+    path = "/".join(target.tail[2:]).strip("/")
+    page = _int_param(request, "p", 0, 0, 10_000_000)
+    limit = _int_param(request, "limit", PAGE, 1, MAX_PAGE)
+    info = await open_repo(request, target, "read")
+    answer = await call(deps.clients(request).metadata.ListCommits, metadata_pb2.ListCommitsRequest(
+        repo=info.facts.repo, revision=target.tail[1], offset=page * limit, limit=limit,
+        path=paths.file_path(path) if path else ""))
+    headers = {"X-Total-Count": str(answer.total)}
+    if (page + 1) * limit < answer.total and answer.commits:
+        headers["Link"] = urls.next_link(request, p=page + 1, limit=limit)
+    return JSON([commit(c) for c in answer.commits], headers=headers)
+
+
+@repo_api(router, "/super-squash/{rest:path}", ["POST"])
+async def super_squash(request: Request):
+    target = paths.api_target(request)
+    if len(target.tail) != 2 or not target.tail[1]:
+        raise errors.BadRequest("Missing branch", code="InvalidRefName")
+    body = await json_object(request, optional=True)
+    message = string_field(body, "message") or f"Super-squash branch '{target.tail[1]}'"
+    info = await open_repo(request, target, "write")
+    principal = await deps.current_principal(request)
+    result = await call(deps.clients(request).metadata.SuperSquash, metadata_pb2.SuperSquashRequest(
+        repo=info.facts.repo, branch=target.tail[1], message=message, author=principal), timeout=600)
+    return JSON({"commitOid": result.commit_oid, "commitId": result.commit_oid})

@@ -1,0 +1,136 @@
+"""Repository info and listings: `GET /api/{type}s/{id}[/revision/{rev}]`, `GET /api/models|datasets|
+spaces`, `GET /api/users/{name}/repos`.
+
+repo_info's `sha` is the commit the revision resolves to (the same id resolve answers in
+X-Repo-Commit); `siblings` lists every file at that commit, with size, blobId and lfs when
+`blobs=true` (huggingface_hub's `files_metadata=True`). The body is streamed: a repo may hold 100k
+files and memory must not grow with it (DESIGN.md §6).
+"""
+from __future__ import annotations
+
+import orjson
+from fastapi import APIRouter, Request
+from starlette.responses import StreamingResponse
+
+from hangar_common import errors
+from hangar_common.grpcio import call
+from hangar_protos import auth_pb2, metadata_pb2
+
+from .. import contents, deps, paths, urls
+from ..bodies import repo_api, truthy
+from ..repo_access import open_repo
+from ..shapes import JSON, repo_summary, sibling
+
+router = APIRouter()
+
+SORTS = {"lastModified": "lastModified", "last_modified": "lastModified", "createdAt": "createdAt",
+         "created_at": "createdAt", "id": "id"}
+MAX_PAGE = 1000
+
+
+@repo_api(router, "", ["GET", "HEAD"])
+async def repo_info(request: Request):
+    return await _info(request, paths.api_target(request), None)
+
+
+@repo_api(router, "/revision/{rest:path}", ["GET", "HEAD"])
+async def repo_info_at_revision(request: Request):
+    target = paths.api_target(request)
+    if len(target.tail) != 2 or not target.tail[1]:
+        raise errors.RevisionNotFound("Invalid revision")
+    return await _info(request, target, target.tail[1])
+
+
+async def _info(request: Request, target: paths.RepoTarget, revision: str | None):
+    info = await open_repo(request, target, "read")
+    commit = info.sha
+    if revision is not None:
+        commit = (await contents.resolve(request, info.facts.repo, revision)).commit
+    blobs = truthy(request.query_params.get("blobs", "false"))
+    pages = contents.tree_pages(request, metadata_pb2.ListTreeRequest(
+        repo=info.facts.repo, revision=commit, recursive=True))
+    first, rest = await contents.first_and_rest(pages)
+    head = orjson.dumps(repo_summary(info, commit))[:-1] + b',"siblings":['
+    return StreamingResponse(_siblings_body(head, first, rest, blobs), media_type="application/json",
+                             headers={"X-Repo-Commit": commit})
+
+
+async def _siblings_body(head: bytes, first, rest, blobs: bool):
+    yield head
+    separator = b""
+    pages = [first] if first is not None else []
+    while True:
+        for page in pages:
+            files = [sibling(e, blobs) for e in page.entries if e.type == "file"]
+            if files:
+                yield separator + orjson.dumps(files)[1:-1]
+                separator = b","
+        try:
+            pages = [await rest.__anext__()]
+        except StopAsyncIteration:
+            break
+    yield b"]}"
+
+
+def _listing_handler(repo_type: str):
+    async def list_repos(request: Request):
+        return await _list(request, repo_type, request.query_params.get("author", ""))
+    list_repos.__name__ = f"list_{repo_type}s"
+    return list_repos
+
+
+for _type in paths.TYPES:
+    router.add_api_route(f"/api/{_type}s", _listing_handler(_type), methods=["GET", "HEAD"],
+                         include_in_schema=False)
+
+
+async def _private_namespaces(request: Request) -> list[str]:
+    """Where the caller may see private repos: its own namespace and its organizations'."""
+    principal = await deps.current_principal(request)
+    if principal.anonymous:
+        return []
+    namespaces = [principal.username]
+    whoami = getattr(deps.clients(request).auth, "WhoAmI", None)
+    if whoami is not None and hasattr(auth_pb2, "PrincipalRequest"):
+        me = await call(whoami, auth_pb2.PrincipalRequest(principal=principal))
+        namespaces += [org.name for org in me.orgs]
+    return namespaces
+
+
+def _limit(request: Request) -> int:
+    raw = request.query_params.get("limit")
+    if raw is None:
+        return MAX_PAGE
+    if not raw.isdigit() or int(raw) < 1:
+        raise errors.BadRequest("limit must be a positive integer", code="InvalidParameter")
+    return min(int(raw), MAX_PAGE)
+
+
+async def _list(request: Request, repo_type: str, author: str):
+    params = request.query_params
+    direction = params.get("direction", "-1")
+    if direction not in ("-1", "1"):
+        raise errors.BadRequest("direction must be -1 or 1", code="InvalidParameter")
+    principal = await deps.current_principal(request)
+    page = await call(deps.clients(request).metadata.ListRepos, metadata_pb2.ListReposRequest(
+        type=repo_type, author=author, search=params.get("search", ""),
+        sort=SORTS.get(params.get("sort", ""), "lastModified"), direction=int(direction),
+        limit=_limit(request), cursor=params.get("cursor", ""),
+        private_namespaces=await _private_namespaces(request),
+        include_all_private=principal.is_site_admin))
+    body = [repo_summary(info) for info in page.repos]
+    headers = {"Link": urls.next_link(request, cursor=page.next_cursor)} if page.next_cursor else {}
+    return JSON(body, headers=headers)
+
+
+@router.api_route("/api/users/{username}/repos", methods=["GET", "HEAD"], include_in_schema=False)
+async def user_repos(request: Request, username: str):
+    """Every repo of a user or organization the caller may see, all types, newest first."""
+    out = []
+    for repo_type in paths.TYPES:
+        page = await call(deps.clients(request).metadata.ListRepos, metadata_pb2.ListReposRequest(
+            type=repo_type, author=username, sort="lastModified", direction=-1, limit=MAX_PAGE,
+            private_namespaces=await _private_namespaces(request)))
+        out += [{**repo_summary(info), "type": repo_type} for info in page.repos]
+    out.sort(key=lambda item: item["lastModified"], reverse=True)
+    return JSON(out)

@@ -1,0 +1,138 @@
+"""File downloads: `GET|HEAD /[{datasets|spaces}/]{ns}/{name}/resolve/{rev}/{path}`.
+
+What huggingface_hub's `hf_hub_download` / `get_hf_file_metadata` and HfFileSystem rely on
+(file_download.py, DESIGN.md §3):
+- every answer carries `X-Repo-Commit` (404 EntryNotFound too); HEAD is explicit and never compressed;
+- regular files are served here, streamed: ETag is the quoted git blob sha1, Content-Length is real,
+  `Range` gives 206 + Content-Range (416 past the end); they are user content on the hub's origin,
+  so they go out as attachments, `nosniff`, under a sandboxing CSP;
+- LFS files are a 302 to a presigned URL on S3's own origin (absolute), with `X-Linked-Etag`
+  (sha256) and `X-Linked-Size`, so the client never sends its token to S3.
+"""
+from __future__ import annotations
+
+import mimetypes
+import re
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response, StreamingResponse
+
+from hangar_common import errors
+from hangar_common.grpcio import call
+from hangar_protos import lfs_pb2, metadata_pb2
+
+from .. import contents, deps, paths
+from ..repo_access import open_repo
+
+router = APIRouter()
+
+SANDBOX_CSP = "default-src 'none'; sandbox"
+DOWNLOAD_URL_SECONDS = 3600
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+async def resolve_file(request: Request):
+    target = paths.resolve_target(request)
+    if len(target.tail) < 3 or target.tail[0] != "resolve" or not target.tail[1]:
+        raise errors.EntryNotFound("Not found")
+    info = await open_repo(request, target, "download")
+    commit = (await contents.resolve(request, info.facts.repo, target.tail[1])).commit
+    path = "/".join(target.tail[2:])
+    try:
+        entry = await _entry(request, info.facts.repo, commit, paths.file_path(path))
+    except errors.HangarError as exc:
+        exc.headers = {**exc.headers, "X-Repo-Commit": commit}
+        raise
+    if entry.HasField("lfs") and entry.lfs.oid:
+        return await _lfs_redirect(request, entry, commit)
+    return await _regular(request, info.facts.repo, commit, entry)
+
+
+for _prefix in ("/datasets", "/spaces", ""):
+    router.add_api_route(f"{_prefix}/{{namespace}}/{{name}}/resolve/{{rest:path}}", resolve_file,
+                         methods=["GET", "HEAD"], include_in_schema=False)
+
+
+async def _entry(request: Request, repo, commit: str, path: str) -> metadata_pb2.TreeEntry:
+    chunks = contents.file_chunks(request, metadata_pb2.ReadFileRequest(
+        repo=repo, revision=commit, path=path, meta_only=True))
+    first, _ = await contents.first_and_rest(chunks)
+    await chunks.aclose()
+    if first is None or not first.HasField("meta"):
+        raise errors.EntryNotFound(f"{path} not found")
+    return first.meta.entry
+
+
+async def _lfs_redirect(request: Request, entry: metadata_pb2.TreeEntry, commit: str) -> Response:
+    answer = await call(deps.clients(request).lfs.DownloadUrl, lfs_pb2.DownloadUrlRequest(
+        oid=entry.lfs.oid, size=entry.lfs.size, filename=entry.path.rsplit("/", 1)[-1],
+        expires_seconds=DOWNLOAD_URL_SECONDS))
+    return Response(status_code=302, headers={
+        "Location": answer.url, "X-Repo-Commit": commit, "ETag": f'"{entry.lfs.oid}"',
+        "X-Linked-Etag": f'"{entry.lfs.oid}"', "X-Linked-Size": str(entry.lfs.size),
+        "Cache-Control": "private, max-age=0, must-revalidate"})
+
+
+def _content_headers(entry: metadata_pb2.TreeEntry, commit: str) -> dict[str, str]:
+    filename = entry.path.rsplit("/", 1)[-1]
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
+    media_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    if media_type.startswith("text/"):
+        media_type += "; charset=utf-8"
+    return {
+        "X-Repo-Commit": commit, "ETag": f'"{entry.oid}"', "Accept-Ranges": "bytes",
+        "Content-Type": media_type,
+        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}",
+        "X-Content-Type-Options": "nosniff", "Content-Security-Policy": SANDBOX_CSP,
+        "Cache-Control": "private, max-age=0, must-revalidate",
+    }
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """(start, end inclusive) for a single `bytes=` range; None to serve the whole file. Raises 416
+    when the range starts past the end (RFC 9110 §14)."""
+    if not header:
+        return None
+    match = _RANGE.match(header.strip())
+    if not match or match.groups() == ("", ""):
+        return None  # unsupported form (several ranges...): the whole file is a valid answer
+    first, last = match.groups()
+    if first == "":
+        start, end = max(0, size - int(last)), size - 1
+    else:
+        start, end = int(first), min(int(last), size - 1) if last else size - 1
+    if start >= size or start > end:
+        raise errors.HangarError("Requested range not satisfiable", code="RangeNotSatisfiable", status=416,
+                                 headers={"Content-Range": f"bytes */{size}"})
+    return start, end
+
+
+async def _regular(request: Request, repo, commit: str, entry: metadata_pb2.TreeEntry) -> Response:
+    headers = _content_headers(entry, commit)
+    if request.headers.get("if-none-match") == headers["ETag"]:
+        return Response(status_code=304, headers={k: v for k, v in headers.items() if k != "Content-Type"})
+    try:
+        span = byte_range(request.headers.get("range"), entry.size)
+    except errors.HangarError as exc:
+        exc.headers.update({"X-Repo-Commit": commit, "ETag": headers["ETag"]})
+        raise
+    status, offset, length = 200, 0, entry.size
+    if span is not None:
+        status, offset, length = 206, span[0], span[1] - span[0] + 1
+        headers["Content-Range"] = f"bytes {span[0]}-{span[1]}/{entry.size}"
+    headers["Content-Length"] = str(length)
+    if request.method == "HEAD" or length == 0:
+        return Response(status_code=status, headers=headers)
+    chunks = contents.file_chunks(request, metadata_pb2.ReadFileRequest(
+        repo=repo, revision=commit, path=entry.path, offset=offset, length=length))
+    first, rest = await contents.first_and_rest(chunks)
+    return StreamingResponse(_data(first, rest), status_code=status, headers=headers)
+
+
+async def _data(first, rest):
+    if first is not None and first.HasField("data"):
+        yield first.data
+    async for chunk in rest:
+        if chunk.HasField("data"):
+            yield chunk.data

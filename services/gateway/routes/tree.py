@@ -1,0 +1,82 @@
+"""Tree listings: `GET /api/{type}s/{id}/tree/{rev}[/{path}]` and `POST .../paths-info/{rev}`.
+
+The listing is cursor-paginated like the Hub's (1000 entries a page, 50 with `expand`, which adds
+`lastCommit`), with an absolute `Link: <...>; rel="next"` (huggingface_hub `_paginate_pages`).
+Revision and path arrive `%2F`-encoded, hence the raw-path parsing.
+"""
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from hangar_common import errors
+from hangar_protos import metadata_pb2
+
+from .. import contents, paths, urls
+from ..bodies import form_items, repo_api, truthy
+from ..repo_access import open_repo
+from ..shapes import JSON, tree_entry
+
+router = APIRouter()
+
+PAGE = 1000
+PAGE_EXPANDED = 50
+MAX_PATHS_INFO = 10_000
+
+
+def _revision(target: paths.RepoTarget) -> str:
+    if len(target.tail) < 2 or not target.tail[1]:
+        raise errors.RevisionNotFound("Missing revision")
+    return target.tail[1]
+
+
+def _sub_path(segments: list[str]) -> str:
+    path = "/".join(segments).strip("/")
+    return paths.file_path(path) if path else ""
+
+
+@repo_api(router, "/tree/{rest:path}", ["GET", "HEAD"])
+async def list_tree(request: Request):
+    target = paths.api_target(request)
+    revision, path = _revision(target), _sub_path(target.tail[2:])
+    params = request.query_params
+    expand = truthy(params.get("expand", "false"))
+    info = await open_repo(request, target, "read")
+    page_size = PAGE_EXPANDED if expand else PAGE
+    if params.get("limit", "").isdigit():
+        page_size = max(1, min(int(params["limit"]), page_size))
+    entries, commit, cursor = [], "", ""
+    async for page in contents.tree_pages(request, metadata_pb2.ListTreeRequest(
+            repo=info.facts.repo, revision=revision, path=path,
+            recursive=truthy(params.get("recursive", "false")), expand=expand,
+            cursor=params.get("cursor", ""), limit=page_size)):
+        commit = commit or page.commit
+        entries.extend(tree_entry(e) for e in page.entries)
+        cursor = page.next_cursor or cursor
+    headers = {"X-Repo-Commit": commit} if commit else {}
+    if cursor:
+        headers["Link"] = urls.next_link(request, cursor=cursor)
+    return JSON(entries, headers=headers)
+
+
+@repo_api(router, "/paths-info/{rest:path}", ["POST"])
+async def paths_info(request: Request):
+    target = paths.api_target(request)
+    revision = _revision(target)
+    if len(target.tail) > 2:
+        raise errors.NotFound("Not found")
+    items = await form_items(request)
+    wanted = [v for k, v in items if k in ("paths", "paths[]")]
+    if len(wanted) > MAX_PATHS_INFO:
+        raise errors.BadRequest(f"At most {MAX_PATHS_INFO} paths per request", code="TooManyPaths")
+    wanted = [p.strip("/") for p in wanted]
+    for p in wanted:
+        if p:
+            paths.file_path(p)
+    expand = any(k == "expand" and truthy(v) for k, v in items)
+    info = await open_repo(request, target, "read")
+    entries, commit = [], ""
+    async for page in contents.paths_info_pages(request, metadata_pb2.PathsInfoRequest(
+            repo=info.facts.repo, revision=revision, paths=[p for p in wanted if p], expand=expand)):
+        commit = commit or page.commit
+        entries.extend(tree_entry(e) for e in page.entries)
+    return JSON(entries, headers={"X-Repo-Commit": commit} if commit else {})
