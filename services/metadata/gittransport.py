@@ -1,10 +1,30 @@
-"""Git transport for the git service: refs, object sets for fetch, and receive of pushes."""
+"""Git transport for the git service (gitprotocol-pack.txt, gitprotocol-v2.txt): refs with peeled
+tags, the object set of a fetch (wants minus what the haves reach, with shallow depth), and receive
+of pushed objects plus ref commands applied all-or-nothing.
+
+Objects travel raw (content without header, uncompressed); the git service frames them as a pack.
+"""
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator, Iterable
+
+from hangar_common.errors import BadRequest, HangarError, PayloadTooLarge
+from hangar_protos import common_pb2
 from hangar_protos import metadata_pb2 as pb
 
-from . import refs, repos
+from . import gitformat as gf
+from . import indexes, names, refs, repos
+from .commitgraph import CommitGraph
 from .engine import Engine
+from .objects import ObjectStore
+
+logger = logging.getLogger("hangar.metadata.git")
+
+BATCH_BYTES = 2 * 1024 * 1024      # raw bytes per GitObjectBatch
+PIECE = 1024 * 1024                # a large blob's data per message
+MAX_OBJECT = 1024 * 1024 * 1024    # PostgreSQL bytea limit
+STORE_BATCH = 16 * 1024 * 1024     # pushed bytes written per insert
 
 
 async def list_refs(engine: Engine, repo: repos.Repo, info: pb.RepoInfo) -> pb.GitRefs:
@@ -16,3 +36,372 @@ async def list_refs(engine: Engine, repo: repos.Repo, info: pb.RepoInfo) -> pb.G
         _, peeled = await refs.peel(engine.store, target)
         out.refs.append(pb.GitRef(name=name, target=target, peeled=peeled if peeled != target else ""))
     return out
+
+
+# --- fetch ------------------------------------------------------------------------------------------
+
+async def _tag_chains(store: ObjectStore, targets: Iterable[str]) -> dict[str, str]:
+    """Annotated tag objects reachable from ref targets -> the object each points to."""
+    chains: dict[str, str] = {}
+    for target in targets:
+        oid = target
+        for _ in range(10):
+            facts = (await store.facts([oid])).get(oid)
+            if facts is None or facts.type != gf.TAG:
+                break
+            _, nxt = gf.parse_tag(await store.small(oid))
+            chains[oid] = nxt
+            oid = nxt
+    return chains
+
+
+async def walk_trees(store: ObjectStore, roots: Iterable[str], seen: set[str]) -> tuple[list[str], list[str]]:
+    """Trees and blobs reachable from `roots` that are not in `seen` (which grows); one query per
+    level of the walk."""
+    trees_out, blobs_out = [], []
+    frontier = [r for r in set(roots) if r not in seen]
+    seen.update(frontier)
+    while frontier:
+        trees_out.extend(frontier)
+        loaded = await store.trees(frontier)
+        nxt = []
+        for oid in frontier:
+            for item in loaded.get(oid, ()):
+                if item.oid in seen or gf.is_gitlink(item.mode):
+                    continue
+                seen.add(item.oid)
+                (nxt if gf.is_dir(item.mode) else blobs_out).append(item.oid)
+        frontier = nxt
+    return trees_out, blobs_out
+
+
+async def fetch_objects(engine: Engine, repo: repos.Repo, request: pb.GitFetchRequest) -> AsyncIterator[pb.GitObjectBatch]:
+    """Objects reachable from `wants` and not from the common `haves`; the first message carries
+    the common haves, shallow/unshallow lines and the object count."""
+    async with engine.pool.acquire() as conn:
+        graph = await CommitGraph.load(conn, repo.id)
+        targets = [t for _, t in await refs.all_refs(conn, repo.id)]
+    tags = await _tag_chains(engine.store, targets)
+    for want in request.wants:
+        if want not in graph and want not in tags:
+            raise BadRequest(f"not our ref {want}", code="NotOurRef")
+    common = [h for h in dict.fromkeys(request.haves) if h in graph or h in tags]
+    shallows = {s for s in request.client_shallows if s in graph}
+    want_commits = [_peel_in(tags, w) for w in request.wants]
+    want_commits = [w for w in want_commits if w in graph]
+    have_commits = graph.reachable([_peel_in(tags, h) for h in common], no_parents=shallows)
+    if request.depth > 0:
+        send, boundary = graph.within_depth(want_commits, request.depth, stop=set())
+        send -= have_commits - shallows
+        shallow = sorted(boundary - shallows)
+        unshallow = sorted(s for s in shallows if s in send and s not in boundary)
+    else:
+        send = graph.reachable(want_commits, stop=have_commits, no_parents=shallows)
+        boundary, shallow, unshallow = set(), [], sorted(s for s in shallows if s in send)
+    first = pb.GitObjectBatch(common=common, shallow=shallow, unshallow=unshallow)
+    if request.negotiate_only:
+        yield first
+        return
+    # What the client has: the trees of the commits it has right at the edge of what we send.
+    edges = {p for c in send if c not in boundary for p in graph.parents[c] if p in have_commits}
+    edges.update(c for c in common if c in graph)
+    seen: set[str] = set()
+    await walk_trees(engine.store, (graph.trees[c] for c in edges), seen)
+    have_objects = set(seen)
+    tree_oids, blob_oids = await walk_trees(engine.store, (graph.trees[c] for c in send), seen)
+    tag_oids = [t for t in _wanted_tags(tags, request.wants) if t not in set(request.haves)]
+    ordered = [*sorted(send), *tag_oids, *tree_oids, *blob_oids]
+    del have_objects
+    first.object_count = len(ordered)
+    async for batch in _object_batches(engine.store, ordered, first):
+        yield batch
+
+
+def _peel_in(tags: dict[str, str], oid: str) -> str:
+    while oid in tags:
+        oid = tags[oid]
+    return oid
+
+
+def _wanted_tags(tags: dict[str, str], wants: Iterable[str]) -> list[str]:
+    out = []
+    for w in wants:
+        while w in tags:
+            out.append(w)
+            w = tags[w]
+    return list(dict.fromkeys(out))
+
+
+async def _object_batches(store: ObjectStore, oids: list[str], first: pb.GitObjectBatch) -> AsyncIterator[pb.GitObjectBatch]:
+    """Raw objects in messages of about BATCH_BYTES; a large blob spans messages (`more`)."""
+    batch, group, group_bytes = first, [], 0
+    facts = {}
+    for i in range(0, len(oids), 5000):
+        facts.update(await store.facts(oids[i:i + 5000]))
+    for oid in oids:
+        size = facts[oid].size if oid in facts else 0
+        if size > PIECE:
+            if group:
+                batch = await _fill(store, batch, group, facts)
+                yield batch
+                batch, group, group_bytes = pb.GitObjectBatch(), [], 0
+            async for message in _large(store, batch, oid, facts[oid]):
+                yield message
+            batch = pb.GitObjectBatch()
+            continue
+        group.append(oid)
+        group_bytes += size
+        if group_bytes >= BATCH_BYTES:
+            yield await _fill(store, batch, group, facts)
+            batch, group, group_bytes = pb.GitObjectBatch(), [], 0
+    if group or batch is first:
+        yield await _fill(store, batch, group, facts)
+
+
+async def _fill(store: ObjectStore, batch: pb.GitObjectBatch, group: list[str], facts) -> pb.GitObjectBatch:
+    raw = await store.raw(group)
+    for oid in group:
+        if oid not in raw:
+            raise HangarError(f"object {oid} is missing from the store", code="ObjectMissing")
+        kind, data = raw[oid]
+        batch.objects.append(pb.GitObject(oid=oid, type=kind, data=data, size=len(data)))
+    return batch
+
+
+async def _large(store: ObjectStore, batch: pb.GitObjectBatch, oid: str, facts) -> AsyncIterator[pb.GitObjectBatch]:
+    for pos in range(0, facts.size, PIECE):
+        data = await store.read_range(oid, pos, PIECE)
+        obj = pb.GitObject(oid=oid, type=facts.type, data=data, more=pos + PIECE < facts.size)
+        if pos == 0:
+            obj.size = facts.size
+        batch.objects.append(obj)
+        yield batch
+        batch = pb.GitObjectBatch()
+
+
+# --- receive ----------------------------------------------------------------------------------------
+
+class PushRefused(Exception):
+    """A reason to refuse the whole push (reported per ref)."""
+
+    def __init__(self, ref: str, reason: str) -> None:
+        super().__init__(reason)
+        self.ref, self.reason = ref, reason
+
+
+class Pushed:
+    """What a push brought: objects are stored as they arrive (insert-if-absent), commits and tags
+    are kept parsed for validation."""
+
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
+        self.types: dict[str, int] = {}
+        self.commits: dict[str, gf.CommitFacts] = {}
+        self.tags: dict[str, tuple[int, str]] = {}
+        self.lfs: dict[str, dict[str, int]] = {}   # pointer blob oid -> {lfs oid: size}
+        self._pending: list[gf.RawObject] = []
+        self._pending_bytes = 0
+
+    async def add(self, type_num: int, data: bytes, claimed: str) -> None:
+        if type_num not in gf.TYPE_NAMES:
+            raise BadRequest(f"unknown object type {type_num}", code="InvalidObject")
+        obj = gf.raw_object(type_num, data)
+        if claimed and claimed != obj.oid:
+            raise BadRequest(f"object {claimed} hashes to {obj.oid}", code="InvalidObject")
+        try:
+            if type_num == gf.COMMIT:
+                self.commits[obj.oid] = gf.parse_commit(obj.oid, data)
+            elif type_num == gf.TAG:
+                self.tags[obj.oid] = gf.parse_tag(data)
+            elif type_num == gf.TREE:
+                gf.parse_tree(data)
+        except Exception as exc:
+            raise BadRequest(f"malformed {gf.TYPE_NAMES[type_num]} {obj.oid}: {exc}", code="InvalidObject") from None
+        if obj.lfs_oid:
+            self.lfs[obj.oid] = {obj.lfs_oid: obj.lfs_size}
+        self.types[obj.oid] = type_num
+        self._pending.append(obj)
+        self._pending_bytes += len(data)
+        if self._pending_bytes >= STORE_BATCH:
+            await self.flush()
+
+    async def flush(self) -> None:
+        if self._pending:
+            await self.store.put(self._pending)
+            self._pending, self._pending_bytes = [], 0
+
+
+async def _read_objects(stream, pushed: Pushed) -> None:
+    current: tuple[str, int, bytearray] | None = None
+    async for chunk in stream:
+        if chunk.WhichOneof("kind") != "objects":
+            raise BadRequest("only one header per push", code="InvalidPush")
+        for obj in chunk.objects.objects:
+            if current is not None and obj.oid != current[0]:
+                raise BadRequest(f"object {current[0]} was cut short", code="InvalidPush")
+            if current is None:
+                current = (obj.oid, obj.type, bytearray())
+            current[2].extend(obj.data)
+            if len(current[2]) > MAX_OBJECT:
+                raise PayloadTooLarge("object larger than 1 GiB: track it with git lfs", code="ObjectTooLarge")
+            if not obj.more:
+                await pushed.add(current[1], bytes(current[2]), current[0])
+                current = None
+    if current is not None:
+        raise BadRequest(f"object {current[0]} was cut short", code="InvalidPush")
+    await pushed.flush()
+
+
+def _check_command(cmd: pb.RefCommand) -> None:
+    if not (gf.HEX40.match(cmd.old_oid) and gf.HEX40.match(cmd.new_oid)):
+        raise PushRefused(cmd.ref, "invalid object id")
+    if cmd.ref.startswith(refs.HEADS):
+        names.validate_ref_name(cmd.ref[len(refs.HEADS):], "branch")
+    elif cmd.ref.startswith(refs.TAGS):
+        names.validate_ref_name(cmd.ref[len(refs.TAGS):], "tag")
+    else:
+        raise PushRefused(cmd.ref, "only refs/heads/* and refs/tags/* can be pushed")
+
+
+async def receive(engine: Engine, stream, get_repo) -> pb.GitReceiveResult:
+    iterator = stream.__aiter__()
+    try:
+        first = await iterator.__anext__()
+    except StopAsyncIteration:
+        raise BadRequest("empty push", code="InvalidPush") from None
+    if first.WhichOneof("kind") != "header":
+        raise BadRequest("a push starts with its header", code="InvalidPush")
+    header = first.header
+    repo = await get_repo(header.repo)
+    pushed = Pushed(engine.store)
+    await _read_objects(iterator, pushed)
+    commands = list(header.commands)
+    try:
+        for cmd in commands:
+            try:
+                _check_command(cmd)
+            except HangarError as exc:
+                raise PushRefused(cmd.ref, exc.message) from None
+        new_commits, graph = await _validate(engine, repo, pushed, commands)
+        await _check_lfs(engine, repo, header, pushed, graph, new_commits)
+        await _apply(engine, repo, commands, graph, new_commits, pushed)
+    except PushRefused as refused:
+        return pb.GitReceiveResult(ok=False, error="", results=[
+            pb.RefResult(ref=c.ref, ok=False,
+                         error=refused.reason if c.ref == refused.ref or not refused.ref else "atomic push failed")
+            for c in commands])
+    return pb.GitReceiveResult(ok=True, results=[pb.RefResult(ref=c.ref, ok=True) for c in commands])
+
+
+async def _validate(engine: Engine, repo: repos.Repo, pushed: Pushed, commands) -> tuple[list[str], CommitGraph]:
+    """Every new ref target exists, is complete and of the right type; branches move forward."""
+    async with engine.pool.acquire() as conn:
+        graph = await CommitGraph.load(conn, repo.id)
+        current = dict(await refs.all_refs(conn, repo.id))
+    known_tags = await _tag_chains(engine.store, current.values())
+    new_commits: set[str] = set()
+    for cmd in commands:
+        have = current.get(cmd.ref, gf.ZERO_OID)
+        if have != cmd.old_oid:
+            raise PushRefused(cmd.ref, "stale info (fetch first)")
+        if cmd.new_oid == gf.ZERO_OID:
+            if have == gf.ZERO_OID:
+                raise PushRefused(cmd.ref, "no such ref to delete")
+            if cmd.ref == refs.HEADS + repo.default_branch:
+                raise PushRefused(cmd.ref, "refusing to delete the current branch")
+            continue
+        target = cmd.new_oid
+        while target in pushed.tags or target in known_tags:
+            if cmd.ref.startswith(refs.HEADS):
+                raise PushRefused(cmd.ref, "a branch must point to a commit")
+            target = pushed.tags[target][1] if target in pushed.tags else known_tags[target]
+        _collect_new(cmd.ref, target, graph, pushed, new_commits)
+        if cmd.old_oid != gf.ZERO_OID:
+            if cmd.ref.startswith(refs.TAGS):
+                raise PushRefused(cmd.ref, "tag already exists")
+            if not graph.is_ancestor(cmd.old_oid, target):
+                raise PushRefused(cmd.ref, "non-fast-forward")
+    await _check_trees(engine.store, graph, pushed, new_commits)
+    return graph.topological(new_commits), graph
+
+
+def _collect_new(ref: str, target: str, graph: CommitGraph, pushed: Pushed, new: set[str]) -> None:
+    """Add to the graph the pushed commits `target` brings; every parent must be pushed or known."""
+    stack = [target]
+    while stack:
+        oid = stack.pop()
+        if oid in graph:
+            continue
+        facts = pushed.commits.get(oid)
+        if facts is None:
+            raise PushRefused(ref, f"missing commit {oid}")
+        if oid not in graph:
+            new.add(oid)
+            graph.add(oid, facts.parents, facts.tree)
+        stack.extend(facts.parents)
+
+
+async def _check_trees(store: ObjectStore, graph: CommitGraph, pushed: Pushed, new_commits: set[str]) -> None:
+    """Trees of new commits are complete: each object was pushed, or is reachable from the trees of
+    commits the repository already had (what the client assumed we have). Knowing an object id is not
+    access: an object held only by another repository does not count."""
+    external: set[str] = set()
+    frontier = list({graph.trees[c] for c in new_commits})
+    seen: set[str] = set()
+    while frontier:
+        pushed_trees = [t for t in frontier if pushed.types.get(t) == gf.TREE]
+        external.update(t for t in frontier if pushed.types.get(t) != gf.TREE)
+        loaded = await store.trees(pushed_trees)
+        nxt = []
+        for oid in pushed_trees:
+            for item in loaded.get(oid, ()):
+                if item.oid in seen or gf.is_gitlink(item.mode):
+                    continue
+                seen.add(item.oid)
+                if gf.is_dir(item.mode):
+                    nxt.append(item.oid)
+                elif pushed.types.get(item.oid) != gf.BLOB:
+                    external.add(item.oid)
+        frontier = nxt
+    if not external:
+        return
+    old = {c for c in graph.parents if c not in new_commits}
+    edges = {p for c in new_commits for p in graph.parents[c] if p in old}
+    known: set[str] = set()
+    await walk_trees(store, (graph.trees[c] for c in edges), known)
+    missing = external - known
+    if missing and len(edges) < len(old):   # rare: objects from older history (a revert)
+        await walk_trees(store, (graph.trees[c] for c in old), known)
+        missing = external - known
+    if missing:
+        raise PushRefused("", f"missing object {sorted(missing)[0]}")
+
+
+async def _check_lfs(engine: Engine, repo: repos.Repo, header, pushed: Pushed, graph, new_commits) -> None:
+    """LFS pointers the push brings must name objects the pusher may use (fail closed)."""
+    if not pushed.lfs:
+        return
+    seen: set[str] = set()
+    _, blobs = await walk_trees(engine.store, (graph.trees[c] for c in new_commits), seen)
+    objects = {oid: size for b in blobs if b in pushed.lfs for oid, size in pushed.lfs[b].items()}
+    facts = common_pb2.RepoFacts(repo=common_pb2.RepoRef(type=repo.type, namespace=repo.namespace, name=repo.name),
+                                 repo_id=str(repo.id), private=repo.private, gated=repo.gated)
+    try:
+        await engine.lfs.check(header.pusher, facts, objects)
+    except HangarError as exc:
+        raise PushRefused("", exc.message) from None
+
+
+async def _apply(engine: Engine, repo: repos.Repo, commands, graph: CommitGraph, new_commits: list[str],
+                 pushed: Pushed) -> None:
+    """One transaction: compare-and-swap every ref, index the new commits, prune after deletions."""
+    async with engine.pool.acquire() as conn, conn.transaction():
+        await repos.touch(conn, repo.id)
+        for cmd in commands:
+            old = None if cmd.old_oid == gf.ZERO_OID else cmd.old_oid
+            new = None if cmd.new_oid == gf.ZERO_OID else cmd.new_oid
+            if not await refs.compare_and_swap(conn, repo.id, cmd.ref, old, new):
+                raise PushRefused(cmd.ref, "stale info (the ref moved during the push)")
+        await indexes.index_commits(conn, engine.store, repo.id, [pushed.commits[c] for c in new_commits])
+        if any(c.new_oid == gf.ZERO_OID for c in commands):
+            await indexes.prune_unreachable(conn, repo.id)
