@@ -271,6 +271,8 @@ def _wait_s3_ready(port: int, access_key: str, secret_key: str, proc: subprocess
 
 GIT_PATHS = r"^/(datasets/|spaces/)?[^/]+/[^/]+/(info/refs|git-upload-pack|git-receive-pack)$"
 LFS_PATHS = r"^/(datasets/|spaces/)?[^/]+/[^/]+\.git/info/lfs(/.*)?$"
+# Xet (served by lfs): token endpoints of a repo, and the CAS API under /xet/ (the casUrl handed out).
+XET_PATHS = r"^(/api/(models|datasets|spaces)/[^/]+/[^/]+/xet-(read|write)-token(/.*)?|/xet/.*)$"
 
 
 def traefik_dynamic_config(gateway: int, lfs: int, git: int) -> str:
@@ -283,6 +285,8 @@ def traefik_dynamic_config(gateway: int, lfs: int, git: int) -> str:
             "lfs": {"rule": f"PathRegexp(`{LFS_PATHS}`)", "service": "lfs", "priority": 300,
                     "entryPoints": ["web"]},
             "git": {"rule": f"PathRegexp(`{GIT_PATHS}`)", "service": "git", "priority": 200,
+                    "entryPoints": ["web"]},
+            "xet": {"rule": f"PathRegexp(`{XET_PATHS}`)", "service": "lfs", "priority": 250,
                     "entryPoints": ["web"]},
             "gateway": {"rule": "PathPrefix(`/`)", "service": "gateway", "priority": 1,
                         "entryPoints": ["web"]},

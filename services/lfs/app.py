@@ -16,6 +16,7 @@ from .context import Lfs
 from .routes import router
 from .servicer import LfsServicer
 from .settings import LfsSettings
+from .xet.router import xet_router
 
 SCHEMA = "lfs"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -71,4 +72,5 @@ def build(settings: Settings):
     app = create_app("lfs", lifespan=lifespan, health_checks=lambda app: {
         "postgres": resources.database_up, "redis": resources.redis_up, "s3": resources.store_up})
     app.include_router(router)
+    app.include_router(xet_router)  # Xet token + CAS routes (services/lfs/xet/)
     return app

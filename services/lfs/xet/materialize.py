@@ -1,0 +1,123 @@
+"""The one verification read of a Xet file (DESIGN.md §4, §6): rebuild its bytes from the verified
+xorbs, hash them with SHA-256, and, unless the LFS object already exists, store them as the LFS
+object of that sha256 so every non-Xet client (git-lfs, HF_HUB_DISABLE_XET, older huggingface_hub)
+downloads the same file byte-exact over the plain LFS path.
+
+The bytes go to a staging key first and reach the canonical key `lfs/<aa>/<bb>/<sha256>` only
+after they hashed to the sha256 the client claimed, so unverified bytes never sit under an oid.
+Runs in a worker thread (blocking SDK calls, CPU-bound decoding); memory stays bounded by WINDOW.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import uuid
+from collections.abc import Iterator
+
+from minio.commonconfig import ComposeSource, CopySource
+from minio.error import S3Error
+
+from .store import STAGING_PREFIX, StoredXorb, XetFile, lfs_key
+from .xorb import iter_chunks
+
+WINDOW = 8 * 1024 * 1024          # stored bytes fetched from S3 per request
+PART_SIZE = 16 * 1024 * 1024
+MAX_COPY = 5 * 1024 ** 3          # single CopyObject limit
+
+
+class Mismatch(ValueError):
+    """The reconstructed bytes do not hash to the sha256 the client claimed."""
+
+
+def _windows(info, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """Chunk ranges within [start, end) whose stored bytes fit WINDOW (one chunk at least)."""
+    while start < end:
+        first = info.byte_range(start, start + 1)[0]
+        stop = start + 1
+        while stop < end and info.boundaries[stop] - first <= WINDOW:
+            stop += 1
+        yield start, stop
+        start = stop
+
+
+def file_bytes(store, file: XetFile, xorbs: dict[str, StoredXorb]) -> Iterator[bytes]:
+    """The file's bytes, chunk by chunk, read from S3 in bounded windows."""
+    for xorb_hex, start, end, _ in file.segments:
+        stored = xorbs[xorb_hex]
+        for lo, hi in _windows(stored.info, start, end):
+            first, last = stored.info.byte_range(lo, hi)
+            response = store.client.get_object(store.bucket, stored.s3_key, offset=first,
+                                               length=last - first + 1)
+            try:
+                raw = response.read()
+            finally:
+                response.close()
+                response.release_conn()
+            yield from iter_chunks(raw)
+
+
+class _Stream(io.RawIOBase):
+    """A read()-able view of an iterator of byte strings that hashes what passes through."""
+
+    def __init__(self, pieces: Iterator[bytes]) -> None:
+        self.pieces, self.buffer, self.sha = pieces, b"", hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        while n < 0 or len(self.buffer) < n:
+            piece = next(self.pieces, None)
+            if piece is None:
+                break
+            self.sha.update(piece)
+            self.buffer += piece
+        n = len(self.buffer) if n < 0 else n
+        out, self.buffer = self.buffer[:n], self.buffer[n:]
+        return out
+
+    def drain(self) -> None:
+        while self.read(PART_SIZE):
+            pass
+
+
+def _exists(store, key: str) -> bool:
+    try:
+        store.client.stat_object(store.bucket, key)
+        return True
+    except S3Error as exc:
+        if exc.code in ("NoSuchKey", "NoSuchObject", "NotFound"):
+            return False
+        raise
+
+
+def _promote(store, staging: str, canonical: str, size: int) -> None:
+    if size <= MAX_COPY:
+        store.client.copy_object(store.bucket, canonical, CopySource(store.bucket, staging))
+    else:
+        store.client.compose_object(store.bucket, canonical, [ComposeSource(store.bucket, staging)])
+
+
+def materialize(store, file: XetFile, xorbs: dict[str, StoredXorb], claimed_sha256: str) -> str:
+    """Hash the file's bytes (and store them as its LFS object if missing); returns the sha256.
+    Raises Mismatch when a claimed sha256 is given and the bytes do not hash to it."""
+    stream = _Stream(file_bytes(store, file, xorbs))
+    if claimed_sha256 and _exists(store, lfs_key(claimed_sha256)):
+        stream.drain()
+        return _checked(stream.sha.hexdigest(), claimed_sha256)
+    staging = f"{STAGING_PREFIX}{uuid.uuid4().hex}"
+    try:
+        store.client.put_object(store.bucket, staging, stream, file.size, part_size=PART_SIZE,
+                                content_type="application/octet-stream")
+        sha = _checked(stream.sha.hexdigest(), claimed_sha256)
+        if not _exists(store, lfs_key(sha)):
+            _promote(store, staging, lfs_key(sha), file.size)
+        return sha
+    finally:
+        store.client.remove_object(store.bucket, staging)
+
+
+def _checked(actual: str, claimed: str) -> str:
+    if claimed and actual != claimed:
+        raise Mismatch(f"file bytes hash to sha256 {actual}, the shard claims {claimed}")
+    return actual

@@ -1,0 +1,90 @@
+"""Token endpoints (huggingface.co/docs/xet/auth): `GET /api/{type}s/{namespace}/{name}/
+xet-read-token/{revision}` and `xet-write-token/{revision}`.
+
+The caller is authenticated by the auth service from its Authorization header, the repository's
+facts come from metadata, and auth decides: a write token needs write access (so a read-only access
+token never obtains one), a read token needs download access. The answer is what huggingface_hub
+and hf_xet parse: JSON {casUrl, accessToken, exp} plus the same in X-Xet-* headers.
+"""
+from __future__ import annotations
+
+import os
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from hangar_common import errors
+from hangar_common.grpcio import call
+from hangar_protos import auth_pb2, auth_pb2_grpc, common_pb2, metadata_pb2, metadata_pb2_grpc
+
+from . import tokens
+
+router = APIRouter()
+
+REPO_TYPES = {"models": "model", "datasets": "dataset", "spaces": "space"}
+CAS_PATH = "/xet"
+ACTIONS = {"read": "download", "write": "write"}
+
+
+def public_origin(request: Request) -> str:
+    """The hub's external origin: HANGAR_PUBLIC_URL when configured, else what Traefik saw."""
+    if os.environ.get("HANGAR_PUBLIC_URL"):
+        return request.app.state.resources.settings.public_url
+    host = request.headers.get("x-forwarded-host", "").split(",")[0].strip() or request.headers.get("host", "")
+    proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip() or request.url.scheme
+    return f"{proto}://{host}"
+
+
+def _denial(principal, code: str, message: str) -> errors.HangarError:
+    if code == "GatedRepo":
+        return errors.Forbidden(message or "Access to this repository is restricted", code="GatedRepo")
+    if code == "Forbidden":
+        return errors.Forbidden(message or "You do not have write access to this repository")
+    if principal.anonymous:
+        return errors.RepoNotFound("Repository not found", status=401,
+                                   headers={"WWW-Authenticate": 'Bearer realm="Hangar"'})
+    return errors.RepoNotFound("Repository not found")
+
+
+async def _authorized_repo(request: Request, repo: common_pb2.RepoRef, action: str):
+    """(principal, repo facts) when the caller may do `action`, else the error the client must see."""
+    channels = request.app.state.resources.channels
+    auth = auth_pb2_grpc.AuthStub(channels["auth"])
+    principal = await call(auth.Authenticate, auth_pb2.AuthenticateRequest(
+        authorization=request.headers.get("authorization", ""),
+        client_address=request.client.host if request.client else ""))
+    try:
+        info = await call(metadata_pb2_grpc.MetadataStub(channels["metadata"]).GetRepo,
+                          metadata_pb2.RepoRequest(repo=repo))
+    except errors.NotFound:
+        raise _denial(principal, "RepoNotFound", "") from None
+    decision = await call(auth.Authorize, auth_pb2.AuthorizeRequest(
+        principal=principal, repo=info.facts, action=action))
+    if not decision.allowed:
+        raise _denial(principal, decision.error_code, decision.message)
+    return principal, info.facts
+
+
+async def _token(request: Request, repo_type: str, namespace: str, name: str, kind: str) -> JSONResponse:
+    if repo_type not in REPO_TYPES:
+        raise errors.NotFound("Not Found")
+    repo = common_pb2.RepoRef(type=REPO_TYPES[repo_type], namespace=namespace, name=name)
+    principal, facts = await _authorized_repo(request, repo, ACTIONS[kind])
+    secret = request.app.state.resources.settings.secret_key
+    access_token, exp = tokens.mint(secret, repo_id=facts.repo_id, user_id=principal.user_id, scope=kind)
+    cas_url = public_origin(request) + CAS_PATH
+    return JSONResponse({"casUrl": cas_url, "accessToken": access_token, "exp": exp},
+                        headers={"X-Xet-Cas-Url": cas_url, "X-Xet-Access-Token": access_token,
+                                 "X-Xet-Token-Expiration": str(exp), "Cache-Control": "no-store"})
+
+
+@router.get("/api/{repo_type}/{namespace}/{name}/xet-read-token/{revision:path}")
+@router.get("/api/{repo_type}/{namespace}/{name}/xet-read-token")
+async def xet_read_token(request: Request, repo_type: str, namespace: str, name: str, revision: str = ""):
+    return await _token(request, repo_type, namespace, name, "read")
+
+
+@router.get("/api/{repo_type}/{namespace}/{name}/xet-write-token/{revision:path}")
+@router.get("/api/{repo_type}/{namespace}/{name}/xet-write-token")
+async def xet_write_token(request: Request, repo_type: str, namespace: str, name: str, revision: str = ""):
+    return await _token(request, repo_type, namespace, name, "write")
