@@ -1,0 +1,49 @@
+"""git-lfs through Hangar: push of LFS files, clone materializing them, refusal of unknown objects."""
+from __future__ import annotations
+
+import hashlib
+import os
+
+from huggingface_hub import hf_hub_download
+
+from tests.git.gitutil import git, out
+
+
+def test_lfs_push_and_clone(hub, user, tmp_path):
+    repo_id = hub.new_repo(user)
+    work = tmp_path / "work"
+    git("clone", hub.url(repo_id, user=user), str(work))
+    data = os.urandom(3 * 1024 * 1024 + 11)
+    (work / "weights.bin").write_bytes(data)        # *.bin is an LFS pattern of the default .gitattributes
+    git("add", "weights.bin", cwd=work)
+    assert "filter: lfs" in out("check-attr", "filter", "weights.bin", cwd=work)
+    git("commit", "-q", "-m", "weights", cwd=work)
+    git("push", "origin", "main", cwd=work)
+    api = hub.api(user)
+    (entry,) = [e for e in api.list_repo_tree(repo_id) if e.path == "weights.bin"]
+    assert entry.lfs is not None and entry.lfs.sha256 == hashlib.sha256(data).hexdigest()
+    path = hf_hub_download(repo_id, "weights.bin", token=user.token, cache_dir=tmp_path / "cache",
+                           endpoint=hub.endpoint)
+    assert open(path, "rb").read() == data
+    clone = tmp_path / "clone"
+    git("clone", hub.url(repo_id, user=user), str(clone))
+    assert (clone / "weights.bin").read_bytes() == data
+    assert out("lfs", "ls-files", "--long", cwd=clone).split()[0] == hashlib.sha256(data).hexdigest()
+
+
+def test_pointer_to_missing_lfs_object_refused(hub, user, tmp_path):
+    repo_id = hub.new_repo(user)
+    work = tmp_path / "work"
+    git("clone", hub.url(repo_id, user=user), str(work))
+    before = hub.api(user).repo_info(repo_id).sha
+    oid = hashlib.sha256(b"never uploaded").hexdigest()
+    pointer = f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize 14\n"
+    (work / "ghost.bin").write_text(pointer)
+    git("add", "ghost.bin", cwd=work)
+    git("commit", "-q", "-m", "pointer without object", cwd=work)
+    # --no-verify skips git-lfs's pre-push hook, as a client without git-lfs would.
+    result = git("push", "--no-verify", "origin", "main", cwd=work, check=False)
+    assert result.returncode != 0
+    message = result.stderr.decode()
+    assert oid in message and "remote rejected" in message
+    assert hub.api(user).repo_info(repo_id).sha == before
