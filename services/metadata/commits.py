@@ -17,11 +17,13 @@ from hangar_protos import common_pb2
 from . import gitformat as gf
 from . import indexes, names, refs, repos, trees
 from .engine import Engine
+from .lfscheck import LfsObjectRefused
 from .treeops import TreeEditor
 
 MAX_COMMIT_BYTES = 1024 * 1024 * 1024   # regular-file bytes in one commit
 MAX_OPERATIONS = 100_000
 MAX_ATTEMPTS = 64
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
 @dataclass
@@ -31,6 +33,8 @@ class Operation:
     blob: gf.RawObject | None = None
     src_path: str = ""
     src_revision: str = ""
+    lfs_oid: str = ""
+    lfs_size: int = 0
 
 
 @dataclass
@@ -43,7 +47,6 @@ class CommitRequest:
     author: common_pb2.Principal
     create_pr: bool
     operations: list[Operation] = field(default_factory=list)
-    lfs: dict[str, int] = field(default_factory=dict)
 
 
 def message_of(summary: str, description: str) -> str:
@@ -69,6 +72,31 @@ def check_paths(request: CommitRequest) -> None:
         if key in seen:
             raise BadRequest(f"Path '{op.path}' appears in more than one operation", code="DuplicatePath")
         seen.add(key)
+
+
+async def _lfs_objects(engine: Engine, repo: repos.Repo, ops: list[Operation]) -> dict[str, int]:
+    """oid -> size of the LFS files of a commit, with their pointer blobs built. A size of 0 means
+    "unknown" (huggingface_hub copies LFS files without one): it comes from the pointer this
+    repository already references for that oid, else the object counts as missing."""
+    lfs_ops = [op for op in ops if op.kind == "lfs"]
+    unknown = list({op.lfs_oid for op in lfs_ops if op.lfs_size == 0})
+    known: dict[str, int] = {}
+    if unknown:
+        async with engine.pool.acquire() as conn:
+            known = {r["lfs_oid"]: r["size"] for r in await conn.fetch(
+                "SELECT lfs_oid, max(size) AS size FROM lfs_refs WHERE repo_id = $1 AND lfs_oid = ANY($2) "
+                "GROUP BY lfs_oid", repo.id, unknown)}
+    sizes: dict[str, int] = {}
+    for op in lfs_ops:
+        size = op.lfs_size or known.get(op.lfs_oid, 0)
+        if size == 0 and op.lfs_oid != EMPTY_SHA256:
+            raise LfsObjectRefused(f"LFS object {op.lfs_oid} has no known size in this repository; "
+                                   "send its size or upload it first")
+        if sizes.setdefault(op.lfs_oid, size) != size:
+            raise BadRequest(f"LFS object {op.lfs_oid} given with two sizes", code="InvalidLfsPointer")
+        op.lfs_size = size
+        op.blob = gf.blob(gf.lfs_pointer(op.lfs_oid, size))
+    return sizes
 
 
 async def _branch_ref(engine: Engine, repo: repos.Repo, revision: str) -> str:
@@ -123,7 +151,7 @@ async def create_commit(engine: Engine, request: CommitRequest) -> tuple[str, st
     check_paths(request)
     ref = await _branch_ref(engine, repo, request.branch)
     facts = common_pb2.RepoFacts(repo=request.repo, repo_id=str(repo.id), private=repo.private, gated=repo.gated)
-    await engine.lfs.check(request.author, facts, request.lfs)
+    await engine.lfs.check(request.author, facts, await _lfs_objects(engine, repo, request.operations))
     await engine.store.put(op.blob for op in request.operations if op.blob is not None)
     author = gf.identity(request.author.username)
     message = message_of(request.summary, request.description)

@@ -4,18 +4,50 @@ from __future__ import annotations
 
 import re
 
-from hangar_common.errors import BadRequest, Conflict, PayloadTooLarge
-from hangar_common.grpcio import servicer_errors
+from hangar_common.errors import BadRequest, PayloadTooLarge
+from hangar_common import grpcio
+from hangar_common.errors import HangarError
 from hangar_common.logs import request_id_var
 from hangar_protos import common_pb2
 from hangar_protos import metadata_pb2 as pb
 from hangar_protos import metadata_pb2_grpc
 
-from . import cards, commits, gitformat as gf, lfsindex, lifecycle, listing, names, preupload, refs, repos
+from . import cards, commits, gitformat as gf, lfsindex, lifecycle, listing, preupload, refs, repos
 from . import gittransport, refops
 from .engine import Engine
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _ascii(message: str) -> str:
+    """gRPC trailers carry printable ASCII only: escape anything else (paths may hold NUL or UTF-8)."""
+    return "".join(ch if " " <= ch <= "~" else ascii(ch)[1:-1] for ch in message)
+
+
+def servicer_errors(fn):
+    """hangar_common's error mapping, with messages made safe for gRPC trailers first."""
+    import functools
+    import inspect
+
+    if inspect.isasyncgenfunction(fn):
+        @functools.wraps(fn)
+        async def gen(self, request, context):
+            try:
+                async for item in fn(self, request, context):
+                    yield item
+            except HangarError as exc:
+                exc.message = _ascii(exc.message)
+                raise
+        return grpcio.servicer_errors(gen)
+
+    @functools.wraps(fn)
+    async def call(self, request, context):
+        try:
+            return await fn(self, request, context)
+        except HangarError as exc:
+            exc.message = _ascii(exc.message)
+            raise
+    return grpcio.servicer_errors(call)
 
 
 def repo_info(repo: repos.Repo, **extra) -> pb.RepoInfo:
@@ -241,11 +273,10 @@ async def collect_commit(stream) -> commits.CommitRequest:
 
 
 def _add_lfs(request: commits.CommitRequest, op) -> None:
+    """An lfsFile operation; size 0 means "unknown" (huggingface_hub copies LFS files without a
+    size): the commit takes it from the pointer this repository already holds for that oid."""
     oid = op.oid.lower()
     if not _SHA256.match(oid) or op.size < 0:
         raise BadRequest(f"Invalid LFS object for {op.path}: oid must be sha256 hex, size >= 0",
                          code="InvalidLfsPointer")
-    if request.lfs.get(oid, op.size) != op.size:
-        raise BadRequest(f"LFS object {oid} given with two sizes", code="InvalidLfsPointer")
-    request.lfs[oid] = op.size
-    request.operations.append(commits.Operation("lfs", op.path, gf.blob(gf.lfs_pointer(oid, op.size))))
+    request.operations.append(commits.Operation("lfs", op.path, lfs_oid=oid, lfs_size=op.size))

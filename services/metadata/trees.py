@@ -61,8 +61,8 @@ async def walk(store: ObjectStore, tree_oid: str, prefix: str, *, recursive: boo
             if recursive and entry.is_dir:
                 async for sub, subkey in walk(store, item.oid, entry.path, recursive=True):
                     yield sub, [key, *subkey]
-        elif key == head and recursive and entry.is_dir and len(after) > 1:
-            async for sub, subkey in walk(store, item.oid, entry.path, recursive=True, after=after[1:]):
+        elif key == head and recursive and entry.is_dir:   # resume inside (or right after) this directory
+            async for sub, subkey in walk(store, item.oid, entry.path, recursive=True, after=after[1:] or None):
                 yield sub, [key, *subkey]
 
 
