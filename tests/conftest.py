@@ -50,7 +50,7 @@ from dataclasses import dataclass  # noqa: E402
 import httpx  # noqa: E402
 
 
-@dataclass
+@dataclass(frozen=True)
 class TestUser:
     """A registered user: `token` is a write token (a read one when made with role="read")."""
     __test__ = False  # not a test class
@@ -101,3 +101,38 @@ def user(make_user) -> TestUser:
 @pytest.fixture(scope="session")
 def other_user(make_user) -> TestUser:
     return make_user()
+
+
+@dataclass(frozen=True)
+class TestOrg:
+    """An organization; `str(org)` is its name, so f"{org}/repo" is a repo id in it."""
+    __test__ = False
+    name: str
+    owner: TestUser                  # its super-admin (creator)
+    roles: tuple = ()                # ((TestUser, role), ...) as added
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def create_org(endpoint: str, owner: TestUser, name: str | None = None,
+               members: dict | None = None) -> TestOrg:
+    """Create through REST with the owner's write token, then add each member with its role
+    ("read" | "member" | "admin" | "super-admin"; "contributor"/"write" mean member)."""
+    name = name or unique_name("org")
+    auth = {"Authorization": f"Bearer {owner.token}"}
+    with httpx.Client(base_url=endpoint, timeout=30, headers=auth) as http:
+        resp = http.post("/api/org/create", json={"name": name})
+        assert resp.status_code == 201, resp.text
+        for member, role in (members or {}).items():
+            resp = http.post(f"/api/org/{name}/members", json={"username": member.name, "role": role})
+            assert resp.status_code == 201, resp.text
+    return TestOrg(name=name, owner=owner, roles=tuple((members or {}).items()))
+
+
+@pytest.fixture(scope="session")
+def make_org(endpoint):
+    """make_org(owner: TestUser, name=None, members={TestUser: role}) -> TestOrg."""
+    def make(owner: TestUser, name: str | None = None, members: dict | None = None) -> TestOrg:
+        return create_org(endpoint, owner, name, members)
+    return make

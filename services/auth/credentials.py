@@ -16,7 +16,9 @@ TOKEN_PREFIX = "hf_"
 _TOKEN_ALPHABET = string.ascii_letters + string.digits
 _TOKEN_LENGTH = 34           # like the Hub's tokens: hf_ + 34 alphanumerics (~200 bits)
 
-_hasher = PasswordHasher()
+# argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): strong enough for passwords
+# while a busy two-core replica still answers a login quickly.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # Verified against when the account does not exist, so a miss costs as much time as a hit.
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 

@@ -3,13 +3,15 @@ authorization decision, and accounts, sessions and access tokens."""
 from __future__ import annotations
 
 
+import json
+
 from sqlalchemy import text
 
-from hangar_common.errors import Forbidden, NotFound, Unauthorized
+from hangar_common.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from hangar_common.grpcio import servicer_errors
 from hangar_protos import auth_pb2, auth_pb2_grpc
 
-from . import accounts, names, policy, sessions, tokens
+from . import accounts, names, orgs, policy, sessions, tokens
 from .config import AuthSettings
 from .credentials import csrf_token, digest, hash_password, new_access_token, new_session_secret, verify_password
 from .memberships import Memberships
@@ -23,10 +25,39 @@ def _user_id(principal) -> int:
     return int(principal.user_id)
 
 
+def _writer_id(principal) -> int:
+    """The caller's user id for a change; read tokens never change anything."""
+    user_id = _user_id(principal)
+    if principal.token_role == "read":
+        raise Forbidden("This action needs a token with the write role; this one is read-only")
+    return user_id
+
+
+def _settings_patch(raw: str) -> dict:
+    if not raw:
+        return {}
+    try:
+        patch = json.loads(raw)
+    except ValueError:
+        raise BadRequest("Settings must be a JSON object", code="InvalidSettings") from None
+    if not isinstance(patch, dict) or len(raw) > 16 * 1024:
+        raise BadRequest("Settings must be a JSON object of at most 16 KiB", code="InvalidSettings")
+    return patch
+
+
 def _id(value: str, what: str) -> int:
     if not value.isdigit() or len(value) > 18:
         raise NotFound(f"{what} not found")
     return int(value)
+
+
+def _membership(row) -> auth_pb2.OrgMembership:
+    return auth_pb2.OrgMembership(name=row.name, fullname=row.fullname or row.name, role=row.role)
+
+
+def _account_info(row, kind: str) -> auth_pb2.AccountInfo:
+    return auth_pb2.AccountInfo(kind=kind, id=str(row.id), name=row.name, fullname=row.fullname or row.name,
+                                created_at=accounts.iso(row.created_at), settings_json=json.dumps(row.settings or {}))
 
 
 class AuthServicer(auth_pb2_grpc.AuthServicer):
@@ -139,15 +170,13 @@ class AuthServicer(auth_pb2_grpc.AuthServicer):
             row = await accounts.get_user(conn, user_id)
             if row is None:
                 raise Unauthorized("Invalid credentials in Authorization header")
-            orgs = await conn.execute(text(
-                "SELECT o.name, o.fullname, m.role FROM org_members m JOIN accounts o ON o.id = m.org_id "
-                "WHERE m.user_id = :user_id ORDER BY lower(o.name)"), {"user_id": user_id})
+            memberships = await orgs.of_user(conn, user_id)
             token = None
             if request.principal.token_id:
                 token = await tokens.get_active(conn, int(request.principal.token_id))
         return auth_pb2.WhoAmIResponse(
             user=accounts.user_info(row),
-            orgs=[auth_pb2.OrgMembership(name=o.name, fullname=o.fullname, role=o.role) for o in orgs],
+            orgs=[_membership(o) for o in memberships],
             token=tokens.token_info(token) if token else None)
 
     # --- access tokens --------------------------------------------------------------------------
@@ -182,3 +211,114 @@ class AuthServicer(auth_pb2_grpc.AuthServicer):
             raise NotFound("Token not found", code="TokenNotFound")
         await self.authenticator.forget("token", bytes(row.digest))
         return auth_pb2.Empty()
+
+    # --- organizations --------------------------------------------------------------------------
+
+    @servicer_errors
+    async def CreateOrg(self, request, context):
+        creator = _writer_id(request.principal)
+        name = names.account_name(request.name, "organization name")
+        async with self.engine.begin() as conn:
+            row = await orgs.create(conn, name=name, fullname=request.fullname[:200], creator_id=creator)
+        await self.memberships.forget(creator)
+        return orgs.org_info(row, num_members=1)
+
+    @servicer_errors
+    async def GetOrg(self, request, context):
+        async with self.engine.connect() as conn:
+            row = await orgs.get(conn, request.name)
+            return orgs.org_info(row, num_members=await orgs.count_members(conn, row.id))
+
+    @servicer_errors
+    async def ListOrgMembers(self, request, context):
+        limit = min(request.limit or orgs.DEFAULT_PAGE, 1000)
+        async with self.engine.connect() as conn:
+            org = await orgs.get(conn, request.org)
+            rows = await orgs.members(conn, org.id, offset=max(request.offset, 0), limit=limit + 1)
+        return auth_pb2.ListOrgMembersResponse(
+            members=[auth_pb2.OrgMember(username=r.username, fullname=r.fullname or r.username, role=r.role,
+                                        created_at=accounts.iso(r.created_at)) for r in rows[:limit]],
+            has_more=len(rows) > limit)
+
+    @servicer_errors
+    async def SetOrgMember(self, request, context):
+        actor = _writer_id(request.principal)
+        new_role = orgs.canonical_role(request.role)
+        async with self.engine.begin() as conn:
+            org = await orgs.get(conn, request.org, lock=True)  # serializes changes to this org
+            target = await self._user_named(conn, request.username)
+            old_role = await orgs.role_of(conn, org.id, target.id)
+            if request.must_be_new and old_role:
+                raise Conflict(f"{target.name} is already a member of {org.name}", code="AlreadyMember")
+            if request.must_exist and not old_role:
+                raise NotFound(f"{target.name} is not a member of {org.name}", code="MemberNotFound")
+            orgs.check_can_manage(await orgs.role_of(conn, org.id, actor), old_role, new_role,
+                                  site_admin=request.principal.is_site_admin)
+            await orgs.keep_a_super_admin(conn, org.id, old_role, new_role)
+            row = await orgs.upsert_member(conn, org_id=org.id, user_id=target.id, role=new_role)
+        await self.memberships.forget(target.id)
+        return auth_pb2.OrgMember(username=target.name, fullname=target.fullname or target.name,
+                                  role=row.role, created_at=accounts.iso(row.created_at))
+
+    @servicer_errors
+    async def RemoveOrgMember(self, request, context):
+        actor = _writer_id(request.principal)
+        async with self.engine.begin() as conn:
+            org = await orgs.get(conn, request.org, lock=True)
+            target = await self._user_named(conn, request.username)
+            old_role = await orgs.role_of(conn, org.id, target.id)
+            if not old_role:
+                raise NotFound(f"{target.name} is not a member of {org.name}", code="MemberNotFound")
+            if target.id != actor:  # leaving is always allowed (except for the last super-admin)
+                orgs.check_can_manage(await orgs.role_of(conn, org.id, actor), old_role, "",
+                                      site_admin=request.principal.is_site_admin)
+            await orgs.keep_a_super_admin(conn, org.id, old_role, "")
+            await orgs.delete_member(conn, org_id=org.id, user_id=target.id)
+        await self.memberships.forget(target.id)
+        return auth_pb2.Empty()
+
+    @servicer_errors
+    async def ListUserOrgs(self, request, context):
+        async with self.engine.connect() as conn:
+            target = await self._user_named(conn, request.name)
+            rows = await orgs.of_user(conn, target.id)
+        return auth_pb2.ListUserOrgsResponse(orgs=[_membership(r) for r in rows])
+
+    @servicer_errors
+    async def GetAccount(self, request, context):
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(text(
+                "SELECT id, kind, name, fullname, settings, created_at FROM accounts WHERE lower(name) = lower(:name)"),
+                {"name": request.name})).first()
+        if row is None:
+            raise NotFound(f"{request.name} not found", code="AccountNotFound")
+        return _account_info(row, row.kind)
+
+    @servicer_errors
+    async def UpdateSettings(self, request, context):
+        actor = _writer_id(request.principal)
+        patch = _settings_patch(request.settings_json)
+        fullname = request.fullname[:200] if request.HasField("fullname") else None
+        async with self.engine.begin() as conn:
+            if request.kind == "org":
+                account = await orgs.get(conn, request.name, lock=True)
+                if not request.principal.is_site_admin and \
+                        policy.rank(await orgs.role_of(conn, account.id, actor)) < policy.rank("admin"):
+                    raise Forbidden("Only the organization's admins can change its settings")
+            else:
+                account = await self._user_named(conn, request.name)
+                if account.id != actor and not request.principal.is_site_admin:
+                    raise Forbidden("You can only change your own settings")
+            row = (await conn.execute(text(
+                "UPDATE accounts SET settings = settings || CAST(:patch AS jsonb), "
+                "fullname = COALESCE(:fullname, fullname) WHERE id = :id "
+                "RETURNING id, name, fullname, settings, created_at"),
+                {"patch": json.dumps(patch), "fullname": fullname, "id": account.id})).one()
+        return _account_info(row, request.kind or "user")
+
+    @staticmethod
+    async def _user_named(conn, name: str):
+        row = await accounts.get_user_by_name(conn, name)
+        if row is None:
+            raise NotFound(f"User {name} not found", code="UserNotFound")
+        return row

@@ -102,3 +102,42 @@ def test_namespace_creation_rights(auth, user, other_user):
     assert ns(writer, other_user.name) == (False, "Forbidden")
     assert ns(auth.principal(f"Bearer {user.read_token}"), user.name) == (False, "Forbidden")
     assert ns(auth.principal(), user.name) == (False, "Unauthorized")
+
+
+def test_org_roles_decide_repo_access(auth, make_user, make_org):
+    owner, reader, member, admin, stranger = (make_user() for _ in range(5))
+    org = make_org(owner, members={reader: "read", member: "member", admin: "admin"})
+    p = {u: auth.principal(f"Bearer {u.token}") for u in (owner, reader, member, admin, stranger)}
+    ns = org.name
+    expected = {  # user: (read private, write, admin)
+        owner: (True, True, True), reader: (True, False, False), member: (True, True, False),
+        admin: (True, True, True), stranger: (False, False, False)}
+    for who, (read, write, administer) in expected.items():
+        assert auth.decide(p[who], "read", namespace=ns, private=True)[0] is read
+        assert auth.decide(p[who], "write", namespace=ns, private=True)[0] is write
+        assert auth.decide(p[who], "admin", namespace=ns)[0] is administer
+        assert auth.decide(p[who], "download", namespace=ns, gated="manual")[0] is read
+
+
+def test_namespace_rights_in_an_org(auth, make_user, make_org):
+    owner, reader, member = make_user(), make_user(), make_user()
+    org = make_org(owner, members={reader: "read", member: "member"})
+
+    def ns(user, action="write", token=None):
+        answer = auth("AuthorizeNamespace", auth_pb2.AuthorizeNamespaceRequest(
+            principal=auth.principal(f"Bearer {token or user.token}"), namespace=org.name, action=action))
+        return answer.allowed
+    assert ns(member) and ns(owner) and ns(owner, "admin")
+    assert not ns(reader) and not ns(member, "admin") and not ns(member, token=member.read_token)
+
+
+def test_removed_member_loses_access_at_once(auth, make_user, make_org, endpoint):
+    import httpx
+    owner, member = make_user(), make_user()
+    org = make_org(owner, members={member: "member"})
+    principal = auth.principal(f"Bearer {member.token}")
+    assert auth.decide(principal, "read", namespace=org.name, private=True) == (True, "")  # now cached
+    resp = httpx.delete(f"{endpoint}/api/org/{org}/members/{member.name}",
+                        headers={"Authorization": f"Bearer {owner.token}"})
+    assert resp.status_code == 200
+    assert auth.decide(principal, "read", namespace=org.name, private=True) == (False, "RepoNotFound")

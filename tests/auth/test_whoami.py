@@ -7,7 +7,8 @@ from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
 
 
-def test_whoami_shape(user, endpoint):
+def test_whoami_shape(make_user, endpoint):
+    user = make_user()
     who = httpx.get(f"{endpoint}/api/whoami-v2", headers={"Authorization": f"Bearer {user.token}"}).json()
     assert who["type"] == "user" and who["name"] == user.name and who["email"] == user.email
     assert who["orgs"] == []

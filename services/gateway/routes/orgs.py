@@ -1,0 +1,127 @@
+"""Organization routes (issue 5): Hangar's `/api/org/...` management API (also answered without the
+`/api` prefix, as the issue spells them) and the Hub's `GET /api/organizations/{name}/members` and
+`/overview` that huggingface_hub's `list_organization_members` / `get_organization_overview` call."""
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel
+
+from hangar_common.grpcio import call
+from hangar_protos import auth_pb2
+
+from ..deps import CurrentUser, Services
+from .identity_json import org_membership_json
+
+router = APIRouter()
+
+
+class CreateOrgBody(BaseModel):
+    name: str
+    fullname: str = ""
+
+
+class AddMemberBody(BaseModel):
+    username: str
+    role: str = "read"
+
+
+class RoleBody(BaseModel):
+    role: str
+
+
+def both(method: str, path: str, **kwargs):
+    """Register `path` under /api and, as the issue names them, without the prefix."""
+    def register(fn):
+        getattr(router, method)("/api" + path, **kwargs)(fn)
+        getattr(router, method)(path, include_in_schema=False, **kwargs)(fn)
+        return fn
+    return register
+
+
+def org_json(org: auth_pb2.OrgInfo) -> dict:
+    return {"type": "org", "id": org.id, "name": org.name, "fullname": org.fullname, "avatarUrl": "",
+            "createdAt": org.created_at, "numUsers": org.num_members, "isVerified": False,
+            "settings": json.loads(org.settings_json or "{}")}
+
+
+def member_json(member: auth_pb2.OrgMember) -> dict:
+    return {"type": "user", "user": member.username, "name": member.username, "fullname": member.fullname,
+            "avatarUrl": "", "role": member.role, "isPro": False}
+
+
+@both("post", "/org/create", status_code=201)
+async def create_org(body: CreateOrgBody, principal: CurrentUser, services: Services) -> dict:
+    org = await call(services.auth.CreateOrg, auth_pb2.CreateOrgRequest(
+        principal=principal, name=body.name, fullname=body.fullname))
+    return org_json(org)
+
+
+@both("get", "/org/users/{username}/orgs")
+async def user_orgs(username: str, services: Services) -> list:
+    answer = await call(services.auth.ListUserOrgs, auth_pb2.NameRequest(name=username))
+    return [org_membership_json(o) for o in answer.orgs]
+
+
+@both("get", "/org/{name}")
+async def get_org(name: str, services: Services) -> dict:
+    return org_json(await call(services.auth.GetOrg, auth_pb2.NameRequest(name=name)))
+
+
+@both("get", "/org/{name}/members")
+async def org_members(name: str, services: Services) -> list:
+    return [member_json(m) for m in await _all_members(services, name)]
+
+
+@both("post", "/org/{name}/members", status_code=201)
+async def add_member(name: str, body: AddMemberBody, principal: CurrentUser, services: Services) -> dict:
+    member = await call(services.auth.SetOrgMember, auth_pb2.SetOrgMemberRequest(
+        principal=principal, org=name, username=body.username, role=body.role, must_be_new=True))
+    return member_json(member)
+
+
+@both("put", "/org/{name}/members/{username}")
+async def change_role(name: str, username: str, body: RoleBody, principal: CurrentUser, services: Services) -> dict:
+    member = await call(services.auth.SetOrgMember, auth_pb2.SetOrgMemberRequest(
+        principal=principal, org=name, username=username, role=body.role, must_exist=True))
+    return member_json(member)
+
+
+@both("delete", "/org/{name}/members/{username}")
+async def remove_member(name: str, username: str, principal: CurrentUser, services: Services) -> dict:
+    await call(services.auth.RemoveOrgMember, auth_pb2.RemoveOrgMemberRequest(
+        principal=principal, org=name, username=username))
+    return {"ok": True}
+
+
+@router.get("/api/organizations/{name}/members")
+async def hub_org_members(name: str, request: Request, response: Response, services: Services,
+                          cursor: int = Query(0, ge=0), limit: int = Query(500, ge=1, le=1000)) -> list:
+    """Paginated like the Hub: an absolute `Link: <...>; rel="next"` while more members remain."""
+    page = await call(services.auth.ListOrgMembers, auth_pb2.ListOrgMembersRequest(
+        org=name, offset=cursor, limit=limit))
+    if page.has_more:
+        origin = request.app.state.resources.settings.public_url
+        query = urlencode({"cursor": cursor + len(page.members), "limit": limit})
+        response.headers["Link"] = f'<{origin}/api/organizations/{name}/members?{query}>; rel="next"'
+    return [member_json(m) for m in page.members]
+
+
+@router.get("/api/organizations/{name}/overview")
+async def hub_org_overview(name: str, services: Services) -> dict:
+    org = org_json(await call(services.auth.GetOrg, auth_pb2.NameRequest(name=name)))
+    org.pop("settings")
+    return org
+
+
+async def _all_members(services, name: str) -> list:
+    members, offset = [], 0
+    while True:
+        page = await call(services.auth.ListOrgMembers, auth_pb2.ListOrgMembersRequest(
+            org=name, offset=offset, limit=1000))
+        members.extend(page.members)
+        offset += len(page.members)
+        if not page.has_more:
+            return members
