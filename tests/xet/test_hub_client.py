@@ -1,0 +1,121 @@
+"""huggingface_hub 2.4 with its default settings (Xet on) against the whole hub: upload_file and
+upload_folder go through the Xet token endpoint and CAS; the files then download byte-exact with
+Xet off (plain resolve/LFS), so every client sees the same bytes. Token endpoint rules too."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import uuid
+
+import httpx
+import pytest
+from huggingface_hub import HfApi, constants, hf_hub_download
+
+MiB = 1024 * 1024
+
+
+@pytest.fixture
+def xet_on(monkeypatch, tmp_path):
+    """Undo the suite's HF_HUB_DISABLE_XET=1 for this test (huggingface_hub reads the constant)."""
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", False)
+    monkeypatch.setenv("HF_XET_CACHE", str(tmp_path / "xet-cache"))
+
+
+def _repo(endpoint, user, private=True) -> str:
+    api = HfApi(endpoint=endpoint, token=user.token)
+    repo_id = f"{user.name}/xet-{uuid.uuid4().hex[:8]}"
+    api.create_repo(repo_id, private=private)
+    return repo_id
+
+
+def _db_rows(stack, sql: str, *args):
+    import asyncpg
+
+    async def run():
+        conn = await asyncpg.connect(stack.env["HANGAR_DATABASE_URL"], server_settings={"search_path": "lfs"})
+        try:
+            return await conn.fetch(sql, *args)
+        finally:
+            await conn.close()
+    return asyncio.run(run())
+
+
+def _xet_file_for(stack, sha256: str):
+    rows = _db_rows(stack, "SELECT file_hash, size FROM xet_files WHERE sha256 = $1", sha256)
+    return rows[0] if rows else None
+
+
+def _write(path, size) -> str:
+    data = os.urandom(size)
+    path.write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_upload_file_goes_through_xet_and_downloads_everywhere(stack, endpoint, user, xet_on, tmp_path):
+    repo = _repo(endpoint, user)
+    src = tmp_path / "model.safetensors"
+    oid = _write(src, 12 * MiB + 17)
+    api = HfApi(endpoint=endpoint, token=user.token)
+    api.upload_file(path_or_fileobj=str(src), path_in_repo="model.safetensors", repo_id=repo)
+    row = _xet_file_for(stack, oid)
+    assert row is not None and row["size"] == 12 * MiB + 17      # uploaded through Xet, verified
+    [info] = api.get_paths_info(repo, ["model.safetensors"])
+    assert info.lfs.sha256 == oid
+    local = hf_hub_download(repo, "model.safetensors", token=user.token, endpoint=endpoint, cache_dir=str(tmp_path / "c1"))
+    assert open(local, "rb").read() == src.read_bytes()
+
+
+def test_upload_folder_twice_pipelines_several_files(stack, endpoint, user, xet_on, tmp_path):
+    repo = _repo(endpoint, user)
+    api = HfApi(endpoint=endpoint, token=user.token)
+    oids = {}
+    for round_ in range(2):
+        folder = tmp_path / f"round{round_}"
+        (folder / "sub").mkdir(parents=True)
+        for name, size in ((f"a{round_}.bin", 11 * MiB), (f"sub/b{round_}.bin", 10 * MiB + 3),
+                           (f"small{round_}.txt", 100)):
+            oids[name] = _write(folder / name, size)
+        api.upload_folder(folder_path=str(folder), repo_id=repo)
+    files = set(api.list_repo_files(repo))
+    assert set(oids) <= files
+    for name, oid in oids.items():
+        local = hf_hub_download(repo, name, token=user.token, endpoint=endpoint, cache_dir=str(tmp_path / "dl"))
+        assert hashlib.sha256(open(local, "rb").read()).hexdigest() == oid
+        if not name.startswith("small"):
+            assert _xet_file_for(stack, oid) is not None
+
+
+def test_token_endpoints_answer_what_the_client_parses(endpoint, user, stack):
+    repo = _repo(endpoint, user)
+    for kind in ("read", "write"):
+        r = httpx.get(f"{endpoint}/api/models/{repo}/xet-{kind}-token/main",
+                      headers={"Authorization": f"Bearer {user.token}"})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["casUrl"] == f"{endpoint}/xet" == r.headers["X-Xet-Cas-Url"]
+        assert body["accessToken"] == r.headers["X-Xet-Access-Token"]
+        assert body["exp"] == int(r.headers["X-Xet-Token-Expiration"])
+
+
+def test_read_token_cannot_obtain_a_write_token(endpoint, user, other_user):
+    repo = _repo(endpoint, user)
+    url = f"{endpoint}/api/models/{repo}/xet-write-token/main"
+    assert httpx.get(url, headers={"Authorization": f"Bearer {user.read_token}"}).status_code == 403
+    assert httpx.get(url.replace("write", "read"),
+                     headers={"Authorization": f"Bearer {user.read_token}"}).status_code == 200
+    # Private repo: invisible to others and to anonymous callers, like everywhere else.
+    r = httpx.get(url, headers={"Authorization": f"Bearer {other_user.token}"})
+    assert r.status_code == 404 and r.headers["X-Error-Code"] == "RepoNotFound"
+    r = httpx.get(url)
+    assert r.status_code == 401 and r.headers["X-Error-Code"] == "RepoNotFound"
+    assert httpx.get(url, headers={"Authorization": "Bearer hf_invalid"}).status_code == 401
+
+
+def test_read_token_cannot_write_to_cas(endpoint, user):
+    repo = _repo(endpoint, user)
+    r = httpx.get(f"{endpoint}/api/models/{repo}/xet-read-token/main",
+                  headers={"Authorization": f"Bearer {user.token}"})
+    token = r.json()["accessToken"]
+    r = httpx.post(f"{endpoint}/xet/v1/shards", content=b"x", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 403
