@@ -21,8 +21,10 @@ async def touch_referenced(conn: AsyncConnection, oids: list[str]) -> dict[str, 
     Waits for a collector holding the row; a row the collector deleted is simply absent."""
     if not oids:
         return {}
+    # Rows are locked in oid order so two commits touching the same objects cannot deadlock.
     rows = await conn.execute(text(
-        "UPDATE objects SET last_referenced_at = now() WHERE oid = ANY(:oids) RETURNING oid, size"),
+        "UPDATE objects SET last_referenced_at = now() WHERE oid IN "
+        "(SELECT oid FROM objects WHERE oid = ANY(:oids) ORDER BY oid FOR UPDATE) RETURNING oid, size"),
         {"oids": oids})
     return {oid: size for oid, size in rows}
 

@@ -65,7 +65,13 @@ async def _dispatch(request: Request, lfs_path) -> Response:
     raise LfsError(404, "Not found", code="NotFound")
 
 
-@router.api_route("/{full_path:path}", methods=["GET", "POST", "PUT", "DELETE", "HEAD"], include_in_schema=False)
+_METHODS = ["GET", "POST", "PUT", "DELETE", "HEAD"]
+
+
+# Only `.../{name}.git/info/lfs/...` paths: other routers of this app (Xet) are unaffected.
+@router.api_route("/{namespace}/{name}.git/info/lfs/{rest:path}", methods=_METHODS, include_in_schema=False)
+@router.api_route("/datasets/{namespace}/{name}.git/info/lfs/{rest:path}", methods=_METHODS, include_in_schema=False)
+@router.api_route("/spaces/{namespace}/{name}.git/info/lfs/{rest:path}", methods=_METHODS, include_in_schema=False)
 async def lfs_api(request: Request) -> Response:
     lfs_path = parse(request.scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0] or request.url.path)
     try:

@@ -1,0 +1,49 @@
+"""The real `git lfs` client against the batch API (push and fetch of LFS objects without the git
+service: `git lfs push` / `git lfs fetch` only talk to .../info/lfs)."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from urllib.parse import urlsplit
+
+import pytest
+
+from .lfsutil import create_repo
+
+pytestmark = pytest.mark.skipif(shutil.which("git-lfs") is None, reason="git-lfs not installed")
+
+
+def git(cwd, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.test",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.test", "GIT_TERMINAL_PROMPT": "0"}
+    proc = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, f"git {' '.join(args)}\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+def test_git_lfs_push_then_fetch_private_repo(tmp_path, endpoint, user, s3):
+    repo = create_repo(endpoint, user.token, private=True)
+    work = tmp_path / "work"
+    work.mkdir()
+    git(work, "init", "-q", "-b", "main")
+    git(work, "lfs", "install", "--local")
+    git(work, "lfs", "track", "*.bin")
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    oid = hashlib.sha256(data).hexdigest()
+    (work / "model.bin").write_bytes(data)
+    git(work, "add", ".gitattributes", "model.bin")
+    git(work, "commit", "-q", "-m", "add model")
+    host = urlsplit(endpoint).netloc
+    git(work, "remote", "add", "origin", f"http://{user.name}:{user.token}@{host}/{repo}.git")
+    pushed = git(work, "lfs", "push", "origin", "main")
+    assert "warning" not in (pushed.stdout + pushed.stderr).lower()
+    assert s3.has(oid)
+    shutil.rmtree(work / ".git" / "lfs" / "objects")
+    (work / "model.bin").unlink()
+    git(work, "lfs", "fetch", "origin", "main")
+    git(work, "lfs", "checkout")
+    assert (work / "model.bin").read_bytes() == data
+    locks = git(work, "lfs", "locks")
+    assert locks.returncode == 0
