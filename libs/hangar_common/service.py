@@ -3,32 +3,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import sys
 
 import uvicorn
 
 from .config import Settings
 from .logs import configure
+from .net import port_is_free
 
 logger = logging.getLogger("hangar.service")
-
-
-def port_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 def serve(app, settings: Settings) -> None:
     """Run an ASGI app until SIGTERM/SIGINT. Exits non-zero at once if a port is taken."""
     configure(settings.service, settings.log_level)
     for port in {settings.http_port, settings.grpc_port} - {0}:
-        if not port_free(settings.http_host, port):
+        if not port_is_free(port, settings.http_host):
             logger.error("port already in use", extra={"fields": {"port": port}})
             sys.exit(f"hangar-{settings.service}: port {port} on {settings.http_host} is already in use")
     config = uvicorn.Config(

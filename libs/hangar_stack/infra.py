@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from hangar_common.net import port_is_free
+
 
 class StartupError(RuntimeError):
     """A component could not start; the message says which and why."""
@@ -31,16 +33,6 @@ def free_port(host: str = "127.0.0.1", *, also_free_offset: int = 0) -> int:
             continue
         return port
     raise StartupError("no free port found")
-
-
-def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 def wait_for_port(port: int, timeout: float, proc: subprocess.Popen | None = None, name: str = "") -> None:
