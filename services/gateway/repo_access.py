@@ -35,8 +35,10 @@ async def get_repo(request: Request, target: RepoTarget) -> metadata_pb2.RepoInf
     try:
         return await call(deps.clients(request).metadata.GetRepo, metadata_pb2.RepoRequest(
             repo=repo_ref(target.type, target.namespace, target.name)))
-    except errors.RepoNotFound as exc:
-        raise deps.denial(principal, "RepoNotFound", str(exc.message)) from None
+    except errors.HangarError as exc:
+        if exc.code != "RepoNotFound":
+            raise
+        raise deps.denial(principal, "RepoNotFound", "Repository not found") from None
 
 
 async def open_repo(request: Request, target: RepoTarget, action: str) -> metadata_pb2.RepoInfo:

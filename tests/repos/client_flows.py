@@ -151,7 +151,8 @@ class Flows:
             path.write_text(f"file {i}\n")
         before = len(self.api.list_repo_commits(repo_id))
         self.api.upload_folder(folder_path=str(folder), repo_id=repo_id, commit_message="1000 files")
-        assert len(self.api.list_repo_commits(repo_id)) == before + 1
+        after = self.api.list_repo_commits(repo_id)
+        assert len(after) == before + 1, [(c.title, c.commit_id) for c in after]
         files = self.api.list_repo_files(repo_id)
         assert len(files) == 1001, len(files)
         assert self.download(repo_id, "d7/f0997.txt") == b"file 997\n"

@@ -17,13 +17,13 @@ def git_blob_sha1(data: bytes) -> str:
 
 def seed(api, repo_id: str) -> str:
     return api.create_commit(repo_id, commit_message="seed", operations=[
-        CommitOperationAdd("dir/data.bin", CONTENT), CommitOperationAdd("page.html", b"<script>x</script>"),
+        CommitOperationAdd("dir/data.txt", CONTENT), CommitOperationAdd("page.html", b"<script>x</script>"),
         CommitOperationAdd("empty.txt", b"")]).oid
 
 
 def test_head_matches_repo_info_and_git_blob(api, http, repo):
     commit = seed(api, repo)
-    resp = http.head(f"/{repo}/resolve/main/dir/data.bin", headers={"Accept-Encoding": "gzip"})
+    resp = http.head(f"/{repo}/resolve/main/dir/data.txt", headers={"Accept-Encoding": "gzip"})
     assert resp.status_code == 200, resp.headers
     assert resp.headers["x-repo-commit"] == commit == api.repo_info(repo).sha
     assert resp.headers["etag"] == f'"{git_blob_sha1(CONTENT)}"'
@@ -43,9 +43,25 @@ def test_get_streams_file_as_attachment(http, api, repo):
     assert empty.status_code == 200 and empty.content == b"" and empty.headers["content-length"] == "0"
 
 
+def test_lfs_file_redirects_to_s3_origin(http, anon, endpoint, api, repo):
+    import hashlib as _h
+    payload = b"L" * 2048
+    api.upload_file(path_or_fileobj=payload, path_in_repo="weights.bin", repo_id=repo)  # *.bin is LFS
+    head = http.head(f"/{repo}/resolve/main/weights.bin", follow_redirects=False)
+    assert head.status_code == 302, head.headers
+    sha256 = _h.sha256(payload).hexdigest()
+    assert head.headers["x-linked-etag"] == f'"{sha256}"' and head.headers["x-linked-size"] == "2048"
+    assert head.headers["x-repo-commit"] == api.repo_info(repo).sha
+    location = head.headers["location"]
+    assert location.startswith("http") and not location.startswith(endpoint)  # S3's own origin
+    assert anon.get(location).content == payload
+    info = {s.rfilename: s for s in api.repo_info(repo, files_metadata=True).siblings}["weights.bin"]
+    assert info.lfs.sha256 == sha256 and info.size == 2048
+
+
 def test_ranges(http, api, repo):
     seed(api, repo)
-    url = f"/{repo}/resolve/main/dir/data.bin"
+    url = f"/{repo}/resolve/main/dir/data.txt"
     part = http.get(url, headers={"Range": "bytes=10-19"})
     assert part.status_code == 206 and part.content == CONTENT[10:20]
     assert part.headers["content-range"] == f"bytes 10-19/{len(CONTENT)}"
@@ -60,7 +76,7 @@ def test_resolve_by_encoded_branch_tag_and_sha(http, api, repo):
     api.create_branch(repo, branch="release/v1")
     api.create_tag(repo, tag="t1")
     for revision in ("release%2Fv1", "t1", commit, "refs%2Fheads%2Fmain"):
-        resp = http.get(f"/{repo}/resolve/{revision}/dir/data.bin")
+        resp = http.get(f"/{repo}/resolve/{revision}/dir/data.txt")
         assert resp.status_code == 200 and resp.content == CONTENT, revision
         assert resp.headers["x-repo-commit"] == commit
 
@@ -71,7 +87,7 @@ def test_errors_carry_codes_on_head_too(http, anon, api, repo):
     assert missing.status_code == 404
     assert missing.headers["x-error-code"] == "EntryNotFound" and missing.headers["x-error-message"]
     assert missing.headers["x-repo-commit"] == commit
-    revision = http.head(f"/{repo}/resolve/no-such-branch/dir/data.bin")
+    revision = http.head(f"/{repo}/resolve/no-such-branch/dir/data.txt")
     assert revision.status_code == 404 and revision.headers["x-error-code"] == "RevisionNotFound"
     repo_missing = anon.head(f"/{repo}-missing/resolve/main/x")
     assert repo_missing.status_code == 401 and repo_missing.headers["x-error-code"] == "RepoNotFound"
@@ -95,9 +111,9 @@ def test_renamed_repo_answers_relative_redirect(http, api, user, repo):
     seed(api, repo)
     new = f"{user.name}/{unique('renamed')}"
     api.move_repo(repo, new)
-    resp = http.get(f"/{repo}/resolve/main/dir/data.bin", follow_redirects=False)
-    assert resp.status_code in (301, 307) and resp.headers["location"] == f"/{new}/resolve/main/dir/data.bin"
+    resp = http.get(f"/{repo}/resolve/main/dir/data.txt", follow_redirects=False)
+    assert resp.status_code in (301, 307) and resp.headers["location"] == f"/{new}/resolve/main/dir/data.txt"
     info = http.get(f"/api/models/{repo}/revision/main?blobs=true", follow_redirects=False)
     assert info.status_code in (301, 307)
     assert info.headers["location"] == f"/api/models/{new}/revision/main?blobs=true"
-    assert http.get(f"/{repo}/resolve/main/dir/data.bin").content == CONTENT
+    assert http.get(f"/{repo}/resolve/main/dir/data.txt", follow_redirects=True).content == CONTENT
