@@ -48,3 +48,22 @@ def peers(stack):
     yield p
     for ch in channels:
         ch.close()
+
+
+@pytest.fixture
+def lfs_settings(stack):
+    """lfs_settings(**env): restart the session's lfs service with extra HANGAR_LFS_* settings for the
+    rest of the test; the original settings come back afterwards."""
+    saved = dict(stack.env)
+
+    def apply(**env: str) -> None:
+        stack.stop_service("lfs")
+        stack.env.update(env)
+        stack.start_service("lfs")
+
+    yield apply
+    if stack.env != saved:
+        stack.stop_service("lfs")
+        stack.env.clear()
+        stack.env.update(saved)
+        stack.start_service("lfs")
