@@ -1,0 +1,139 @@
+"""Security behaviours of identity (issue 5): login throttling in Redis, the registration switch,
+the first admin from the CLI, and secrets kept out of the logs."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from tests.conftest import ROOT, unique_name
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture()
+def http(endpoint):
+    with httpx.Client(base_url=endpoint, timeout=60) as client:
+        yield client
+
+
+def register(http, name=None):
+    name = name or unique_name()
+    resp = http.post("/api/auth/register", json={"username": name, "email": f"{name}@example.test", "password": PASSWORD})
+    assert resp.status_code == 201, resp.text
+    return name
+
+
+def login(http, name, password=PASSWORD, **kwargs):
+    return http.post("/api/auth/login", json={"username": name, "password": password}, **kwargs)
+
+
+def test_failed_logins_are_throttled_per_account(http):
+    victim, bystander = register(http), register(http)
+    for _ in range(5):
+        assert login(http, victim, "wrong password").status_code == 401
+    # Now even the right password is refused for a while, named by username or email...
+    for who in (victim, f"{victim}@example.test"):
+        resp = login(http, who)
+        assert resp.status_code == 429 and resp.headers["X-Error-Code"] == "LoginThrottled"
+    # ...while other accounts are unaffected.
+    assert login(http, bystander).status_code == 200
+
+
+@pytest.fixture()
+def address_counters(stack):
+    """Counts start from zero (earlier tests failed logins too), and the block this test sets on
+    127.0.0.1, where every later test logs in from, is lifted afterwards."""
+    client = redis.Redis.from_url(stack.env["HANGAR_REDIS_URL"])
+
+    def reset():
+        for key in client.scan_iter("auth:login-fail:address:*"):
+            client.delete(key)
+    reset()
+    yield client
+    reset()
+    client.close()
+
+
+def test_failed_logins_are_throttled_per_client_address(http, address_counters):
+    name = register(http)
+    statuses = []
+    for i in range(31):
+        # A spoofed X-Forwarded-For must not give each attempt a fresh address (Traefik owns it).
+        resp = login(http, unique_name("nobody"), "wrong password", headers={"X-Forwarded-For": f"10.9.8.{i}"})
+        statuses.append(resp.status_code)
+    assert statuses[:30] == [401] * 30 and statuses[30] == 429
+    resp = login(http, name)
+    assert resp.status_code == 429 and resp.headers["X-Error-Code"] == "LoginThrottled"
+    assert list(address_counters.scan_iter("auth:login-fail:address:10.*")) == []
+
+
+@pytest.fixture()
+def auth_env(stack):
+    """Restart the auth service with extra environment, and restore it afterwards."""
+    saved = dict(stack.env)
+
+    def restart(**env):
+        stack.env.update(env)
+        stack.stop_service("auth")
+        stack.start_service("auth")
+    yield restart
+    stack.env.clear()
+    stack.env.update(saved)
+    stack.stop_service("auth")
+    stack.start_service("auth")
+
+
+def test_registration_can_be_turned_off(http, auth_env, user):
+    auth_env(HANGAR_REGISTRATION_ENABLED="false")
+    name = unique_name()
+    resp = http.post("/api/auth/register", json={"username": name, "email": f"{name}@x.test", "password": PASSWORD})
+    assert resp.status_code == 403 and resp.headers["X-Error-Code"] == "RegistrationDisabled"
+    # Existing accounts keep working.
+    assert http.get("/api/whoami-v2", headers={"Authorization": f"Bearer {user.token}"}).status_code == 200
+
+
+def run_cli(stack, *args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HANGAR_")}
+    env.update({k: v for k, v in stack.env.items() if k in ("HANGAR_DATABASE_URL", "HANGAR_SECRET_KEY", "HANGAR_ENV")})
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "libs"), str(ROOT)])
+    return subprocess.run([sys.executable, "-m", "services.auth", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_first_admin_comes_from_the_cli(stack, http):
+    name = unique_name("admin")
+    done = run_cli(stack, "create-admin", name)
+    assert done.returncode == 0, done.stderr
+    token = done.stdout.strip()
+    assert token.startswith("hf_") and "\n" not in token
+    me = http.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).json()
+    assert me["name"] == name and me["isSiteAdmin"] is True
+    # The account has no password to guess.
+    assert login(http, name, "").status_code in (400, 401)
+
+
+def test_cli_promotes_an_existing_user_and_refuses_without_the_secret(stack, http):
+    name = register(http)
+    done = run_cli(stack, "create-admin", name)
+    assert done.returncode == 0, done.stderr
+    me = http.get("/api/auth/me", headers={"Authorization": f"Bearer {done.stdout.strip()}"}).json()
+    assert me["isSiteAdmin"] is True
+    env_less = subprocess.run([sys.executable, "-m", "services.auth", "create-admin", "x"], cwd=ROOT,
+                              env={"PATH": os.environ["PATH"], "PYTHONPATH": f"{ROOT / 'libs'}:{ROOT}"},
+                              capture_output=True, text=True, timeout=120)
+    assert env_less.returncode != 0 and "HANGAR_SECRET_KEY" in env_less.stderr
+
+
+def test_passwords_tokens_and_sessions_stay_out_of_the_logs(stack, http, make_user):
+    person = make_user()
+    http.get("/api/whoami-v2", headers={"Authorization": f"Bearer {person.token}"})
+    session = login(http, person.name, person.password).cookies["hangar_session"]
+    logs = "".join(p.read_text(errors="replace") for p in Path(stack.state, "logs").glob("*.log"))
+    for secret in (person.password, person.token, person.read_token, session):
+        assert secret not in logs
