@@ -12,6 +12,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
 from .errors import HangarError
@@ -87,6 +88,13 @@ def create_app(service: str, *, lifespan=None, health_checks: Callable[[FastAPI]
     @app.exception_handler(HangarError)
     async def _hangar_error(_request: Request, exc: HangarError):
         return error_response(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException):
+        # Unmatched routes (404) and methods (405) get the same error shape and headers as the rest.
+        codes = {404: "NotFound", 405: "MethodNotAllowed"}
+        return error_response(HangarError(str(exc.detail), code=codes.get(exc.status_code, "HTTPError"),
+                                          status=exc.status_code, headers=dict(exc.headers or {})))
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError):

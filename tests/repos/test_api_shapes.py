@@ -143,3 +143,12 @@ def test_settings_and_gating(http, api, repo):
     api.update_repo_settings(repo, gated=False, private=False)
     info = api.model_info(repo)
     assert info.private is False and info.gated is False
+
+
+def test_unknown_routes_and_methods_carry_error_codes(http, repo):
+    unknown = http.get(f"/api/models/{repo}/no-such-thing")
+    assert unknown.status_code == 404 and unknown.headers["x-error-code"] and unknown.json()["error"]
+    wrong_method = http.head(f"/api/models/{repo}/commit/main")
+    assert wrong_method.status_code == 405 and wrong_method.headers["x-error-code"] == "MethodNotAllowed"
+    info_head = http.head(f"/api/models/{repo}")
+    assert info_head.status_code == 200 and info_head.headers["x-repo-commit"]
