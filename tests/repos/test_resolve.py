@@ -117,3 +117,24 @@ def test_renamed_repo_answers_relative_redirect(http, api, user, repo):
     assert info.status_code in (301, 307)
     assert info.headers["location"] == f"/api/models/{new}/revision/main?blobs=true"
     assert http.get(f"/{repo}/resolve/main/dir/data.txt", follow_redirects=True).content == CONTENT
+
+
+def test_gated_repo_needs_access_to_download(http, anon, api, repo, make_user):
+    api.upload_file(path_or_fileobj=b"g", path_in_repo="g.txt", repo_id=repo)
+    api.update_repo_settings(repo, gated="manual")
+    stranger = {"Authorization": f"Bearer {make_user().token}"}
+    assert anon.get(f"/api/models/{repo}", headers=stranger).json()["gated"] == "manual"
+    denied = anon.head(f"/{repo}/resolve/main/g.txt", headers=stranger)
+    assert denied.status_code == 403 and denied.headers["x-error-code"] == "GatedRepo"
+    assert http.get(f"/{repo}/resolve/main/g.txt").content == b"g"  # the owner may
+
+
+def test_odd_file_names_round_trip(api, repo, tmp_path):
+    from huggingface_hub import hf_hub_download
+    names = ["odd #1 %20 ?.txt", "dir with space/ünïcode & plus+.txt", "pct%2Fslash.txt"]
+    api.create_commit(repo, commit_message="odd", operations=[CommitOperationAdd(n, n.encode()) for n in names])
+    assert sorted(api.list_repo_files(repo)) == sorted([".gitattributes", *names])
+    assert [e.path for e in api.list_repo_tree(repo, "dir with space")] == [names[1]]
+    for name in names:
+        path = hf_hub_download(repo, name, endpoint=api.endpoint, token=api.token, cache_dir=tmp_path)
+        assert open(path, "rb").read() == name.encode()
