@@ -11,7 +11,7 @@ from hangar_common.errors import BadRequest, Conflict, Forbidden, NotFound, Unau
 from hangar_common.grpcio import servicer_errors
 from hangar_protos import auth_pb2, auth_pb2_grpc
 
-from . import accounts, names, orgs, policy, sessions, tokens
+from . import access_requests, accounts, names, orgs, policy, sessions, tokens
 from .config import AuthSettings
 from .credentials import csrf_token, digest, hash_password, new_access_token, new_session_secret, verify_password
 from .memberships import Memberships
@@ -115,10 +115,19 @@ class AuthServicer(auth_pb2_grpc.AuthServicer):
 
     async def _access_granted(self, repo_id: str, user_id: int) -> bool:
         async with self.engine.connect() as conn:
-            status = (await conn.execute(text(
-                "SELECT status FROM access_requests WHERE repo_id = :repo AND user_id = :user"),
-                {"repo": repo_id, "user": user_id})).scalar()
-        return status == "accepted"
+            return await access_requests.is_accepted(conn, repo_id=repo_id, user_id=user_id)
+
+    async def _require(self, principal, facts, action: str) -> None:
+        """Raise unless `principal` may do `action` on the repo (as Authorize would answer)."""
+        role = await self.memberships.role_in(principal.user_id, facts.repo.namespace)
+        decision = policy.decide(principal, facts, action, org_role=role)
+        if not decision.allowed:
+            code = decision.error_code
+            if code == "Forbidden":
+                raise Forbidden(decision.message)
+            if code == "Unauthorized":
+                raise Unauthorized(decision.message)
+            raise NotFound(decision.message, code=code)
 
     # --- accounts and sessions ------------------------------------------------------------------
 
@@ -322,3 +331,55 @@ class AuthServicer(auth_pb2_grpc.AuthServicer):
         if row is None:
             raise NotFound(f"User {name} not found", code="UserNotFound")
         return row
+
+    # --- gated repos ----------------------------------------------------------------------------
+
+    @servicer_errors
+    async def RequestAccess(self, request, context):
+        user_id = _user_id(request.principal)
+        facts = request.repo
+        await self._require(request.principal, facts, "read")
+        if not facts.gated:
+            raise BadRequest("This repository is not gated", code="RepoNotGated")
+        fields = _settings_patch(request.fields_json)
+        initial = "accepted" if facts.gated == "auto" else "pending"
+        async with self.engine.begin() as conn:
+            row = await access_requests.ask(conn, repo_id=facts.repo_id, user_id=user_id, initial=initial,
+                                            fields=fields)
+        return access_requests.info(row)
+
+    @servicer_errors
+    async def ListAccessRequests(self, request, context):
+        await self._require(request.principal, request.repo, "write")
+        wanted, limit = access_requests.status(request.status), min(request.limit or 500, 1000)
+        async with self.engine.connect() as conn:
+            rows = await access_requests.listing(conn, repo_id=request.repo.repo_id, wanted=wanted,
+                                                 offset=max(request.offset, 0), limit=limit + 1)
+        return auth_pb2.ListAccessRequestsResponse(requests=[access_requests.info(r) for r in rows[:limit]],
+                                                   has_more=len(rows) > limit)
+
+    @servicer_errors
+    async def HandleAccessRequest(self, request, context):
+        facts = request.repo
+        await self._require(request.principal, facts, "write")
+        if not facts.gated:
+            raise BadRequest("This repository is not gated", code="RepoNotGated")
+        new = "accepted" if request.grant else access_requests.status(request.status)
+        if request.reason and new != "rejected":
+            raise BadRequest("A reason can only be given when rejecting", code="InvalidField")
+        async with self.engine.begin() as conn:
+            user_id = await self._request_user(conn, facts.repo_id, request)
+            if request.grant and await access_requests.is_accepted(conn, repo_id=facts.repo_id, user_id=user_id):
+                raise BadRequest("This user already has access to the repository", code="AlreadyGranted")
+            row = await access_requests.set_status(conn, repo_id=facts.repo_id, user_id=user_id, new=new,
+                                                   reason=request.reason[:1000])
+        return access_requests.info(row)
+
+    async def _request_user(self, conn, repo_id: str, request) -> int:
+        """The user a handle/grant call is about: named directly, or by the id of their request."""
+        if request.username:
+            return (await self._user_named(conn, request.username)).id
+        row = await access_requests.get(conn, repo_id=repo_id, request_id=_id(request.request_id, "Access request"))
+        if row is None or request.grant:
+            raise NotFound("Access request not found", code="AccessRequestNotFound")
+        return row.user_id

@@ -5,8 +5,8 @@ ROUTERS: list = []
 
 from . import auth as _auth  # noqa: E402
 ROUTERS.append(_auth.router)
-from . import orgs as _orgs, accounts as _accounts  # noqa: E402
-ROUTERS += [_orgs.router, _accounts.router]
+from . import orgs as _orgs, accounts as _accounts, access_requests as _access  # noqa: E402
+ROUTERS += [_orgs.router, _accounts.router, _access.router]
 
 from . import validate_yaml, repos, repo_info, tree, preupload, commit, refs, commits, resolve  # noqa: E402
 ROUTERS += [m.router for m in (validate_yaml, repos, repo_info, tree, preupload, commit, refs, commits, resolve)]

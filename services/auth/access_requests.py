@@ -1,0 +1,69 @@
+"""Gated repos: users' requests for access, per repository (metadata's repo id), in the
+access_requests table. A request is pending, accepted or rejected; only accepted ones let a
+stranger download from a gated repo (policy.decide)."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hangar_common.errors import BadRequest
+from hangar_protos import auth_pb2
+
+from .accounts import iso
+
+STATUSES = ("pending", "accepted", "rejected")
+_SELECT = ("SELECT r.id, r.status, r.fields, r.reason, r.updated_at, a.id AS user_id, a.name, a.fullname, a.email "
+           "FROM access_requests r JOIN accounts a ON a.id = r.user_id")
+
+
+def status(value: str) -> str:
+    if value not in STATUSES:
+        raise BadRequest("Status must be one of pending, accepted, rejected", code="InvalidStatus")
+    return value
+
+
+def info(row) -> auth_pb2.AccessRequestInfo:
+    return auth_pb2.AccessRequestInfo(
+        request_id=str(row.id), username=row.name, fullname=row.fullname or row.name, email=row.email or "",
+        status=row.status, timestamp=iso(row.updated_at), fields_json=json.dumps(row.fields or {}),
+        reason=row.reason or "")
+
+
+async def ask(conn: AsyncConnection, *, repo_id: str, user_id: int, initial: str, fields: dict):
+    """Record a request; asking again changes nothing (a rejected request stays rejected)."""
+    await conn.execute(text(
+        "INSERT INTO access_requests (repo_id, user_id, status, fields) VALUES (:repo, :user, :status, CAST(:fields AS jsonb)) "
+        "ON CONFLICT (repo_id, user_id) DO NOTHING"),
+        {"repo": repo_id, "user": user_id, "status": initial, "fields": json.dumps(fields)})
+    return await get(conn, repo_id=repo_id, user_id=user_id)
+
+
+async def get(conn: AsyncConnection, *, repo_id: str, user_id: int | None = None, request_id: int | None = None):
+    where, params = ("r.user_id = :user", {"user": user_id}) if user_id is not None else \
+        ("r.id = :id", {"id": request_id})
+    return (await conn.execute(text(f"{_SELECT} WHERE r.repo_id = :repo AND {where}"),
+                               {"repo": repo_id, **params})).first()
+
+
+async def listing(conn: AsyncConnection, *, repo_id: str, wanted: str, offset: int, limit: int) -> list:
+    result = await conn.execute(text(
+        f"{_SELECT} WHERE r.repo_id = :repo AND r.status = :status ORDER BY r.updated_at, r.id "
+        "OFFSET :offset LIMIT :limit"), {"repo": repo_id, "status": wanted, "offset": offset, "limit": limit})
+    return list(result)
+
+
+async def set_status(conn: AsyncConnection, *, repo_id: str, user_id: int, new: str, reason: str):
+    await conn.execute(text(
+        "INSERT INTO access_requests (repo_id, user_id, status, reason) VALUES (:repo, :user, :status, :reason) "
+        "ON CONFLICT (repo_id, user_id) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason, "
+        "updated_at = now()"), {"repo": repo_id, "user": user_id, "status": new, "reason": reason})
+    return await get(conn, repo_id=repo_id, user_id=user_id)
+
+
+async def is_accepted(conn: AsyncConnection, *, repo_id: str, user_id: int) -> bool:
+    found = (await conn.execute(text(
+        "SELECT status FROM access_requests WHERE repo_id = :repo AND user_id = :user"),
+        {"repo": repo_id, "user": user_id})).scalar()
+    return found == "accepted"
