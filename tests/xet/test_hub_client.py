@@ -119,3 +119,42 @@ def test_read_token_cannot_write_to_cas(endpoint, user):
     token = r.json()["accessToken"]
     r = httpx.post(f"{endpoint}/xet/v1/shards", content=b"x", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 403
+
+
+def _xorb_bytes(stack) -> int:
+    return int(_db_rows(stack, "SELECT coalesce(sum(stored_bytes), 0) AS n FROM xet_xorbs")[0]["n"])
+
+
+def _fresh_xet_session(monkeypatch, cache) -> None:
+    """Drop huggingface_hub's process-wide hf_xet session so the next upload starts with an empty
+    local cache: whatever it dedups, it learned from the server (global dedup)."""
+    from huggingface_hub.utils import _xet
+
+    monkeypatch.setenv("HF_XET_CACHE", str(cache))
+    _xet._GLOBAL_XET_HOLDER.sigint_abort()
+
+
+def test_reupload_with_a_small_change_sends_a_small_fraction(stack, endpoint, user, xet_on, monkeypatch,
+                                                           tmp_path):
+    size = 200 * MiB
+    repo = _repo(endpoint, user)
+    api = HfApi(endpoint=endpoint, token=user.token)
+    src = tmp_path / "big.bin"
+    _write(src, size)
+    _fresh_xet_session(monkeypatch, tmp_path / "cache-1")
+    before = _xorb_bytes(stack)
+    api.upload_file(path_or_fileobj=str(src), path_in_repo="big.bin", repo_id=repo)
+    first = _xorb_bytes(stack) - before
+    assert first >= size                        # random bytes: everything went up once
+    with open(src, "r+b") as handle:            # change 1 MiB in the middle
+        handle.seek(size // 2)
+        handle.write(os.urandom(MiB))
+    oid = hashlib.sha256(src.read_bytes()).hexdigest()
+    _fresh_xet_session(monkeypatch, tmp_path / "cache-2")
+    before = _xorb_bytes(stack)
+    api.upload_file(path_or_fileobj=str(src), path_in_repo="big.bin", repo_id=repo)
+    second = _xorb_bytes(stack) - before
+    assert second < 0.05 * size, f"re-upload sent {second} bytes of {size}"
+    assert _xet_file_for(stack, oid) is not None
+    local = hf_hub_download(repo, "big.bin", token=user.token, endpoint=endpoint, cache_dir=str(tmp_path / "dl"))
+    assert hashlib.sha256(open(local, "rb").read()).hexdigest() == oid

@@ -39,6 +39,7 @@ router = APIRouter(prefix="/xet")
 
 URL_TTL = timedelta(hours=1)
 DEDUP_SHARD_TTL = 24 * 3600
+DEDUP_MAX_XORBS = 64                  # xorbs per global dedup answer (a 64 MiB xorb each at most)
 TELEMETRY_LIMIT = 1024 * 1024
 
 
@@ -62,9 +63,9 @@ def _hash(text: str) -> bytes:
         raise errors.BadRequest("Malformed hash: expected 64 lowercase hex digits", code="BadHash") from None
 
 
-def _prefix(prefix: str, expected: str) -> None:
-    if prefix != expected:
-        raise errors.BadRequest(f"Unknown prefix {prefix[:40]!r}; only {expected!r} exists", code="BadPrefix")
+def _prefix(prefix: str, *expected: str) -> None:
+    if prefix not in expected:
+        raise errors.BadRequest(f"Unknown prefix {prefix[:40]!r}; expected one of {expected}", code="BadPrefix")
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -122,9 +123,10 @@ async def upload_shard(request: Request):
         raise errors.BadRequest(f"Shard rejected: {exc}", code="InvalidShard") from None
     for f in files:
         await _register(res, f, xorbs, token)
-    await store.index_dedup_chunks(res.engine, _dedup_pairs(shard.xorbs))
     key = store.SHARD_PREFIX + hashlib.sha256(body).hexdigest()
     await store.put_bytes(res.store, key, body)
+    await store.index_shard(res.engine, key, [hash_hex(x.xorb_hash) for x in shard.xorbs],
+                            _dedup_pairs(shard.xorbs))
     new = await store.record_shard(res.engine, key, len(body), repo_id=token.repo_id, user_id=token.user_id)
     return JSONResponse({"result": 1 if new else 0})
 
@@ -166,17 +168,19 @@ async def _register(res, f: store.XetFile, xorbs: dict, token: tokens.CasToken) 
 @router.get("/v1/chunks/{prefix}/{chunk_hash}")
 async def global_dedup(request: Request, prefix: str, chunk_hash: str):
     _token(request, "read")
-    _prefix(prefix, "default-merkledb")
+    # The spec names the dedup prefix "default-merkledb"; hf_xet 1.x sends its data prefix "default".
+    _prefix(prefix, "default-merkledb", "default")
     _hash(chunk_hash)
     res = _resources(request)
-    xorb_hex = await store.dedup_xorb_for_chunk(res.engine, chunk_hash)
-    xorbs = await store.load_xorbs(res.engine, [xorb_hex] if xorb_hex else [])
+    names = await store.dedup_xorbs_for_chunk(res.engine, chunk_hash, DEDUP_MAX_XORBS)
+    xorbs = await store.load_xorbs(res.engine, names)
     if not xorbs:
         raise errors.NotFound("Chunk not tracked by global deduplication", code="ChunkNotFound")
-    stored = xorbs[xorb_hex]
-    # Chunk hashes go out keyed with a fresh key: a client can match the chunks it has, but cannot
-    # learn the others' hashes (and so cannot forge verification entries for data it never had).
-    shard = Shard([], [_xorb_entry(stored)], hmac_key=os.urandom(32))
+    # The xorbs the chunk's shard listed (a file's neighbouring data dedups in one query). Chunk
+    # hashes go out keyed with a fresh key: a client can match the chunks it has, but cannot learn
+    # the others' hashes (and so cannot forge verification entries for data it never had).
+    entries = [_xorb_entry(xorbs[name]) for name in names if name in xorbs]
+    shard = Shard([], entries, hmac_key=os.urandom(32))
     return Response(serialize_shard(shard, expiry_seconds=DEDUP_SHARD_TTL), media_type="application/octet-stream")
 
 

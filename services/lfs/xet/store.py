@@ -85,22 +85,32 @@ async def insert_xorb(engine, info: XorbInfo, s3_key: str, *, repo_id: str, user
         return row.first() is not None
 
 
-async def index_dedup_chunks(engine, pairs: list[tuple[str, str]]) -> None:
-    """Make (chunk hash, xorb hash) pairs answerable by the global dedup API (first xorb wins)."""
-    if not pairs:
-        return
+async def index_shard(engine, shard_key: str, xorb_hashes: list[str], pairs: list[tuple[str, str]]) -> None:
+    """Remember which xorbs a shard listed, and make (chunk hash, xorb hash) pairs answerable by the
+    global dedup API through that shard (the first shard to index a chunk wins)."""
     async with engine.begin() as conn:
-        await conn.execute(text(
-            "INSERT INTO xet_dedup_chunks (chunk_hash, xorb_hash) SELECT * FROM unnest(CAST(:c AS text[]), CAST(:x AS text[])) "
-            "ON CONFLICT (chunk_hash) DO NOTHING"),
-            {"c": [c for c, _ in pairs], "x": [x for _, x in pairs]})
+        if xorb_hashes:
+            await conn.execute(text(
+                "INSERT INTO xet_shard_xorbs (shard_key, xorb_hash) SELECT :k, x FROM unnest(CAST(:x AS text[])) "
+                "AS x ON CONFLICT DO NOTHING"), {"k": shard_key, "x": xorb_hashes})
+        if pairs:
+            await conn.execute(text(
+                "INSERT INTO xet_dedup_chunks (chunk_hash, xorb_hash, shard_key) SELECT c, x, :k FROM "
+                "unnest(CAST(:c AS text[]), CAST(:x AS text[])) AS t(c, x) ON CONFLICT (chunk_hash) DO NOTHING"),
+                {"k": shard_key, "c": [c for c, _ in pairs], "x": [x for _, x in pairs]})
 
 
-async def dedup_xorb_for_chunk(engine, chunk_hex: str) -> str | None:
+async def dedup_xorbs_for_chunk(engine, chunk_hex: str, limit: int) -> list[str]:
+    """The xorb holding an indexed chunk first, then the other xorbs its shard listed (at most `limit`)."""
     async with engine.connect() as conn:
-        row = (await conn.execute(text("SELECT xorb_hash FROM xet_dedup_chunks WHERE chunk_hash = :c"),
+        row = (await conn.execute(text("SELECT xorb_hash, shard_key FROM xet_dedup_chunks WHERE chunk_hash = :c"),
                                   {"c": chunk_hex})).first()
-        return row.xorb_hash if row else None
+        if row is None:
+            return []
+        others = await conn.execute(text(
+            "SELECT xorb_hash FROM xet_shard_xorbs WHERE shard_key = :k AND xorb_hash <> :x "
+            "ORDER BY xorb_hash LIMIT :n"), {"k": row.shard_key or "", "x": row.xorb_hash, "n": limit - 1})
+        return [row.xorb_hash] + [r.xorb_hash for r in others]
 
 
 async def get_file(engine, file_hex: str) -> XetFile | None:
