@@ -8,6 +8,7 @@ see it but not write to it gets 403.
 """
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from hangar_common import errors
@@ -45,15 +46,21 @@ def _not_found(principal: common_pb2.Principal) -> errors.HangarError:
     return errors.RepoNotFound("Repository not found")
 
 
-async def grant(clients, principal: common_pb2.Principal, repo: common_pb2.RepoRef,
+async def grant(clients, authorization: str, client_address: str, repo: common_pb2.RepoRef,
                 action: str) -> Granted:
-    """The repository, if `principal` may do `action` ("download" or "write") on it."""
+    """The caller and the repository, if the caller may do `action` ("download" or "write") on it.
+    Who is calling and which repository it is are asked for at the same time."""
+    principal, info = await asyncio.gather(
+        authenticate(clients, authorization, client_address),
+        call(clients.metadata.GetRepo, metadata_pb2.RepoRequest(repo=repo)), return_exceptions=True)
+    if isinstance(principal, BaseException):
+        raise principal
     if action == "write" and principal.anonymous:
         raise needs_credentials()
-    try:
-        info = await call(clients.metadata.GetRepo, metadata_pb2.RepoRequest(repo=repo))
-    except errors.NotFound:
-        raise _not_found(principal) from None
+    if isinstance(info, errors.NotFound):
+        raise _not_found(principal)
+    if isinstance(info, BaseException):
+        raise info
     decision = await call(clients.auth.Authorize, auth_pb2.AuthorizeRequest(
         principal=principal, repo=info.facts, action=action))
     if decision.allowed:

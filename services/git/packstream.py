@@ -8,6 +8,7 @@ side-band-64k packets of about `FLUSH_AT` bytes, so memory does not grow with th
 from __future__ import annotations
 
 import asyncio
+import zlib
 from collections.abc import AsyncIterator
 
 from hangar_protos import metadata_pb2
@@ -17,6 +18,7 @@ from .packwriter import PackWriter
 
 FLUSH_AT = 256 * 1024
 THREAD_AT = 256 * 1024
+SAMPLE = 64 * 1024
 
 
 class PackFramer:
@@ -38,7 +40,7 @@ class PackFramer:
 
 
 async def _write(writer: PackWriter, data: bytes) -> bytes:
-    if len(data) >= THREAD_AT:
+    if len(data) >= THREAD_AT and writer.level != 0:
         return await asyncio.to_thread(writer.write, data)
     return writer.write(data)
 
@@ -64,10 +66,20 @@ async def pack_bytes(first: metadata_pb2.GitObjectBatch,
                     yield writer.begin(pending_type_, len(data)) + await _write(writer, data)
                 continue
             if not open_object:
-                yield writer.begin(obj.type, obj.size if obj.more or obj.size else len(obj.data))
+                size = obj.size if obj.more or obj.size else len(obj.data)
+                yield writer.begin(obj.type, size, level=_level_for(obj.data))
             yield await _write(writer, obj.data)
             open_object = obj.more
     yield writer.finish()
+
+
+def _level_for(first_piece: bytes) -> int | None:
+    """Large pieces that do not compress (weights, archives, media) are stored (zlib level 0):
+    deflating them costs far more CPU than the few bytes it saves. Others keep the default."""
+    if len(first_piece) < SAMPLE:
+        return None
+    sample = first_piece[:SAMPLE]
+    return 0 if len(zlib.compress(sample, 1)) > 0.9 * len(sample) else None
 
 
 async def _batches(first, rest):

@@ -48,6 +48,7 @@ class PackWriter:
         self._written = 0
         self._remaining = 0
         self._zlib = None
+        self.level = level
 
     def _out(self, data: bytes) -> bytes:
         self._sha.update(data)
@@ -57,7 +58,8 @@ class PackWriter:
         self._expected = count
         return self._out(b"PACK" + struct.pack(">II", 2, count))
 
-    def begin(self, obj_type: int, size: int) -> bytes:
+    def begin(self, obj_type: int, size: int, level: int | None = None) -> bytes:
+        """Starts an object; `level` overrides the writer's zlib level (0 stores data as is)."""
         tail = self._end_object()
         if self._written >= self._expected:
             raise PackWriteError("more objects than announced")
@@ -65,7 +67,8 @@ class PackWriter:
             raise PackWriteError(f"bad object type {obj_type}")
         self._written += 1
         self._remaining = size
-        self._zlib = zlib.compressobj(self._level)
+        self.level = self._level if level is None else level
+        self._zlib = zlib.compressobj(self.level)
         return tail + self._out(entry_header(obj_type, size))
 
     def write(self, data: bytes) -> bytes:

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import re
 import tempfile
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
@@ -117,19 +118,28 @@ class ReceivePack:
             return report.render(None, [(ref, p or "atomic push failed") for ref, p in problems])
         if all(c.is_delete for c in commands):
             return await self._apply(commands, None, report)
+        timings = Timings()
         with tempfile.TemporaryFile(prefix="hangar-push-") as spool:
-            await _spool(reader.rest(), spool)
+            size = await _spool(reader.rest(), spool)
+            timings.mark("spool")
             pack = PackReader(spool)
             try:
                 await asyncio.to_thread(pack.scan)
             except PackError as exc:
                 return report.render(str(exc), [(c.ref, "unpacker error") for c in commands])
+            timings.mark("scan")
             refused = await self._check_lfs(pack)
             if refused:
                 for line in refused:
                     report.say(f"Hangar: {line}")
                 return report.render(None, [(c.ref, refused[0]) for c in commands])
-            return await self._apply(commands, pack, report)
+            timings.mark("lfs")
+            try:
+                return await self._apply(commands, pack, report)
+            finally:
+                timings.mark("apply")
+                logger.info("push received", extra={"fields": {
+                    "pack_bytes": size, "objects": len(pack.entries), **timings.ms}})
 
     async def _read_commands(self, reader: pktline.PktReader) -> tuple[list[Command], set[bytes]]:
         lines, _ = await reader.read_section()
@@ -224,9 +234,24 @@ def _take(pieces: Iterator, state: dict) -> list[metadata_pb2.GitObject]:
     return batch
 
 
-async def _spool(chunks: AsyncIterator[bytes], spool) -> None:
+class Timings:
+    """Milliseconds spent in each phase of a push, for the log."""
+
+    def __init__(self) -> None:
+        self.ms: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def mark(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.ms[f"{phase}_ms"] = round((now - self._last) * 1000, 1)
+        self._last = now
+
+
+async def _spool(chunks: AsyncIterator[bytes], spool) -> int:
     buf = bytearray()
+    total = 0
     async for chunk in chunks:
+        total += len(chunk)
         buf += chunk
         if len(buf) >= SPOOL_FLUSH:
             data, buf = bytes(buf), bytearray()
@@ -234,6 +259,7 @@ async def _spool(chunks: AsyncIterator[bytes], spool) -> None:
     if buf:
         await asyncio.to_thread(spool.write, bytes(buf))
     await asyncio.to_thread(spool.flush)
+    return total
 
 
 async def _drain(reader: pktline.PktReader) -> None:

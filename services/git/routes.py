@@ -35,11 +35,9 @@ class Clients:
 
 
 async def _grant(request: Request, path: repo_path.GitPath, service: str) -> access.Granted:
-    clients = request.app.state.clients
-    principal = await access.authenticate(
-        clients, request.headers.get("authorization", ""),
-        request.client.host if request.client else "")
-    return await access.grant(clients, principal, path.repo, ACTIONS[service])
+    return await access.grant(request.app.state.clients, request.headers.get("authorization", ""),
+                              request.client.host if request.client else "", path.repo,
+                              ACTIONS[service])
 
 
 def _wants_v2(request: Request) -> bool:
