@@ -123,3 +123,13 @@ def test_all_branches_and_peeled_tags_advertised(hub, user, tmp_path, version):
     assert out("show", "origin/dev:dev.txt", cwd=work) == "dev only"
     assert out("cat-file", "-t", "v1", cwd=work) == "tag"
     git("fsck", "--full", cwd=work)
+
+
+def test_space_clone(hub, user, tmp_path):
+    repo_id = f"{user.name}/space-{tmp_path.name[-6:]}"
+    api = hub.api(user)
+    api.create_repo(repo_id, repo_type="space", space_sdk="static")
+    api.upload_file(path_or_fileobj=b"<h1>hi</h1>\n", path_in_repo="index.html", repo_id=repo_id, repo_type="space")
+    work = clone(hub, repo_id, tmp_path / "c", "2", repo_type="space")
+    assert (work / "index.html").read_text() == "<h1>hi</h1>\n"
+    git("fsck", "--full", cwd=work)
