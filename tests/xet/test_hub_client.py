@@ -158,3 +158,29 @@ def test_reupload_with_a_small_change_sends_a_small_fraction(stack, endpoint, us
     assert _xet_file_for(stack, oid) is not None
     local = hf_hub_download(repo, "big.bin", token=user.token, endpoint=endpoint, cache_dir=str(tmp_path / "dl"))
     assert hashlib.sha256(open(local, "rb").read()).hexdigest() == oid
+
+
+def test_hf_cli_uploads_1_byte_to_300_mib_and_snapshot_download_matches(stack, endpoint, user, xet_on, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from huggingface_hub import snapshot_download
+
+    repo = _repo(endpoint, user)
+    folder = tmp_path / "up"
+    folder.mkdir()
+    oids = {name: _write(folder / name, size) for name, size in
+            (("one.bin", 1), ("mid.bin", 10 * MiB + 1), ("big.bin", 300 * MiB))}
+    env = {k: v for k, v in os.environ.items() if k != "HF_HUB_DISABLE_XET"}
+    env.update(HF_TOKEN=user.token, HF_ENDPOINT=endpoint, HF_XET_CACHE=str(tmp_path / "cli-cache"))
+    hf = str(Path(sys.executable).parent / "hf")
+    for name in oids:
+        done = subprocess.run([hf, "upload", repo, str(folder / name), name], env=env, capture_output=True,
+                              text=True, timeout=900)
+        assert done.returncode == 0, done.stderr[-2000:]
+    for name in ("mid.bin", "big.bin"):
+        assert _xet_file_for(stack, oids[name]) is not None
+    local = Path(snapshot_download(repo, token=user.token, endpoint=endpoint, cache_dir=str(tmp_path / "snap")))
+    for name, oid in oids.items():
+        assert hashlib.sha256((local / name).read_bytes()).hexdigest() == oid
