@@ -78,3 +78,23 @@ def test_dumb_http_is_refused(hub, user):
     repo_id = hub.new_repo(user)
     resp = httpx.get(f"{hub.endpoint}/{repo_id}.git/info/refs", timeout=30)
     assert resp.status_code == 403 and resp.headers["x-error-code"] == "DumbHttpNotSupported"
+
+
+def _receive_pack(hub, repo_id, user, body):
+    return httpx.post(f"{hub.endpoint}/{repo_id}.git/git-receive-pack", content=body, timeout=60,
+                      auth=(user.name, user.token),
+                      headers={"Content-Type": "application/x-git-receive-pack-request"})
+
+
+def test_corrupt_push_is_reported_and_applies_nothing(hub, user):
+    repo_id = hub.new_repo(user)
+    tip = hub.api(user).repo_info(repo_id).sha
+    command = f"{tip} {'1' * 40} refs/heads/main\0report-status side-band-64k\n"
+    line = b"%04x" % (len(command) + 4) + command.encode()
+    resp = _receive_pack(hub, repo_id, user, line + b"0000" + b"PACK\0\0\0\2\0\0\0\1garbage-not-a-pack")
+    assert resp.status_code == 200
+    assert b"unpack " in resp.content and b"ng refs/heads/main" in resp.content
+    assert hub.api(user).repo_info(repo_id).sha == tip
+    bad = _receive_pack(hub, repo_id, user, b"0020not a command at all......\n0000")
+    assert bad.status_code == 400 and bad.headers["x-error-code"]
+    assert hub.api(user).repo_info(repo_id).sha == tip
