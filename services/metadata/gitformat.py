@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree
+from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree, serialize_tree, sorted_tree_items
+from dulwich.objects import parse_tree as _parse_tree
 
 COMMIT, TREE, BLOB, TAG = 1, 2, 3, 4
 TYPE_NAMES = {COMMIT: "commit", TREE: "tree", BLOB: "blob", TAG: "tag"}
@@ -76,11 +77,11 @@ def blob(data: bytes) -> RawObject:
 
 
 def tree(entries: dict[bytes, tuple[int, str]]) -> RawObject:
-    """A tree from {name: (mode, oid)}; dulwich sorts entries as git does."""
-    t = Tree()
-    for name, (mode, oid) in entries.items():
-        t.add(name, mode, oid.encode())
-    return RawObject(t.id.decode(), TREE, t.as_raw_string())
+    """A tree from {name: (mode, oid)}: dulwich's git ordering (directories compare as `name/`) and
+    serialization (mode `40000`), hashed once."""
+    items = sorted_tree_items({name: (mode, oid.encode()) for name, (mode, oid) in entries.items()}, False)
+    data = b"".join(serialize_tree((i.path, i.mode, i.sha) for i in items))
+    return RawObject(hashlib.sha1(b"tree %d\0" % len(data) + data).hexdigest(), TREE, data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +96,8 @@ class TreeItem:
 
 
 def parse_tree(data: bytes) -> tuple[TreeItem, ...]:
-    t = ShaFile.from_raw_string(TREE, data)
-    return tuple(TreeItem(e.path, e.mode, e.sha.decode()) for e in t.iteritems())
+    """Entries of a raw tree (dulwich's C parser), in stored order."""
+    return tuple(TreeItem(name, mode, sha.decode()) for name, mode, sha in _parse_tree(data, 20))
 
 
 def identity(username: str) -> bytes:

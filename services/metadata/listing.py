@@ -41,21 +41,25 @@ async def at_revision(engine: Engine, ref, revision: str) -> At:
 
 async def to_entries(engine: Engine, at: At, entries: list[trees.Entry], expand: bool) -> list[pb.TreeEntry]:
     """Protobuf entries with sizes/LFS facts (one query) and lastCommit (one query when expanded)."""
-    facts = await engine.store.facts(e.oid for e in entries if not e.is_dir and not gf.is_gitlink(e.mode))
+    kinds = [gf.is_dir(e.mode) for e in entries]
+    facts = await engine.store.facts(e.oid for e, d in zip(entries, kinds) if not d and not gf.is_gitlink(e.mode))
     last = {}
     if expand:
         async with engine.pool.acquire() as conn:
             last = await indexes.last_commits(conn, at.repo.id, at.commit, [e.path for e in entries])
     out = []
-    for e in entries:
-        item = pb.TreeEntry(type="directory" if e.is_dir else "file", path=e.path, oid=e.oid)
-        f = facts.get(e.oid)
-        if f is not None and not e.is_dir:
-            item.size = f.lfs_size if f.lfs_oid else f.size
-            if f.lfs_oid:
-                item.lfs.CopyFrom(pb.LfsInfo(oid=f.lfs_oid, size=f.lfs_size, pointer_size=f.size))
-        if e.path in last:
-            item.last_commit.CopyFrom(pb.LastCommit(**last[e.path]))
+    for e, is_dir in zip(entries, kinds):
+        f = None if is_dir else facts.get(e.oid)
+        lc = last.get(e.path)
+        if f is None:
+            item = pb.TreeEntry(type="directory" if is_dir else "file", path=e.path, oid=e.oid)
+        elif f.lfs_oid:
+            item = pb.TreeEntry(type="file", path=e.path, oid=e.oid, size=f.lfs_size,
+                                lfs=pb.LfsInfo(oid=f.lfs_oid, size=f.lfs_size, pointer_size=f.size))
+        else:
+            item = pb.TreeEntry(type="file", path=e.path, oid=e.oid, size=f.size)
+        if lc is not None:
+            item.last_commit.CopyFrom(pb.LastCommit(**lc))
         out.append(item)
     return out
 
@@ -74,6 +78,8 @@ def _decode_cursor(cursor: str) -> tuple[str, list[bytes]]:
 
 
 async def list_tree(engine: Engine, request: pb.ListTreeRequest) -> AsyncIterator[pb.TreePage]:
+    """Pages of PAGE entries; with `limit`, stop after `limit` entries and answer a cursor (the
+    position of the last entry, so the next page resumes right after it)."""
     at = await at_revision(engine, request.repo, request.revision)
     path = request.path.strip("/")
     root = await trees.lookup(engine.store, at.tree, path)
@@ -82,21 +88,20 @@ async def list_tree(engine: Engine, request: pb.ListTreeRequest) -> AsyncIterato
     if not root.is_dir:
         yield pb.TreePage(commit=at.commit, entries=await to_entries(engine, at, [root], request.expand))
         return
-    after = None
-    if request.cursor:
-        _, after = _decode_cursor(request.cursor)
+    after = _decode_cursor(request.cursor)[1][len(path.split("/")) if path else 0:] if request.cursor else None
+    loaded = await trees.load_subtrees(engine.store, root.oid) if request.recursive \
+        else {root.oid: await engine.store.tree(root.oid)}
     limit = request.limit if request.limit > 0 else None
-    first, sent, buffer, last_key = True, 0, [], None
-    walker = trees.walk(engine.store, root.oid, path, recursive=request.recursive, after=after)
-    async for entry, key in walker:
+    first, sent, buffer = True, 0, []
+    for entry in trees.walk(loaded, root.oid, path, recursive=request.recursive, after=after):
         if limit is not None and sent + len(buffer) >= limit:
-            next_cursor = _encode_cursor(at.commit, last_key)
+            last = buffer[-1] if buffer else None
             yield pb.TreePage(commit=at.commit if first else "",
-                              entries=await to_entries(engine, at, buffer, request.expand), next_cursor=next_cursor)
+                              entries=await to_entries(engine, at, buffer, request.expand),
+                              next_cursor=_encode_cursor(at.commit, trees.position(last)))
             return
         buffer.append(entry)
-        last_key = key
-        if len(buffer) >= PAGE:
+        if len(buffer) >= PAGE and (limit is None or sent + len(buffer) < limit):
             yield pb.TreePage(commit=at.commit if first else "", entries=await to_entries(engine, at, buffer, request.expand))
             first, sent, buffer = False, sent + len(buffer), []
     if buffer or first:

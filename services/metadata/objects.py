@@ -36,6 +36,7 @@ class ObjectStore:
         self._trees: LRU[str, tuple[gf.TreeItem, ...]] = LRU(200_000)
         self._facts: LRU[str, ObjectFacts] = LRU(2_000_000)
         self._small: LRU[str, bytes] = LRU(50_000)   # commits and tags
+        self._maps: LRU[str, dict[bytes, gf.TreeItem]] = LRU(20_000)
 
     async def put(self, objects: Iterable[gf.RawObject], conn=None) -> None:
         """Insert objects that are absent, in as few statements as possible."""
@@ -109,6 +110,14 @@ class ObjectStore:
         if items is None:
             raise KeyError(oid)
         return items
+
+    async def tree_map(self, oid: str) -> dict[bytes, gf.TreeItem]:
+        """A tree's entries by name (built once per tree: path lookups in wide trees stay O(1))."""
+        found = self._maps.get(oid)
+        if found is None:
+            found = {i.name: i for i in await self.tree(oid)}
+            self._maps.put(oid, found)
+        return found
 
     async def small(self, oid: str) -> bytes | None:
         """Raw content of a commit or tag object (cached)."""

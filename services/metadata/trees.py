@@ -1,7 +1,7 @@
 """Reading trees: path lookup, ordered walks for listings, and tree diffs for the indexes."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 from . import gitformat as gf
@@ -33,7 +33,7 @@ async def lookup(store: ObjectStore, root: str, path: str) -> Entry | None:
         if not gf.is_dir(mode):
             return None
         name = seg.encode("utf-8", "surrogateescape")
-        found = next((i for i in await store.tree(oid) if i.name == name), None)
+        found = (await store.tree_map(oid)).get(name)
         if found is None:
             return None
         oid, mode = found.oid, found.mode
@@ -45,30 +45,55 @@ def order_key(item: gf.TreeItem) -> bytes:
     return item.name + b"/" if gf.is_dir(item.mode) else item.name
 
 
-async def walk(store: ObjectStore, tree_oid: str, prefix: str, *, recursive: bool,
-               after: list[bytes] | None = None) -> AsyncIterator[tuple[Entry, list[bytes]]]:
-    """Entries under a tree in listing order (a directory before its contents), with their
-    position keys; with `after`, only the entries positioned after it (cursor pagination)."""
-    items = sorted(await store.tree(tree_oid), key=order_key)
-    if recursive:   # one query for all the subtrees of this directory
-        await store.trees([i.oid for i in items if gf.is_dir(i.mode)])
-    for item in items:
-        key = order_key(item)
-        entry = Entry(join(prefix, item.text), item.mode, item.oid)
-        head = after[0] if after else None
-        if head is None or key > head:
-            yield entry, [key]
-            if recursive and entry.is_dir:
-                async for sub, subkey in walk(store, item.oid, entry.path, recursive=True):
-                    yield sub, [key, *subkey]
-        elif key == head and recursive and entry.is_dir:   # resume inside (or right after) this directory
-            async for sub, subkey in walk(store, item.oid, entry.path, recursive=True, after=after[1:] or None):
-                yield sub, [key, *subkey]
+def position(entry: Entry) -> list[bytes]:
+    """An entry's place in listing order: the order keys of the components of its path."""
+    parts = [p.encode() for p in entry.path.split("/")]
+    return [p + b"/" for p in parts[:-1]] + [parts[-1] + (b"/" if entry.is_dir else b"")]
+
+
+async def load_subtrees(store: ObjectStore, root: str) -> dict[str, tuple[gf.TreeItem, ...]]:
+    """Every tree under `root`, one query per level of depth (immutable, so cached too)."""
+    out: dict[str, tuple[gf.TreeItem, ...]] = {}
+    frontier = [root]
+    while frontier:
+        loaded = await store.trees(frontier)
+        out.update(loaded)
+        frontier = list({i.oid for items in loaded.values() for i in items
+                         if gf.is_dir(i.mode) and i.oid not in out})
+    return out
+
+
+def walk(trees: dict[str, tuple[gf.TreeItem, ...]], tree_oid: str, prefix: str, *, recursive: bool,
+         after: list[bytes] | None = None) -> Iterator[Entry]:
+    """Entries under a tree in listing order (git order, a directory before its contents); with
+    `after` (a position), only the entries after it (cursor pagination). Trees are stored sorted."""
+    stack = [(iter(trees[tree_oid]), prefix, after)]
+    while stack:
+        items, base, resume = stack[-1]
+        item = next(items, None)
+        if item is None:
+            stack.pop()
+            continue
+        is_dir = gf.is_dir(item.mode)
+        entry = Entry(join(base, item.text), item.mode, item.oid)
+        if resume:
+            key = item.name + b"/" if is_dir else item.name
+            if key < resume[0]:
+                continue
+            if key == resume[0]:      # the resume point itself: continue inside it, if a directory
+                if recursive and is_dir:
+                    stack.append((iter(trees[item.oid]), entry.path, resume[1:] or None))
+                stack[-2 if recursive and is_dir else -1] = (items, base, None)
+                continue
+            stack[-1] = (items, base, None)
+        yield entry
+        if recursive and is_dir:
+            stack.append((iter(trees[item.oid]), entry.path, None))
 
 
 async def all_items(store: ObjectStore, tree_oid: str, prefix: str = "") -> AsyncIterator[Entry]:
     """Every entry under a tree, recursively (blobs and subtrees)."""
-    async for entry, _ in walk(store, tree_oid, prefix, recursive=True):
+    for entry in walk(await load_subtrees(store, tree_oid), tree_oid, prefix, recursive=True):
         yield entry
 
 
