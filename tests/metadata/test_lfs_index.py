@@ -11,7 +11,7 @@ from hangar_protos import metadata_pb2 as pb
 
 from tests.lfs.lfsutil import payload, upload_basic
 
-from .conftest import commit, commit_stream, error_code, read, ref, tree_entries, unique_name
+from .conftest import commit_stream, error_code, read, ref, tree_entries, unique_name
 
 os.environ["HF_HUB_DISABLE_XET"] = "1"
 

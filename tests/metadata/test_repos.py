@@ -1,7 +1,6 @@
 """Repositories, revisions, branches and tags through the metadata gRPC API."""
 from __future__ import annotations
 
-import subprocess
 
 import grpc
 import pytest
