@@ -2,7 +2,8 @@
 
 Layout: verified objects at `lfs/<aa>/<bb>/<sha256>` (one copy per oid across all repositories);
 uploads at `lfs-staging/<oid>/<upload id>` (unique per attempt), so an upload can never overwrite or
-remove an object that already exists under its oid. Every SDK call is blocking and runs in a thread.
+remove an object that already exists under its oid. Every upload is an S3 multipart upload of its
+staging key (a basic PUT goes to the URL of part 1); only the server completes it. Every SDK call is blocking and runs in a thread.
 """
 from __future__ import annotations
 
@@ -11,14 +12,16 @@ import hashlib
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from minio.commonconfig import ComposeSource, CopySource
+from minio.commonconfig import CopySource
 from minio.datatypes import Part
 from minio.error import S3Error
 
-from .settings import MiB, S3_MAX_SINGLE_PUT
+from .settings import MiB, S3_MAX_PARTS, S3_MAX_SINGLE_PUT
 
 STAGING_PREFIX = "lfs-staging/"
 HASH_READ = 8 * MiB
+# Ranged-copy part size; at most S3_MAX_SINGLE_PUT (CopyObject and UploadPartCopy stop at 5 GiB).
+COPY_RANGE = min(64 * MiB, S3_MAX_SINGLE_PUT)
 
 
 def canonical_key(oid: str) -> str:
@@ -46,9 +49,6 @@ class Blobs:
 
     # --- presigning (local computation, signed for the public S3 origin) ---------------------
 
-    def presign_put(self, key: str, ttl: int) -> str:
-        return self.public.presigned_put_object(self.bucket, key, expires=timedelta(seconds=ttl))
-
     def presign_part(self, key: str, multipart_id: str, part: int, ttl: int) -> str:
         return self.public.get_presigned_url(
             "PUT", self.bucket, key, expires=timedelta(seconds=ttl),
@@ -68,6 +68,16 @@ class Blobs:
     async def complete_multipart(self, key: str, multipart_id: str, parts: list[tuple[int, str]]) -> None:
         await asyncio.to_thread(self.client._complete_multipart_upload, self.bucket, key, multipart_id,
                                 [Part(number, etag) for number, etag in parts])
+
+    async def list_parts(self, key: str, multipart_id: str) -> list[tuple[int, str]]:
+        """The parts uploaded so far (first 1,000: enough for the one-part basic transfer)."""
+        try:
+            result = await asyncio.to_thread(self.client._list_parts, self.bucket, key, multipart_id)
+        except S3Error as exc:
+            if exc.code == "NoSuchUpload":
+                return []
+            raise
+        return [(part.part_number, part.etag) for part in result.parts]
 
     async def abort_multipart(self, key: str, multipart_id: str) -> None:
         try:
@@ -102,16 +112,31 @@ class Blobs:
             response.release_conn()
         return digest.hexdigest()
 
-    async def promote(self, staged: str, oid: str, size: int, copy_limit: int = S3_MAX_SINGLE_PUT) -> None:
-        """Server-side copy of verified staged bytes to the oid's canonical key. S3's CopyObject stops
-        at 5 GiB; larger objects are copied in ranges of `copy_limit` (multipart UploadPartCopy)."""
+    async def promote(self, staged: str, oid: str, size: int, range_size: int = COPY_RANGE) -> None:
+        """Server-side copy of verified staged bytes to the oid's canonical key. Objects above one range
+        are copied as a multipart upload of ranged UploadPartCopy calls: required above S3's 5 GiB
+        CopyObject limit, and faster than CopyObject on SeaweedFS for large objects."""
         target = canonical_key(oid)
-        if size <= copy_limit:
+        if size <= range_size:
             await asyncio.to_thread(self.client.copy_object, self.bucket, target, CopySource(self.bucket, staged))
             return
-        ranges = [ComposeSource(self.bucket, staged, offset=start, length=min(copy_limit, size - start))
-                  for start in range(0, size, copy_limit)]
-        await asyncio.to_thread(self.client.compose_object, self.bucket, target, ranges)
+        await asyncio.to_thread(self._ranged_copy_blocking, staged, target, size, range_size)
+
+    def _ranged_copy_blocking(self, source: str, target: str, size: int, range_size: int) -> None:
+        range_size = max(range_size, -(-size // S3_MAX_PARTS))
+        upload_id = self.client._create_multipart_upload(self.bucket, target, {})
+        try:
+            parts = []
+            for number, start in enumerate(range(0, size, range_size), start=1):
+                end = min(start + range_size, size) - 1
+                etag, _ = self.client._upload_part_copy(self.bucket, target, upload_id, number, {
+                    "x-amz-copy-source": quote(f"/{self.bucket}/{source}"),
+                    "x-amz-copy-source-range": f"bytes={start}-{end}"})
+                parts.append(Part(number, etag))
+            self.client._complete_multipart_upload(self.bucket, target, upload_id, parts)
+        except BaseException:
+            self.client._abort_multipart_upload(self.bucket, target, upload_id)
+            raise
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self.client.remove_object, self.bucket, key)

@@ -1,15 +1,15 @@
 """The two calls that finish an upload, authorized by the signed token in their URL (signing.py):
 
 - `POST .../objects/uploads/{id}/complete?token=` (multipart): body `{oid, parts: [{partNumber, etag}]}`
-  as huggingface_hub sends it; completes the S3 multipart upload, then verifies.
+  as huggingface_hub sends it; completes the S3 multipart upload with those parts, then verifies.
 - `POST .../objects/uploads/{id}/verify?token=` (basic, and a no-op re-check after multipart): body
-  `{oid, size}` (git-lfs docs/api/basic-transfers.md "Verification"); verifies the staged bytes.
+  `{oid, size}` (git-lfs docs/api/basic-transfers.md "Verification"); completes the one-part upload
+  the basic PUT went to, then verifies the staged bytes.
 """
 from __future__ import annotations
 
 import uuid
 
-from minio.error import S3Error
 from sqlalchemy import text
 
 from . import signing
@@ -55,19 +55,9 @@ async def verify(ctx, upload_id: str, token: str, body) -> dict:
 async def complete(ctx, upload_id: str, token: str, body) -> dict:
     upload_id = _authorize(ctx, upload_id, "complete", token)
     async with ctx.engine.connect() as conn:
-        row = (await conn.execute(text(
-            "SELECT oid, staging_key, multipart_id, part_count, state FROM uploads WHERE id = :id"),
-            {"id": upload_id})).mappings().first()
-    if row is None or row["multipart_id"] is None or _oid(body) != row["oid"]:
+        row = (await conn.execute(text("SELECT oid, part_count FROM uploads WHERE id = :id"),
+                                  {"id": upload_id})).mappings().first()
+    if row is None or _oid(body) != row["oid"]:
         raise LfsError(404, "Unknown multipart upload", code="UploadNotFound")
-    if row["state"] == "pending":
-        parts = parse_parts(body, row["part_count"])
-        try:
-            await ctx.blobs.complete_multipart(row["staging_key"], row["multipart_id"], parts)
-        except S3Error as exc:
-            # A retried completion finds the upload already completed: verification decides.
-            if exc.code != "NoSuchUpload":
-                raise LfsError(400, f"Multipart completion refused by storage: {exc.code}",
-                               code="InvalidParts") from None
-    await verify_upload(ctx, upload_id, oid=row["oid"])
+    await verify_upload(ctx, upload_id, oid=row["oid"], parts=parse_parts(body, row["part_count"]))
     return {"message": "completed"}

@@ -1,7 +1,8 @@
 """Upload actions for the two transfer adapters (git-lfs docs/api/batch.md, basic-transfers.md; and
 Hugging Face's `multipart`, as huggingface_hub's lfs.py consumes it):
 
-- basic: `upload` is a presigned PUT of the staging key on S3's own origin; `verify` is ours.
+- basic: `upload` is a presigned PUT on S3's own origin: part 1 of a multipart upload of the staging
+  key, which only the server completes (verification.py); `verify` is ours.
 - multipart: `upload.header` carries `chunk_size` and one presigned part URL per part, keyed
   "00001", "00002", ...; `upload.href` is our completion URL, which the client POSTs
   `{oid, parts: [{partNumber, etag}]}` to without Authorization (a signed token in the URL
@@ -33,17 +34,16 @@ async def upload_action(ctx, conn, *, base: str, oid: str, size: int, multipart:
     urls_expire = datetime.now(timezone.utc) + timedelta(seconds=cfg.upload_url_ttl)
     verify = {"href": _signed_url(ctx, base, upload_id, "verify", token_expiry), "header": {},
               "expires_in": cfg.upload_url_ttl}
-    if not multipart:
-        await catalog.create_upload(conn, upload_id=upload_id, oid=oid, size=size, repo_id=repo_id,
-                                    user_id=user_id, staging_key=key, expires_at=urls_expire)
-        upload = {"href": ctx.blobs.presign_put(key, cfg.upload_url_ttl), "expires_in": cfg.upload_url_ttl}
-        return {"upload": upload, "verify": verify}
-    chunk = chunk_size_for(size, cfg.chunk_size)
-    parts = max(1, -(-size // chunk))
+    chunk = chunk_size_for(size, cfg.chunk_size) if multipart else size
+    parts = max(1, -(-size // chunk)) if multipart else 1
     multipart_id = await ctx.blobs.start_multipart(key)
     await catalog.create_upload(conn, upload_id=upload_id, oid=oid, size=size, repo_id=repo_id,
                                 user_id=user_id, staging_key=key, expires_at=urls_expire,
                                 multipart_id=multipart_id, part_count=parts)
+    if not multipart:  # basic: one PUT of the whole object, to the URL of part 1
+        upload = {"href": ctx.blobs.presign_part(key, multipart_id, 1, cfg.upload_url_ttl),
+                  "expires_in": cfg.upload_url_ttl}
+        return {"upload": upload, "verify": verify}
     header = {"chunk_size": str(chunk)}
     for number in range(1, parts + 1):
         header[f"{number:05d}"] = ctx.blobs.presign_part(key, multipart_id, number, cfg.upload_url_ttl)

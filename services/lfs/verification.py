@@ -1,10 +1,18 @@
 """The one server-side pass over an upload (DESIGN.md §4): stream the staged bytes once, check they
 hash to the oid and match the size, then copy them to the oid's canonical key and record the object
 as verified and granted to the uploader for that repo. Refused bytes are deleted; nothing unverified
-is ever reachable under an oid."""
+is ever reachable under an oid.
+
+Every upload attempt is an S3 multipart upload of its staging key (basic: one part, whose presigned
+URL is the `upload` href). The server completes it before reading, and once completed the client's
+URLs are dead (NoSuchUpload): the bytes hashed are exactly the bytes copied, with no window in
+which the client could replace them between the verification read and the copy.
+"""
 from __future__ import annotations
 
 import logging
+
+from minio.error import S3Error
 
 from . import catalog
 from .blobstore import canonical_key
@@ -13,10 +21,33 @@ from .lfs_errors import LfsError
 logger = logging.getLogger("hangar.lfs.verify")
 
 
+def _missing(detail: str = "nothing at the upload URL") -> LfsError:
+    return LfsError(422, f"The object was not uploaded ({detail})", code="UploadMissing")
+
+
+async def _seal(ctx, row, parts: list[tuple[int, str]] | None) -> None:
+    """Complete the staging multipart upload with the client's parts (multipart transfer) or, for a
+    basic transfer, with the one part S3 lists. Already completed: nothing to do."""
+    if await ctx.blobs.size_of(row["staging_key"]) is not None:
+        return
+    if parts is None:
+        if row["part_count"] != 1:
+            raise _missing("complete the multipart upload first")
+        parts = await ctx.blobs.list_parts(row["staging_key"], row["multipart_id"])
+        if [number for number, _ in parts] != [1]:
+            raise _missing()
+    try:
+        await ctx.blobs.complete_multipart(row["staging_key"], row["multipart_id"], parts)
+    except S3Error as exc:
+        if exc.code == "NoSuchUpload" and await ctx.blobs.size_of(row["staging_key"]) is not None:
+            return  # completed by a concurrent retry
+        raise LfsError(422, f"Storage refused to complete the upload: {exc.code}", code="InvalidParts") from None
+
+
 async def _check_staged(ctx, row) -> LfsError | None:
     size = await ctx.blobs.size_of(row["staging_key"])
     if size is None:
-        return LfsError(422, "The object was not uploaded (nothing at the upload URL)", code="UploadMissing")
+        return _missing()
     if size != row["size"]:
         return LfsError(422, f"Uploaded {size} bytes, announced {row['size']}", code="SizeMismatch")
     digest = await ctx.blobs.sha256_of(row["staging_key"])
@@ -35,8 +66,9 @@ async def _promote(ctx, conn, row) -> None:
     await catalog.set_upload_state(conn, row["id"], "verified")
 
 
-async def verify_upload(ctx, upload_id: str, *, oid: str | None = None) -> None:
-    """Verify one upload attempt; idempotent once verified. Raises LfsError when refused."""
+async def verify_upload(ctx, upload_id: str, *, oid: str | None = None,
+                        parts: list[tuple[int, str]] | None = None) -> None:
+    """Seal and verify one upload attempt; idempotent once verified. Raises LfsError when refused."""
     async with ctx.engine.begin() as conn:
         row = await catalog.upload_for_update(conn, upload_id)
         if row is None or (oid is not None and oid != row["oid"]):
@@ -45,13 +77,12 @@ async def verify_upload(ctx, upload_id: str, *, oid: str | None = None) -> None:
             return
         if row["state"] == "rejected":
             raise LfsError(422, "This upload was refused; ask the batch API for a new one", code="UploadRejected")
+        await _seal(ctx, row, parts)
         failure = await _check_staged(ctx, row)
         if failure is None:
             await _promote(ctx, conn, row)
-        elif failure.code != "UploadMissing":
+        else:
             await catalog.set_upload_state(conn, row["id"], "rejected")
-    if failure is not None and failure.code == "UploadMissing":
-        raise failure
     await _discard(ctx, row["staging_key"])
     if failure is not None:
         logger.warning("upload refused", extra={"fields": {"oid": row["oid"], "code": failure.code}})

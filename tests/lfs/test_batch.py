@@ -25,6 +25,8 @@ def test_basic_upload_lands_in_staging_then_verified_object_downloads(endpoint, 
     verify = httpx.post(actions["verify"]["href"], json={"oid": oid, "size": len(data)}, headers=LFS_HEADERS)
     assert verify.status_code == 200, verify.text
     assert s3.has(oid) and s3.keys(f"lfs-staging/{oid}/") == []
+    # The server sealed the upload before reading it: the URL can no longer replace what was hashed.
+    assert httpx.put(actions["upload"]["href"], content=b"other bytes").status_code == 404
     down = batch(endpoint, repo, "download", [(oid, len(data))], headers=bearer(user.token)).json()
     href = down["objects"][0]["actions"]["download"]["href"]
     assert httpx.get(href).content == data

@@ -1,5 +1,5 @@
-"""S3 operations of the lfs service against the stack's real S3: the >5 GiB copy path (ranged
-multipart copy) exercised with a small range size."""
+"""S3 operations of the lfs service against the stack's real S3: the ranged multipart copy (the
+path objects over 5 GiB take) exercised with a small range size."""
 from __future__ import annotations
 
 import asyncio
@@ -22,7 +22,7 @@ def test_promote_copies_in_ranges_above_the_copy_limit(stack, s3, monkeypatch):
     staged = f"lfs-staging/{oid}/test"
     s3.client.put_object(s3.bucket, staged, io.BytesIO(data), len(data))
     assert asyncio.run(blobs.sha256_of(staged)) == oid
-    asyncio.run(blobs.promote(staged, oid, len(data), copy_limit=5 * MiB))
+    asyncio.run(blobs.promote(staged, oid, len(data), range_size=5 * MiB))
     assert s3.read(canonical_key(oid)) == data
     s3.client.remove_object(s3.bucket, staged)
     s3.client.remove_object(s3.bucket, canonical_key(oid))
