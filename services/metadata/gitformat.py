@@ -146,6 +146,7 @@ class CommitFacts:
     message: str
 
 
+MAX_INDEXED_MESSAGE = 64 * 1024   # the commit index keeps this much of a message (the object keeps all)
 _IDENT = re.compile(rb"^(.*?)\s*<([^>]*)>")
 
 
@@ -156,9 +157,11 @@ def parse_commit(oid: str, data: bytes) -> CommitFacts:
     message = c.message.decode("utf-8", "replace")
     return CommitFacts(
         oid=oid, tree=c.tree.decode(), parents=tuple(p.decode() for p in c.parents),
-        author_name=name.decode("utf-8", "replace"), author_email=email.decode("utf-8", "replace"),
+        author_name=name.decode("utf-8", "replace").replace("\x00", ""),
+        author_email=email.decode("utf-8", "replace").replace("\x00", ""),
         date=datetime.fromtimestamp(c.author_time, timezone.utc),
-        title=message.split("\n", 1)[0].strip(), message=message.replace("\x00", ""))
+        title=message.split("\n", 1)[0].strip()[:1000].replace("\x00", ""),
+        message=message[:MAX_INDEXED_MESSAGE].replace("\x00", ""))
 
 
 def parse_tag(data: bytes) -> tuple[int, str]:

@@ -19,6 +19,7 @@ from .engine import Engine
 PAGE = 1000              # entries per gRPC message (well under 4 MiB)
 CHUNK = 1024 * 1024      # ReadFile data chunk
 WHOLE_READ = 4 * CHUNK   # blobs up to this size are read in one query
+MESSAGE_BUDGET = 2 * 1024 * 1024   # commit message bytes in one ListCommits answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +158,12 @@ async def list_commits(engine: Engine, request: pb.ListCommitsRequest) -> pb.Lis
     async with engine.pool.acquire() as conn:
         rows, total = await indexes.list_commits(conn, at.repo.id, at.commit, offset=max(request.offset, 0),
                                                  limit=min(limit, 1000), path=request.path.strip("/"))
-    return pb.ListCommitsResponse(total=total, commits=[pb.CommitInfo(
-        id=r["oid"], title=r["title"], message=r["message"].rstrip("\n"), date=gf.rfc3339(r["date"]),
-        parents=r["parents"], authors=[pb.CommitAuthor(user=r["author_name"], email=r["author_email"])])
-        for r in rows])
+    out, budget = pb.ListCommitsResponse(total=total), MESSAGE_BUDGET
+    for r in rows:
+        message = r["message"].rstrip("\n")
+        budget -= len(message)
+        out.commits.append(pb.CommitInfo(   # past the budget, messages shrink to titles (4 MiB cap)
+            id=r["oid"], title=r["title"], message=message if budget > 0 else r["title"],
+            date=gf.rfc3339(r["date"]), parents=r["parents"],
+            authors=[pb.CommitAuthor(user=r["author_name"], email=r["author_email"])]))
+    return out

@@ -168,3 +168,24 @@ async def test_push_deletes_branch_but_not_default(md, tmp_path):
     assert result.ok
     refs = await md.ListRefs(pb.RepoRequest(repo=repo))
     assert [b.name for b in refs.branches] == ["main"]
+
+
+async def test_signed_commit_keeps_its_bytes_and_id(md, tmp_path):
+    repo = await new_repo(md)
+    await commit(md, repo, {"a.txt": b"1"})
+    tips, objects = await _clone(md, repo, tmp_path / "w")
+    w = tmp_path / "w"
+    parent = tips["refs/heads/main"]
+    tree = git(w, "rev-parse", f"{parent}^{{tree}}")
+    raw = (f"tree {tree}\nparent {parent}\nauthor Bob <bob@example.com> 1700000000 +0200\n"
+           f"committer Bob <bob@example.com> 1700000000 +0200\n"
+           "gpgsig -----BEGIN PGP SIGNATURE-----\n \n iQEzBAABCAAdFiEE\n -----END PGP SIGNATURE-----\n"
+           "\nsigned  message with  odd spacing\n").encode()
+    signed = git(w, "hash-object", "-w", "-t", "commit", "--stdin", input=raw)
+    result = await md.GitReceive(receive_stream(repo, [("refs/heads/main", parent, signed)],
+                                                {signed: (1, raw)}, ALICE))
+    assert result.ok, result
+    _, served = await fetch(md, repo, [signed], haves=[parent])
+    assert served[signed] == (1, raw)
+    history = await md.ListCommits(pb.ListCommitsRequest(repo=repo, revision="main"))
+    assert history.commits[0].id == signed and history.commits[0].date.startswith("2023-11-14T22:13:20")
