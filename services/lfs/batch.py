@@ -56,7 +56,8 @@ def _invalid(obj) -> dict | None:
 
 async def handle(ctx, lfs_path, body, authorization: str, client: str) -> dict:
     operation, transfers, objects = parse_request(body, ctx.config.max_batch_objects)
-    action = "write" if operation == "upload" else "read"
+    # "download", not "read": a gated repo can be seen by everyone but downloaded only once granted.
+    action = "write" if operation == "upload" else "download"
     principal, facts = await open_repo(ctx.peers, lfs_path.ref, authorization, action, client)
     answers: list[dict | None] = [_invalid(obj) for obj in objects]
     wanted = {obj["oid"]: obj["size"] for obj, a in zip(objects, answers) if a is None}

@@ -1,7 +1,7 @@
 """Who may use an LFS object in a repository (DESIGN.md §4: knowing a hash is not access).
 
 - Reference (a commit, a push, or batch "already present"): the object is verified AND the caller
-  uploaded it for this repo, or may read a repository whose history already references it.
+  uploaded it for this repo, or may read (download from) a repository whose history references it.
 - Download from a repo: the object is verified AND referenced by that repo or uploaded for it.
 """
 from __future__ import annotations
@@ -24,7 +24,8 @@ async def referencable(ctx, conn, *, principal, facts, oids: list[str]) -> set[s
     for oid in rest:
         for repo in holders.get(oid, [])[:MAX_HOLDERS_ASKED]:
             if repo.repo_id not in decisions:
-                decision = await ctx.peers.authorize(principal, repo, "read")
+                # "download": seeing a gated repo's page must not give its bytes to another repo.
+                decision = await ctx.peers.authorize(principal, repo, "download")
                 decisions[repo.repo_id] = decision.allowed
             if decisions[repo.repo_id]:
                 ok.add(oid)

@@ -51,3 +51,19 @@ def test_an_upload_entitles_only_the_repo_it_was_made_for(endpoint, user, lfs_gr
     assert wrong_size.objects[0].reason == "size-mismatch"
     missing = _check(lfs_grpc, peers.principal(user.token), peers.facts(first), "0" * 64, 1)
     assert missing.objects[0].reason == "missing"
+
+
+def test_a_gated_repo_gives_its_bytes_to_nobody_before_access_is_granted(endpoint, user, other_user, lfs_grpc, peers):
+    from huggingface_hub import CommitOperationAdd, HfApi
+    api = HfApi(endpoint=endpoint, token=user.token)
+    gated = create_repo(endpoint, user.token)
+    data, oid = payload(2500)
+    api.create_commit(gated, [CommitOperationAdd("w.bin", data)], commit_message="w")
+    api.update_repo_settings(gated, gated="manual")
+    refused = batch(endpoint, gated, "download", [(oid, len(data))], headers=bearer(other_user.token))
+    assert refused.status_code == 403 and refused.headers["x-error-code"] == "GatedRepo"
+    theirs = create_repo(endpoint, other_user.token)
+    answer = _check(lfs_grpc, peers.principal(other_user.token), peers.facts(theirs), oid, len(data))
+    assert not answer.objects[0].usable  # seeing the gated page is not downloading its files
+    owner = batch(endpoint, gated, "download", [(oid, len(data))], headers=bearer(user.token)).json()
+    assert "actions" in owner["objects"][0]
