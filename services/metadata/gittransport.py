@@ -106,12 +106,10 @@ async def fetch_objects(engine: Engine, repo: repos.Repo, request: pb.GitFetchRe
     edges = {p for c in send if c not in boundary for p in graph.parents[c] if p in have_commits}
     edges.update(c for c in common if c in graph)
     seen: set[str] = set()
-    await walk_trees(engine.store, (graph.trees[c] for c in edges), seen)
-    have_objects = set(seen)
+    await walk_trees(engine.store, (graph.trees[c] for c in edges), seen)   # the client has these
     tree_oids, blob_oids = await walk_trees(engine.store, (graph.trees[c] for c in send), seen)
     tag_oids = [t for t in _wanted_tags(tags, request.wants) if t not in set(request.haves)]
     ordered = [*sorted(send), *tag_oids, *tree_oids, *blob_oids]
-    del have_objects
     first.object_count = len(ordered)
     async for batch in _object_batches(engine.store, ordered, first):
         yield batch

@@ -26,11 +26,13 @@ def init(path: Path) -> Path:
 
 async def fetch(md, repo, wants, haves=(), depth=0, shallows=()):
     """(first batch, {oid: (type, data)}) of a GitFetchObjects answer, checking every id."""
-    objects, first, partial = {}, None, {}
+    objects, first, partial, sizes = {}, None, {}, {}
     async for batch in md.GitFetchObjects(pb.GitFetchRequest(repo=repo, wants=wants, haves=list(haves),
                                                              depth=depth, client_shallows=list(shallows))):
         first = first or batch
         for obj in batch.objects:
+            if obj.oid not in partial:
+                sizes[obj.oid] = obj.size          # announced on the first piece of every object
             data = partial.pop(obj.oid, b"") + obj.data
             if obj.more:
                 partial[obj.oid] = data
@@ -38,6 +40,7 @@ async def fetch(md, repo, wants, haves=(), depth=0, shallows=()):
             header = f"{TYPES[obj.type]} {len(data)}\0".encode()
             assert hashlib.sha1(header + data).hexdigest() == obj.oid
             objects[obj.oid] = (obj.type, data)
+            assert sizes[obj.oid] == len(data)
     assert not partial and first.object_count == len(objects)
     return first, objects
 
