@@ -20,7 +20,14 @@ from .engine import Engine
 from .lfscheck import LfsObjectRefused
 from .treeops import TreeEditor
 
-MAX_COMMIT_BYTES = 1024 * 1024 * 1024   # regular-file bytes in one commit
+MAX_COMMIT_BYTES = 512 * 1024 * 1024    # regular-file bytes in one commit (held in memory while applied)
+MIN_REGULAR_FILE_CAP = 64 * 1024 * 1024  # a regular file may exceed the LFS threshold up to this
+
+
+def max_regular_file(settings) -> int:
+    """Files at or above the LFS threshold are LFS files (preupload says so); a client ignoring that
+    may still send regular files up to a bounded size."""
+    return max(settings.lfs_threshold, MIN_REGULAR_FILE_CAP)
 MAX_OPERATIONS = 100_000
 MAX_ATTEMPTS = 64
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

@@ -188,7 +188,7 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
     # --- commits and history --------------------------------------------------------------------
     @servicer_errors
     async def Commit(self, request_iterator, context):
-        request = await collect_commit(request_iterator)
+        request = await collect_commit(request_iterator, max_file=commits.max_regular_file(self.engine.settings))
         oid, ref, repo = await commits.create_commit(self.engine, request)
         return pb.CommitResult(commit_oid=oid, ref=ref, repo=repo_info(await self._fresh(repo.id)))
 
@@ -232,7 +232,7 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
         return await gittransport.receive(self.engine, request_iterator, self._repo)
 
 
-async def collect_commit(stream) -> commits.CommitRequest:
+async def collect_commit(stream, *, max_file: int) -> commits.CommitRequest:
     """Read a Commit stream: the header, then operations (file data may span messages)."""
     request, pending, total = None, None, 0
     async for chunk in stream:
@@ -250,7 +250,11 @@ async def collect_commit(stream) -> commits.CommitRequest:
             total += len(chunk.file.data)
             if total > commits.MAX_COMMIT_BYTES:
                 raise PayloadTooLarge("Commit too large: use LFS for large files", code="CommitTooLarge")
-            data = (pending[1] if pending else bytearray()) + chunk.file.data
+            data = pending[1] if pending else bytearray()
+            data += chunk.file.data
+            if len(data) > max_file:
+                raise PayloadTooLarge(f"{chunk.file.path} is larger than {max_file} bytes: upload it with LFS",
+                                      code="FileTooLarge")
             pending = (chunk.file.path, data) if chunk.file.more else None
             if not chunk.file.more:
                 request.operations.append(commits.Operation("file", chunk.file.path, gf.blob(bytes(data))))

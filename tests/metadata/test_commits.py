@@ -285,3 +285,20 @@ async def test_card_data_and_lfs_index_rpcs(md):
     assert not holders.holders
     usage = await md.NamespaceUsage(pb.NamespaceUsageRequest(namespace="nobody-here"))
     assert usage.public_bytes == 0 and usage.private_bytes == 0
+
+
+async def test_oversized_regular_file_is_refused(md):
+    repo = await new_repo(md)
+    before = await _sha(md, repo)
+    piece = b"\x01" * (1024 * 1024)
+
+    def chunks():
+        stream = commit_stream(repo)
+        yield next(stream)
+        for i in range(65):   # 65 MiB > max(LFS threshold, 64 MiB)
+            yield pb.CommitChunk(file=pb.FileOp(path="huge.bin", data=piece, more=i < 64))
+
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await md.Commit(chunks())
+    assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and error_code(err.value) == "FileTooLarge"
+    assert await _sha(md, repo) == before
