@@ -120,3 +120,29 @@ async def of_user(conn: AsyncConnection, user_id: int) -> list:
         "SELECT o.name, o.fullname, m.role FROM org_members m JOIN accounts o ON o.id = m.org_id "
         "WHERE m.user_id = :user ORDER BY lower(o.name)"), {"user": user_id})
     return list(result)
+
+
+async def member_ids(conn: AsyncConnection, org_id: int) -> list[int]:
+    result = await conn.execute(text("SELECT user_id FROM org_members WHERE org_id = :org"), {"org": org_id})
+    return [row.user_id for row in result]
+
+
+async def check_super_admin(conn: AsyncConnection, org, principal) -> None:
+    if principal.is_site_admin:
+        return
+    if await role_of(conn, org.id, int(principal.user_id)) != "super-admin":
+        raise Forbidden("Only a super-admin can rename or delete the organization")
+
+
+async def rename(conn: AsyncConnection, org_id: int, new_name: str):
+    try:
+        async with conn.begin_nested():
+            return (await conn.execute(text(
+                "UPDATE accounts SET name = :name WHERE id = :id RETURNING id, name, fullname, settings, created_at"),
+                {"name": new_name, "id": org_id})).one()
+    except IntegrityError:
+        raise Conflict(f"The name {new_name} is already taken", code="AccountExists") from None
+
+
+async def delete(conn: AsyncConnection, org_id: int) -> None:
+    await conn.execute(text("DELETE FROM accounts WHERE id = :id AND kind = 'org'"), {"id": org_id})

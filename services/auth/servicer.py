@@ -325,6 +325,34 @@ class AuthServicer(auth_pb2_grpc.AuthServicer):
                 {"patch": json.dumps(patch), "fullname": fullname, "id": account.id})).one()
         return _account_info(row, request.kind or "user")
 
+    @servicer_errors
+    async def RenameOrg(self, request, context):
+        _writer_id(request.principal)
+        new_name = names.account_name(request.new_name, "organization name")
+        async with self.engine.begin() as conn:
+            org = await orgs.get(conn, request.name, lock=True)
+            await orgs.check_super_admin(conn, org, request.principal)
+            row = await orgs.rename(conn, org.id, new_name)
+            members = await orgs.member_ids(conn, org.id)
+        await self._forget_all(members)
+        return orgs.org_info(row, num_members=len(members))
+
+    @servicer_errors
+    async def DeleteOrg(self, request, context):
+        _writer_id(request.principal)
+        async with self.engine.begin() as conn:
+            org = await orgs.get(conn, request.name, lock=True)
+            await orgs.check_super_admin(conn, org, request.principal)
+            members = await orgs.member_ids(conn, org.id)
+            await orgs.delete(conn, org.id)
+        await self._forget_all(members)
+        return auth_pb2.Empty()
+
+    async def _forget_all(self, user_ids) -> None:
+        memberships = self.memberships
+        for user_id in user_ids:
+            await memberships.forget(user_id)
+
     @staticmethod
     async def _user_named(conn, name: str):
         row = await accounts.get_user_by_name(conn, name)

@@ -152,3 +152,31 @@ def test_user_overview(make_user, make_org, endpoint):
     org = make_org(owner)
     overview = HfApi(endpoint=endpoint, token=False).get_user_overview(owner.name)
     assert overview.username == owner.name and [o.name for o in overview.orgs] == [org.name]
+
+
+def test_only_super_admins_rename_or_delete_an_empty_org(make_user, make_org, http):
+    owner, admin = make_user(), make_user()
+    org = make_org(owner, members={admin: "admin"})
+    new_name = unique_name("org")
+    resp = http.post(f"/api/org/{org}/rename", json={"newName": new_name}, headers=as_(admin))
+    assert resp.status_code == 403
+    resp = http.post(f"/api/org/{org}/rename", json={"newName": new_name}, headers=as_(owner))
+    assert resp.status_code == 200 and resp.json()["name"] == new_name
+    assert http.get(f"/api/org/{org}").status_code == 404
+    who = http.get("/api/whoami-v2", headers=as_(admin)).json()
+    assert [(o["name"], o["roleInOrg"]) for o in who["orgs"]] == [(new_name, "admin")]
+    assert http.delete(f"/api/org/{new_name}", headers=as_(admin)).status_code == 403
+    assert http.delete(f"/api/org/{new_name}", headers=as_(owner)).status_code == 200
+    assert http.get(f"/api/org/{new_name}").status_code == 404
+    assert http.get("/api/whoami-v2", headers=as_(admin)).json()["orgs"] == []
+
+
+def test_org_with_repos_cannot_be_deleted_or_renamed(make_user, make_org, http, endpoint):
+    owner = make_user()
+    org = make_org(owner)
+    HfApi(endpoint=endpoint, token=owner.token).create_repo(f"{org}/{unique_name('repo')}", private=True)
+    resp = http.delete(f"/api/org/{org}", headers=as_(owner))
+    assert resp.status_code == 409 and resp.headers["X-Error-Code"] == "OrgHasRepos"
+    resp = http.post(f"/api/org/{org}/rename", json={"newName": unique_name("org")}, headers=as_(owner))
+    assert resp.status_code == 409
+    assert http.get(f"/api/org/{org}").status_code == 200

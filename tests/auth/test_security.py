@@ -106,7 +106,12 @@ def run_cli(stack, *args):
                           capture_output=True, text=True, timeout=120)
 
 
-def test_first_admin_comes_from_the_cli(stack, http):
+def test_first_admin_comes_from_the_cli(stack, http, make_user):
+    someone = make_user()
+    private_id = f"{someone.name}/{unique_name('private')}"
+    resp = http.post("/api/repos/create", json={"name": private_id.split("/")[1], "private": True},
+                     headers={"Authorization": f"Bearer {someone.token}"})
+    assert resp.status_code == 200, resp.text
     name = unique_name("admin")
     done = run_cli(stack, "create-admin", name)
     assert done.returncode == 0, done.stderr
@@ -114,6 +119,9 @@ def test_first_admin_comes_from_the_cli(stack, http):
     assert token.startswith("hf_") and "\n" not in token
     me = http.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).json()
     assert me["name"] == name and me["isSiteAdmin"] is True
+    # A site admin sees every private repo.
+    assert http.get(f"/api/models/{private_id}", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert http.get(f"/api/models/{private_id}", headers={"Authorization": f"Bearer {someone.token}"}).status_code == 200
     # The account has no password to guess.
     assert login(http, name, "").status_code in (400, 401)
 

@@ -9,8 +9,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
+from hangar_common import errors
 from hangar_common.grpcio import call
-from hangar_protos import auth_pb2
+from hangar_protos import auth_pb2, metadata_pb2
 
 from ..deps import CurrentUser, Services
 from .identity_json import org_membership_json
@@ -30,6 +31,10 @@ class AddMemberBody(BaseModel):
 
 class RoleBody(BaseModel):
     role: str
+
+
+class RenameBody(BaseModel):
+    newName: str
 
 
 def both(method: str, path: str, **kwargs):
@@ -94,6 +99,37 @@ async def remove_member(name: str, username: str, principal: CurrentUser, servic
     await call(services.auth.RemoveOrgMember, auth_pb2.RemoveOrgMemberRequest(
         principal=principal, org=name, username=username))
     return {"ok": True}
+
+
+@both("post", "/org/{name}/rename")
+async def rename_org(name: str, body: RenameBody, principal: CurrentUser, services: Services) -> dict:
+    """Super-admins only, and only while the organization owns no repositories."""
+    await _must_own_no_repos(services, principal, name)
+    org = await call(services.auth.RenameOrg, auth_pb2.RenameOrgRequest(
+        principal=principal, name=name, new_name=body.newName))
+    return org_json(org)
+
+
+@both("delete", "/org/{name}")
+async def delete_org(name: str, principal: CurrentUser, services: Services) -> dict:
+    """Super-admins only, and only once the organization owns no repositories."""
+    await _must_own_no_repos(services, principal, name)
+    await call(services.auth.DeleteOrg, auth_pb2.NameRequest(principal=principal, name=name))
+    return {"ok": True}
+
+
+async def _must_own_no_repos(services, principal, name: str) -> None:
+    # Only the organization's admins may learn whether it owns (private) repositories.
+    decision = await call(services.auth.AuthorizeNamespace, auth_pb2.AuthorizeNamespaceRequest(
+        principal=principal, namespace=name, action="admin"))
+    if not decision.allowed:
+        raise errors.Forbidden("Only a super-admin can rename or delete the organization")
+    for repo_type in ("model", "dataset", "space"):
+        page = await call(services.metadata.ListRepos, metadata_pb2.ListReposRequest(
+            type=repo_type, author=name, limit=1, include_all_private=True))
+        if page.repos:
+            raise errors.Conflict(f"The organization {name} still owns repositories: delete or move them first",
+                                  code="OrgHasRepos")
 
 
 @router.get("/api/organizations/{name}/members")
