@@ -1,8 +1,8 @@
 """`python -m bench.git_clone`: git clone through Hangar vs git's own `git http-backend`.
 
-1. Speed: a 1,000-file, 20-commit repository is pushed to a fresh hub and to a bare repository that
-   `git http-backend` (CGI, bench/http_backend.py) serves on loopback; both are cloned (protocol v2
-   and v0) `BENCH_GIT_RUNS` times and the median times are compared (ratio = Hangar / http-backend).
+1. Speed: a 1,000-file, 20-commit repository is pushed to a fresh hub and to a bare repository
+   that `git http-backend` (CGI, bench/baselines/git_http_backend.py) serves on loopback; both are
+   cloned (protocol v2 and v0) `BENCH_GIT_RUNS` times; median times compared (Hangar / baseline).
 2. Memory: a repository holding `BENCH_GIT_LARGE_MB` MiB (default 256, up to 2048) of regular,
    incompressible files is pushed, then cloned while the git service's resident memory is sampled.
 
@@ -23,7 +23,7 @@ import httpx
 from huggingface_hub import HfApi
 
 from bench.harness import Timer, hub, report, rss_mb
-from bench.http_backend import HttpBackend
+from bench.baselines.git_http_backend import HttpBackend
 
 FILES, COMMITS = 1000, 20
 RUNS = int(os.environ.get("BENCH_GIT_RUNS", "3"))

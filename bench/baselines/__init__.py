@@ -1,0 +1,1 @@
+"""Baselines the benchmarks measure Hangar against in the same run (not benchmarks themselves)."""
