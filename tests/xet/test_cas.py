@@ -11,6 +11,29 @@ import pytest
 from services.lfs.xet import chunking, compression, hashing, shard, xorb
 
 
+class _s3:
+    """Direct S3 access to the stack's bucket (to check what the server stored)."""
+
+    def __init__(self, stack) -> None:
+        from minio import Minio
+        env = stack.env
+        self.client = Minio(env["HANGAR_S3_ENDPOINT"].split("://", 1)[1], access_key=env["HANGAR_S3_ACCESS_KEY"],
+                            secret_key=env["HANGAR_S3_SECRET_KEY"], secure=False,
+                            region=env.get("HANGAR_S3_REGION", "us-east-1"))
+        self.bucket = env.get("HANGAR_S3_BUCKET", "hangar")
+
+    def read(self, key: str) -> bytes:
+        obj = self.client.get_object(self.bucket, key)
+        try:
+            return obj.read()
+        finally:
+            obj.close()
+            obj.release_conn()
+
+    def has(self, key: str) -> bool:
+        return any(True for _ in self.client.list_objects(self.bucket, prefix=key))
+
+
 def upload(session, cas_url, token, exp, *datas):
     with session.new_upload_commit(endpoint=cas_url, token=token, token_expiry_unix_secs=exp) as commit:
         handles = [commit.start_upload_bytes(d) for d in datas]
@@ -40,17 +63,8 @@ def test_upload_registers_a_verified_lfs_object(stack, cas_url, cas_token, xet_s
     token, exp = cas_token("write")
     [info] = upload(xet_session, cas_url, token, exp, data)
     # The server rebuilt the bytes from the xorbs and stored them as the LFS object of their sha256.
-    from minio import Minio
-    env = stack.env
-    s3 = Minio(env["HANGAR_S3_ENDPOINT"].split("://", 1)[1], access_key=env["HANGAR_S3_ACCESS_KEY"],
-               secret_key=env["HANGAR_S3_SECRET_KEY"], secure=False, region=env.get("HANGAR_S3_REGION", "us-east-1"))
     sha = hashlib.sha256(data).hexdigest()
-    obj = s3.get_object(env.get("HANGAR_S3_BUCKET", "hangar"), f"lfs/{sha[:2]}/{sha[2:4]}/{sha}")
-    try:
-        assert obj.read() == data
-    finally:
-        obj.close()
-        obj.release_conn()
+    assert _s3(stack).read(f"lfs/{sha[:2]}/{sha[2:4]}/{sha}") == data
 
 
 def test_reconstruction_answers_ranges(stack, cas_url, cas_token, xet_session):
@@ -159,10 +173,12 @@ def test_shard_naming_a_missing_xorb_or_lying_is_refused(stack, cas_url, cas_tok
     assert r.status_code == 400 and "unknown xorb" in r.json()["error"]
     assert httpx.post(f"{cas_url}/v1/xorbs/default/{hashing.hash_hex(info.hash)}", content=body,
                       headers=auth).status_code == 200
-    for bad in (_file_shard(pieces, info, break_verification=True),
-                _file_shard(pieces, info, sha=hashlib.sha256(b"other bytes").digest())):
+    wrong = hashlib.sha256(os.urandom(8)).digest()
+    for bad in (_file_shard(pieces, info, break_verification=True), _file_shard(pieces, info, sha=wrong)):
         r = httpx.post(f"{cas_url}/v1/shards", content=shard.serialize_shard(bad, footer=False), headers=auth)
         assert r.status_code == 400 and r.headers["x-error-code"] == "InvalidShard", r.text
+    # The bytes did not hash to the claimed sha256: nothing became visible under that oid.
+    assert not _s3(stack).has(f"lfs/{wrong.hex()[:2]}/{wrong.hex()[2:4]}/{wrong.hex()}")
     r = httpx.post(f"{cas_url}/v1/shards", content=b"not a shard", headers=auth)
     assert r.status_code == 400
     good = shard.serialize_shard(_file_shard(pieces, info), footer=False)

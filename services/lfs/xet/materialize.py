@@ -3,8 +3,9 @@ xorbs, hash them with SHA-256, and, unless the LFS object already exists, store 
 object of that sha256 so every non-Xet client (git-lfs, HF_HUB_DISABLE_XET, older huggingface_hub)
 downloads the same file byte-exact over the plain LFS path.
 
-The bytes go to a staging key first and reach the canonical key `lfs/<aa>/<bb>/<sha256>` only
-after they hashed to the sha256 the client claimed, so unverified bytes never sit under an oid.
+The bytes go to the canonical key `lfs/<aa>/<bb>/<sha256>` of the claimed sha256 as an S3 multipart
+upload that is completed only after they hashed to it (aborted otherwise), so unverified bytes never
+become visible under an oid; without a claim they are staged and copied once their hash is known.
 Runs in a worker thread (blocking SDK calls, CPU-bound decoding); memory stays bounded by WINDOW.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 
 from minio.commonconfig import ComposeSource, CopySource
+from minio.datatypes import Part
 from minio.error import S3Error
 
 from .store import STAGING_PREFIX, StoredXorb, XetFile, lfs_key
@@ -105,13 +107,38 @@ def materialize(store, file: XetFile, xorbs: dict[str, StoredXorb], claimed_sha2
     if claimed_sha256 and _exists(store, lfs_key(claimed_sha256)):
         stream.drain()
         return _checked(stream.sha.hexdigest(), claimed_sha256)
+    if claimed_sha256 and file.size:
+        return _multipart_to_canonical(store, stream, claimed_sha256)
+    return _via_staging(store, stream, file.size, claimed_sha256)
+
+
+def _multipart_to_canonical(store, stream: _Stream, claimed: str) -> str:
+    """Parts go straight to the canonical key of the claimed sha256; the upload is completed (and
+    the object appears) only once the bytes hashed to it, and aborted otherwise."""
+    client, bucket, key = store.client, store.bucket, lfs_key(claimed)
+    upload_id = client._create_multipart_upload(bucket, key, {"Content-Type": "application/octet-stream"})
+    try:
+        parts, number = [], 0
+        while block := stream.read(PART_SIZE):
+            number += 1
+            parts.append(Part(number, client._upload_part(bucket, key, block, None, upload_id, number)))
+        _checked(stream.sha.hexdigest(), claimed)
+        client._complete_multipart_upload(bucket, key, upload_id, parts)
+        return claimed
+    except BaseException:
+        client._abort_multipart_upload(bucket, key, upload_id)
+        raise
+
+
+def _via_staging(store, stream: _Stream, size: int, claimed: str) -> str:
+    """Without a claim the key is known only at the end: stage, hash, then copy into place."""
     staging = f"{STAGING_PREFIX}{uuid.uuid4().hex}"
     try:
-        store.client.put_object(store.bucket, staging, stream, file.size, part_size=PART_SIZE,
+        store.client.put_object(store.bucket, staging, stream, size, part_size=PART_SIZE,
                                 content_type="application/octet-stream")
-        sha = _checked(stream.sha.hexdigest(), claimed_sha256)
+        sha = _checked(stream.sha.hexdigest(), claimed)
         if not _exists(store, lfs_key(sha)):
-            _promote(store, staging, lfs_key(sha), file.size)
+            _promote(store, staging, lfs_key(sha), size)
         return sha
     finally:
         store.client.remove_object(store.bucket, staging)

@@ -1,0 +1,152 @@
+"""`python -m bench.xet_transfer`: a large file through Xet vs. the LFS path vs. S3 directly, in the
+same run, plus the deduplication of a re-upload with 1 % of the bytes changed.
+
+- Upload. Xet: `HfApi.upload_file` with huggingface_hub's defaults (hf_xet chunks, dedups, sends
+  xorbs and a shard; the server verifies every chunk, then rebuilds the file once to hash it and
+  store its LFS object). LFS: the same call with Xet disabled (batch API, multipart PUTs). S3: the
+  same part PUTs to a plain S3 multipart upload (bench.lfs_transfer.direct_upload).
+- Download. Xet: hf_xet reconstruction with a read token from the token endpoint (presigned xorb
+  ranges). LFS: `hf_hub_download` (302 to S3). S3: a presigned GET.
+- Dedup: the file with 1 % of its bytes rewritten in 10 places is uploaded again from a fresh hf_xet
+  session (empty local cache: only the server's global dedup helps); the bytes the server received
+  are the new xorb bytes recorded in PostgreSQL.
+
+Ratios are throughput ratios (baseline seconds / measured seconds). BENCH_XET_MB (default 1024).
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+os.environ.pop("HF_HUB_DISABLE_XET", None)
+
+import asyncpg  # noqa: E402
+import httpx  # noqa: E402
+from huggingface_hub import HfApi, constants, hf_hub_download  # noqa: E402
+
+from bench.git_clone import create_repo, register  # noqa: E402
+from bench.harness import Timer, hub, report  # noqa: E402
+from bench.lfs_transfer import direct_download, direct_upload, make_file, sha256_file  # noqa: E402
+
+MiB = 1024 * 1024
+SIZE_MB = int(os.environ.get("BENCH_XET_MB", "1024"))
+
+
+def xorb_bytes(env: dict) -> int:
+    async def run():
+        conn = await asyncpg.connect(env["HANGAR_DATABASE_URL"], server_settings={"search_path": "lfs"})
+        try:
+            return await conn.fetchval("SELECT coalesce(sum(stored_bytes), 0) FROM xet_xorbs")
+        finally:
+            await conn.close()
+    return int(asyncio.run(run()))
+
+
+def fresh_xet_session(cache: Path) -> None:
+    from huggingface_hub.utils import _xet
+
+    os.environ["HF_XET_CACHE"] = str(cache)
+    _xet._GLOBAL_XET_HOLDER.sigint_abort()
+
+
+def xet_download(endpoint: str, repo: str, token: str, file_hash: str, size: int, target: Path) -> None:
+    import hf_xet
+
+    answer = httpx.get(f"{endpoint}/api/models/{repo}/xet-read-token/main",
+                       headers={"Authorization": f"Bearer {token}"}).json()
+    session = hf_xet.XetSession()
+    with session.new_file_download_group(endpoint=answer["casUrl"], token=answer["accessToken"],
+                                         token_expiry_unix_secs=answer["exp"]) as group:
+        group.start_download_file(hf_xet.XetFileInfo(file_hash, size), str(target))
+
+
+def file_hash_of(env: dict, sha256: str) -> str:
+    async def run():
+        conn = await asyncpg.connect(env["HANGAR_DATABASE_URL"], server_settings={"search_path": "lfs"})
+        try:
+            return await conn.fetchval("SELECT file_hash FROM xet_files WHERE sha256 = $1", sha256)
+        finally:
+            await conn.close()
+    return asyncio.run(run())
+
+
+def change_one_percent(path: Path, size: int) -> None:
+    """Rewrite 1 % of the file in 10 evenly spread places."""
+    piece = size // 1000
+    with open(path, "r+b") as fh:
+        for i in range(10):
+            fh.seek(i * size // 10 + size // 20)
+            fh.write(os.urandom(piece))
+
+
+def main() -> None:
+    with hub() as stack, tempfile.TemporaryDirectory() as tmp:
+        tmp, env, size = Path(tmp), stack.env, SIZE_MB * MiB
+        name, token = register(stack.endpoint)
+        api = HfApi(endpoint=stack.endpoint, token=token)
+        source = tmp / "weights.bin"
+        make_file(source, SIZE_MB)
+        oid = sha256_file(source)
+
+        repo = create_repo(stack.endpoint, name, token)
+        fresh_xet_session(tmp / "xet-cache-1")
+        constants.HF_HUB_DISABLE_XET = False
+        before = xorb_bytes(env)
+        with Timer() as xet_up:
+            api.upload_file(path_or_fileobj=str(source), path_in_repo="weights.bin", repo_id=repo)
+        first_bytes = xorb_bytes(env) - before
+        file_hash = file_hash_of(env, oid)
+        with Timer() as xet_down:
+            xet_download(stack.endpoint, repo, token, file_hash, size, tmp / "xet.bin")
+            assert sha256_file(tmp / "xet.bin") == oid
+        (tmp / "xet.bin").unlink()
+
+        # Other bytes for the LFS path, or it would find the object Xet just stored and skip the upload.
+        other = tmp / "other.bin"
+        make_file(other, SIZE_MB)
+        other_oid = sha256_file(other)
+        constants.HF_HUB_DISABLE_XET = True
+        lfs_repo = create_repo(stack.endpoint, name, token)
+        with Timer() as lfs_up:
+            api.upload_file(path_or_fileobj=str(other), path_in_repo="weights.bin", repo_id=lfs_repo)
+        with Timer() as lfs_down:
+            local = hf_hub_download(lfs_repo, "weights.bin", token=token, endpoint=stack.endpoint,
+                                    cache_dir=str(tmp / f"cache-{uuid.uuid4().hex}"))
+            assert sha256_file(Path(local)) == other_oid
+        Path(local).unlink()
+
+        with Timer() as s3_up:
+            key = direct_upload(other, env)
+        with Timer() as s3_down:
+            assert direct_download(key, env, tmp / "direct.bin") == other_oid
+        (tmp / "direct.bin").unlink()
+
+        change_one_percent(source, size)
+        fresh_xet_session(tmp / "xet-cache-2")
+        constants.HF_HUB_DISABLE_XET = False
+        before = xorb_bytes(env)
+        with Timer() as reup:
+            api.upload_file(path_or_fileobj=str(source), path_in_repo="weights.bin", repo_id=repo)
+        second_bytes = xorb_bytes(env) - before
+        assert hashlib.sha256(source.read_bytes()).hexdigest() == api.get_paths_info(repo, ["weights.bin"])[0].lfs.sha256
+
+    report("xet_transfer", [{
+        "size_mb": SIZE_MB,
+        "xet_upload_s": xet_up.seconds, "lfs_upload_s": lfs_up.seconds, "s3_upload_s": s3_up.seconds,
+        "xet_vs_s3_upload_ratio": s3_up.seconds / xet_up.seconds,
+        "xet_vs_lfs_upload_ratio": lfs_up.seconds / xet_up.seconds,
+        "xet_download_s": xet_down.seconds, "lfs_download_s": lfs_down.seconds, "s3_download_s": s3_down.seconds,
+        "xet_vs_s3_download_ratio": s3_down.seconds / xet_down.seconds,
+        "xet_vs_lfs_download_ratio": lfs_down.seconds / xet_down.seconds,
+        "first_upload_bytes_received": first_bytes,
+        "reupload_1pct_changed_s": reup.seconds, "reupload_bytes_received": second_bytes,
+        "reupload_fraction_transferred": second_bytes / size,
+    }])
+
+
+if __name__ == "__main__":
+    main()
