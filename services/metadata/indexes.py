@@ -38,14 +38,19 @@ async def index_commits(conn, store: ObjectStore, repo_id: int, commits: list[gf
             repo_id, c.oid, c.tree, list(c.parents), generation, c.author_name, c.author_email, c.date,
             c.title, c.message)
         known[c.oid] = (generation, c.tree)
-        base = known[c.parents[0]][1] if c.parents and c.parents[0] in known else None
-        await _index_changes(conn, store, repo_id, c.oid, generation, base, c.tree)
+        bases = [known[p][1] for p in c.parents if p in known] or [None]
+        await _index_changes(conn, store, repo_id, c.oid, generation, bases, c.tree)
 
 
 async def _index_changes(conn, store: ObjectStore, repo_id: int, oid: str, generation: int,
-                         base_tree: str | None, tree: str) -> None:
-    changes = await trees.diff(store, base_tree, tree)
-    paths = [_db_text(ch.path) for ch in changes]
+                         base_trees: list[str | None], tree: str) -> None:
+    """Paths changed relative to EVERY parent (as git's history simplification: a merge that took a
+    path from one side does not count as changing it); LFS oids new relative to the first parent."""
+    changes = await trees.diff(store, base_trees[0], tree)
+    changed = {ch.path for ch in changes}
+    for other in base_trees[1:]:
+        changed &= {ch.path for ch in await trees.diff(store, other, tree)}
+    paths = [_db_text(p) for p in changed]
     await conn.execute(
         """INSERT INTO path_changes (repo_id, commit_oid, path, generation)
            SELECT $1, $2, p, $3 FROM unnest($4::text[]) AS p ON CONFLICT DO NOTHING""",

@@ -189,3 +189,33 @@ async def test_signed_commit_keeps_its_bytes_and_id(md, tmp_path):
     assert served[signed] == (1, raw)
     history = await md.ListCommits(pb.ListCommitsRequest(repo=repo, revision="main"))
     assert history.commits[0].id == signed and history.commits[0].date.startswith("2023-11-14T22:13:20")
+
+
+async def test_merge_history_and_last_commit_follow_git(md, tmp_path):
+    repo = await new_repo(md)
+    await commit(md, repo, {"x.txt": b"0", "y.txt": b"0"})
+    tips, _ = await _clone(md, repo, tmp_path / "w")
+    w = tmp_path / "w"
+    git(w, "checkout", "-q", "-b", "side")
+    (w / "y.txt").write_text("side")
+    git(w, "commit", "-qam", "side changes y")
+    side = git(w, "rev-parse", "HEAD")
+    git(w, "checkout", "-q", "main")
+    (w / "x.txt").write_text("main")
+    git(w, "commit", "-qam", "main changes x")
+    main_commit = git(w, "rev-parse", "HEAD")
+    git(w, "merge", "-q", "--no-edit", "side")
+    merge = git(w, "rev-parse", "HEAD")
+    objects = new_objects(w, merge, [tips["refs/heads/main"]])
+    result = await md.GitReceive(receive_stream(repo, [("refs/heads/main", tips["refs/heads/main"], merge)],
+                                                objects, ALICE))
+    assert result.ok, result
+    entries = {}
+    async for page in md.ListTree(pb.ListTreeRequest(repo=repo, revision="main", expand=True)):
+        entries.update({e.path: e.last_commit.id for e in page.entries})
+    assert entries["x.txt"] == git(w, "log", "-1", "--format=%H", "--", "x.txt") == main_commit
+    assert entries["y.txt"] == git(w, "log", "-1", "--format=%H", "--", "y.txt") == side
+    history = await md.ListCommits(pb.ListCommitsRequest(repo=repo, revision="main", path="y.txt"))
+    assert [c.id for c in history.commits] == git(w, "log", "--format=%H", "--", "y.txt").split()
+    everything = await md.ListCommits(pb.ListCommitsRequest(repo=repo, revision="main", limit=100))
+    assert everything.commits[0].id == merge and everything.total == int(git(w, "rev-list", "--count", "HEAD"))
