@@ -152,3 +152,16 @@ def test_unknown_routes_and_methods_carry_error_codes(http, repo):
     assert wrong_method.status_code == 405 and wrong_method.headers["x-error-code"] == "MethodNotAllowed"
     info_head = http.head(f"/api/models/{repo}")
     assert info_head.status_code == 200 and info_head.headers["x-repo-commit"]
+
+
+def test_auth_check(endpoint, api, user, repo):
+    from huggingface_hub import HfApi
+    from huggingface_hub.utils import HfHubHTTPError
+    api.auth_check(repo)
+    api.auth_check(repo, write=True)
+    reader = HfApi(endpoint=endpoint, token=user.read_token)
+    reader.auth_check(repo)
+    import pytest
+    with pytest.raises(HfHubHTTPError) as denied:
+        reader.auth_check(repo, write=True)
+    assert denied.value.response.status_code == 403

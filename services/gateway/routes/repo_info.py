@@ -134,3 +134,16 @@ async def user_repos(request: Request, username: str):
         out += [{**repo_summary(info), "type": repo_type} for info in page.repos]
     out.sort(key=lambda item: item["lastModified"], reverse=True)
     return JSON(out)
+
+
+@repo_api(router, "/auth-check", ["GET", "HEAD"])
+async def auth_check(request: Request):
+    """`HfApi.auth_check`: 200 when the caller may download (gated repos included), else its error."""
+    info = await open_repo(request, paths.api_target(request), "download")
+    return JSON({"id": f"{info.facts.repo.namespace}/{info.facts.repo.name}", "access": "download"})
+
+
+@repo_api(router, "/auth-check/write", ["GET", "HEAD"])
+async def auth_check_write(request: Request):
+    info = await open_repo(request, paths.api_target(request), "write")
+    return JSON({"id": f"{info.facts.repo.namespace}/{info.facts.repo.name}", "access": "write"})
