@@ -25,6 +25,9 @@ def stack(tmp_path_factory) -> Stack:
     sessions = ROOT / ".hangar" / "tests"
     for old in sessions.glob("*") if sessions.exists() else ():
         if Stack(state=old).running() is None:
+            outside = old / "pg-location"  # a cluster kept outside the tree (see infra._postgres_base)
+            if outside.exists():
+                shutil.rmtree(outside.read_text().strip(), ignore_errors=True)
             shutil.rmtree(old, ignore_errors=True)
     state = sessions / str(os.getpid())
     hub = Stack(state=state, port=infra.free_port())

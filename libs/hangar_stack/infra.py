@@ -117,13 +117,12 @@ def _postgres_bindir() -> Path:
 def start_postgres(state: Path, port: int) -> dict:
     """A throwaway cluster under state/pg, run as `nobody` when we are root (PostgreSQL refuses root)."""
     bindir = _postgres_bindir()
-    base = state / "pg"
-    data = base / "data"
     user = "nobody" if os.geteuid() == 0 else None
+    base = _postgres_base(state, user)
+    data = base / "data"
     base.mkdir(parents=True, exist_ok=True)
     (base / "run").mkdir(exist_ok=True)
     if user:
-        _check_traversable(base, user)
         pw = pwd.getpwnam(user)
         for path in (base, base / "run"):
             os.chown(path, pw.pw_uid, pw.pw_gid)
@@ -143,13 +142,18 @@ def start_postgres(state: Path, port: int) -> dict:
     return {"name": "postgres", "pid": proc.pid, "port": port}
 
 
-def _check_traversable(path: Path, user: str) -> None:
-    """PostgreSQL runs as `user`: every parent of its directory must let that user through."""
-    for parent in path.resolve().parents:
-        mode = parent.stat().st_mode
-        if not mode & 0o001:
-            raise StartupError(f"{parent} is not accessible to {user!r}, who runs PostgreSQL; "
-                               "choose another HANGAR_STATE_DIR or set HANGAR_DATABASE_URL")
+def _postgres_base(state: Path, user: str | None) -> Path:
+    """Where the cluster lives: under the state directory, unless PostgreSQL's unprivileged user
+    cannot reach it (a checkout under /root, say); then in a per-state folder under /tmp."""
+    base = state / "pg"
+    if user is None or all(p.stat().st_mode & 0o001 for p in state.resolve().parents if p.exists()):
+        return base
+    import hashlib
+    import tempfile
+    digest = hashlib.sha1(str(state.resolve()).encode()).hexdigest()[:12]
+    outside = Path(tempfile.gettempdir()) / f"hangar-pg-{digest}"
+    (state / "pg-location").write_text(str(outside))
+    return outside
 
 
 def _run_as(argv: list[str], user: str | None, log: Path) -> None:
