@@ -34,6 +34,7 @@ CAPABILITIES = ["report-status", "delete-refs", "side-band-64k", "atomic", "ofs-
 BATCH_BYTES = 2 * 1024 * 1024
 PIECE_BYTES = 1024 * 1024
 SPOOL_FLUSH = 1024 * 1024
+PROGRESS_EVERY = 5.0                 # seconds between progress lines while metadata stores a push
 _OID = re.compile(r"^[0-9a-f]{40}$")
 _BAD_REF = re.compile(r"(\.\.|@\{|//|[\x00-\x20\x7f~^:?*\[\\])")
 
@@ -107,39 +108,61 @@ class ReceivePack:
         refs = await GitRefs.load(self.clients, self.granted.ref)
         return GitRefs(refs=refs.refs, head="").v0_advertisement(CAPABILITIES)
 
-    async def serve(self, reader: pktline.PktReader) -> bytes:
+    async def serve(self, reader: pktline.PktReader) -> AsyncIterator[bytes]:
+        """Reads the whole request (commands, then the pack into a spool file), then answers with a
+        stream: progress every few seconds while metadata stores the push, then the report."""
         commands, caps = await self._read_commands(reader)
         if not commands:
-            return b""                # git's probe request ("0000") before a large POST
+            return _once(b"")         # git's probe request ("0000") before a large POST
         report = Report(caps)
         problems = [(c.ref, ref_problem(c.ref)) for c in commands]
         if any(p for _, p in problems):
             await _drain(reader)
-            return report.render(None, [(ref, p or "atomic push failed") for ref, p in problems])
+            return _once(report.render(None, [(ref, p or "atomic push failed") for ref, p in problems]))
         if all(c.is_delete for c in commands):
-            return await self._apply(commands, None, report)
+            return self._applying(commands, None, report, None, Timings())
         timings = Timings()
-        with tempfile.TemporaryFile(prefix="hangar-push-") as spool:
-            size = await _spool(reader.rest(), spool)
+        spool = tempfile.TemporaryFile(prefix="hangar-push-")
+        try:
+            await _spool(reader.rest(), spool)
             timings.mark("spool")
             pack = PackReader(spool)
             try:
                 await asyncio.to_thread(pack.scan)
             except PackError as exc:
-                return report.render(str(exc), [(c.ref, "unpacker error") for c in commands])
+                spool.close()
+                return _once(report.render(str(exc), [(c.ref, "unpacker error") for c in commands]))
             timings.mark("scan")
             refused = await self._check_lfs(pack)
-            if refused:
-                for line in refused:
-                    report.say(f"Hangar: {line}")
-                return report.render(None, [(c.ref, refused[0]) for c in commands])
-            timings.mark("lfs")
-            try:
-                return await self._apply(commands, pack, report)
-            finally:
-                timings.mark("apply")
-                logger.info("push received", extra={"fields": {
-                    "pack_bytes": size, "objects": len(pack.entries), **timings.ms}})
+        except BaseException:
+            spool.close()
+            raise
+        if refused:
+            spool.close()
+            for line in refused:
+                report.say(f"Hangar: {line}")
+            return _once(report.render(None, [(c.ref, refused[0]) for c in commands]))
+        timings.mark("lfs")
+        return self._applying(commands, pack, report, spool, timings)
+
+    async def _applying(self, commands, pack: PackReader | None, report: Report, spool,
+                        timings: Timings) -> AsyncIterator[bytes]:
+        progress = Progress(len(pack.entries) if pack else 0)
+        task = asyncio.create_task(self._apply(commands, pack, report, progress))
+        try:
+            while not task.done():
+                await asyncio.wait({task}, timeout=PROGRESS_EVERY)
+                if not task.done() and report.sideband and not report.quiet:
+                    yield pktline.progress(f"Hangar: storing objects {progress.done}/{progress.total}")
+            yield task.result()
+        finally:
+            if not task.done():
+                task.cancel()         # the client went away: metadata applies nothing of this push
+            if spool is not None:
+                spool.close()
+            timings.mark("apply")
+            logger.info("push received", extra={"fields": {
+                "objects": progress.total, "refs": len(commands), **timings.ms}})
 
     async def _read_commands(self, reader: pktline.PktReader) -> tuple[list[Command], set[bytes]]:
         lines, _ = await reader.read_section()
@@ -171,15 +194,17 @@ class ReceivePack:
             reasons.append(answer.quota_message or "storage quota exceeded")
         return reasons
 
-    async def _apply(self, commands: list[Command], pack: PackReader | None, report: Report) -> bytes:
+    async def _apply(self, commands: list[Command], pack: PackReader | None, report: Report,
+                     progress: "Progress") -> bytes:
         header = metadata_pb2.GitReceiveHeader(
             repo=self.granted.ref, pusher=self.granted.principal,
             commands=[metadata_pb2.RefCommand(ref=c.ref, old_oid=c.old, new_oid=c.new) for c in commands])
         try:
-            result = await call(self.clients.metadata.GitReceive, _chunks(header, pack), timeout=3600)
+            result = await call(self.clients.metadata.GitReceive, _chunks(header, pack, progress),
+                                timeout=3600)
         except errors.HangarError as exc:
-            if exc.status >= 500:
-                raise
+            # Metadata applies a push whole or not at all: nothing of it landed.
+            logger.warning("push refused by metadata", extra={"fields": {"error": exc.message}})
             return report.render(None, [(c.ref, exc.message) for c in commands])
         by_ref = {r.ref: r for r in result.results}
         results = []
@@ -199,7 +224,18 @@ def _lfs_reason(reason: str) -> str:
             "not-entitled": "not available to you"}.get(reason, reason or "not usable")
 
 
-async def _chunks(header, pack: PackReader | None) -> AsyncIterator[metadata_pb2.GitReceiveChunk]:
+class Progress:
+    def __init__(self, total: int) -> None:
+        self.total, self.done = total, 0
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    if data:
+        yield data
+
+
+async def _chunks(header, pack: PackReader | None,
+                  progress: Progress) -> AsyncIterator[metadata_pb2.GitReceiveChunk]:
     yield metadata_pb2.GitReceiveChunk(header=header)
     if pack is None:
         return
@@ -210,6 +246,7 @@ async def _chunks(header, pack: PackReader | None) -> AsyncIterator[metadata_pb2
         objects = await asyncio.to_thread(_take, pieces, state)
         if not objects and not first:
             return
+        progress.done += sum(1 for o in objects if not o.more)
         batch = metadata_pb2.GitObjectBatch(objects=objects)
         if first:
             batch.object_count = count
@@ -248,6 +285,7 @@ class Timings:
 
 
 async def _spool(chunks: AsyncIterator[bytes], spool) -> int:
+    """Writes the pack to the spool file (in worker threads); returns its size."""
     buf = bytearray()
     total = 0
     async for chunk in chunks:

@@ -76,8 +76,8 @@ async def rpc(request: Request, full_path: str) -> Response:
     media_type = f"application/x-{path.endpoint}-result"
     if path.endpoint == "git-receive-pack":
         reader = pktline.PktReader(body.chunks(request))
-        content = await _protocol_errors(ReceivePack(clients, granted).serve(reader))
-        return Response(content, media_type=media_type, headers=NO_CACHE)
+        stream = await _protocol_errors(ReceivePack(clients, granted).serve(reader))
+        return StreamingResponse(stream, media_type=media_type, headers=NO_CACHE)
     reader = pktline.PktReader(body.chunks(request, limit=body.MAX_NEGOTIATION_BYTES))
     upload = UploadPack(clients, granted.ref)
     serve = upload.serve_v2(reader) if _wants_v2(request) else upload.serve_v0(reader)
