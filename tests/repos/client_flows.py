@@ -23,6 +23,7 @@ from huggingface_hub import (CommitOperationAdd, CommitOperationCopy, CommitOper
 from huggingface_hub.utils import HfHubHTTPError, RepositoryNotFoundError
 
 SHA = re.compile(r"^[0-9a-f]{40}$")
+LFS_PAYLOAD = bytes(range(256)) * 16
 README = "---\nlicense: mit\ntags:\n- test\n---\n# A test card\n"
 
 
@@ -161,21 +162,27 @@ class Flows:
         repo_id = self.new_repo("ops")
         self.api.create_commit(repo_id, commit_message="seed", operations=[
             CommitOperationAdd("keep.txt", b"keep"), CommitOperationAdd("dir/x.txt", b"x"),
-            CommitOperationAdd("dir/y.txt", b"y"), CommitOperationAdd("gone.txt", b"gone")])
+            CommitOperationAdd("dir/y.txt", b"y"), CommitOperationAdd("gone.txt", b"gone"),
+            CommitOperationAdd("weights.bin", LFS_PAYLOAD)])  # *.bin goes through LFS
         seeded = self.api.repo_info(repo_id).sha
         self.api.delete_file("gone.txt", repo_id)
         self.api.delete_folder("dir", repo_id)
-        assert sorted(self.api.list_repo_files(repo_id)) == [".gitattributes", "keep.txt"]
+        assert sorted(self.api.list_repo_files(repo_id)) == [".gitattributes", "keep.txt", "weights.bin"]
         self.api.create_commit(repo_id, commit_message="copy", operations=[
             CommitOperationCopy(src_path_in_repo="keep.txt", path_in_repo="copies/keep.txt"),
+            CommitOperationCopy(src_path_in_repo="weights.bin", path_in_repo="copies/weights.bin"),
             CommitOperationCopy(src_path_in_repo="dir/x.txt", path_in_repo="restored/x.txt",
                                 src_revision=seeded)])
         assert self.download(repo_id, "copies/keep.txt") == b"keep"
         assert self.download(repo_id, "restored/x.txt") == b"x"
+        assert self.download(repo_id, "copies/weights.bin") == LFS_PAYLOAD
+        lfs = {f.path: f.lfs for f in self.api.get_paths_info(repo_id, ["weights.bin", "copies/weights.bin"])}
+        assert lfs["copies/weights.bin"] and lfs["copies/weights.bin"].size == len(LFS_PAYLOAD), lfs
         self.api.create_commit(repo_id, commit_message="mixed", operations=[
             CommitOperationDelete("keep.txt"), CommitOperationAdd("new.txt", b"new")])
-        assert sorted(self.api.list_repo_files(repo_id)) == [".gitattributes", "copies/keep.txt", "new.txt",
-                                                              "restored/x.txt"]
+        assert sorted(self.api.list_repo_files(repo_id)) == [".gitattributes", "copies/keep.txt",
+                                                              "copies/weights.bin", "new.txt", "restored/x.txt",
+                                                              "weights.bin"]
 
     # --- refs, history, downloads by revision -----------------------------------------------------
     def flow_branches_tags_and_downloads(self):
