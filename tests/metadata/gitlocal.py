@@ -13,7 +13,8 @@ ZERO = "0" * 40
 
 def git(cwd: Path, *args: str, input: bytes | None = None) -> str:
     env = {"GIT_AUTHOR_NAME": "Bob", "GIT_AUTHOR_EMAIL": "bob@example.com", "GIT_COMMITTER_NAME": "Bob",
-           "GIT_COMMITTER_EMAIL": "bob@example.com", "HOME": str(cwd), "PATH": "/usr/bin:/bin"}
+           "GIT_COMMITTER_EMAIL": "bob@example.com", "HOME": str(cwd), "PATH": "/usr/bin:/bin",
+           "GIT_CONFIG_NOSYSTEM": "1"}   # no system-wide git-lfs filters: plain git semantics
     out = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True, env=env, check=True)
     return out.stdout.decode().strip()
 

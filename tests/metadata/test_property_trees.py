@@ -7,7 +7,7 @@ from pathlib import Path
 
 import grpc
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hangar_protos import metadata_pb2 as pb
 from hangar_protos import metadata_pb2_grpc
@@ -93,6 +93,8 @@ def git_tree(work: Path, files: dict[str, bytes]) -> str:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sequence=commits)
+@example(sequence=[[("put", "z.bin", b"\x00")]])                        # matches an LFS pattern: still a plain blob
+@example(sequence=[[("put", "a/b", b"1"), ("put", "a.txt", b"2"), ("put", "a-b", b"3")], [("delete_folder", "a", b"")]])
 def test_random_commit_sequences_match_git(sync_md, tmp_path_factory, sequence):
     work = init(tmp_path_factory.mktemp("prop") / "w")
     repo = ref(unique_name("prop"))
