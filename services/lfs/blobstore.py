@@ -113,30 +113,22 @@ class Blobs:
         return digest.hexdigest()
 
     async def promote(self, staged: str, oid: str, size: int, range_size: int = COPY_RANGE) -> None:
-        """Server-side copy of verified staged bytes to the oid's canonical key. Objects above one range
-        are copied as a multipart upload of ranged UploadPartCopy calls: required above S3's 5 GiB
-        CopyObject limit, and faster than CopyObject on SeaweedFS for large objects."""
-        target = canonical_key(oid)
+        """Server-side copy of verified staged bytes to the oid's canonical key (CopyObject, or a
+        ranged multipart copy above one range)."""
         if size <= range_size:
-            await asyncio.to_thread(self.client.copy_object, self.bucket, target, CopySource(self.bucket, staged))
+            await asyncio.to_thread(self.client.copy_object, self.bucket, canonical_key(oid),
+                                    CopySource(self.bucket, staged))
             return
-        await asyncio.to_thread(self._ranged_copy_blocking, staged, target, size, range_size)
+        copy = await self.stage_copy(staged, oid, size, range_size)
+        await copy.commit()
 
-    def _ranged_copy_blocking(self, source: str, target: str, size: int, range_size: int) -> None:
-        range_size = max(range_size, -(-size // S3_MAX_PARTS))
-        upload_id = self.client._create_multipart_upload(self.bucket, target, {})
-        try:
-            parts = []
-            for number, start in enumerate(range(0, size, range_size), start=1):
-                end = min(start + range_size, size) - 1
-                etag, _ = self.client._upload_part_copy(self.bucket, target, upload_id, number, {
-                    "x-amz-copy-source": quote(f"/{self.bucket}/{source}"),
-                    "x-amz-copy-source-range": f"bytes={start}-{end}"})
-                parts.append(Part(number, etag))
-            self.client._complete_multipart_upload(self.bucket, target, upload_id, parts)
-        except BaseException:
-            self.client._abort_multipart_upload(self.bucket, target, upload_id)
-            raise
+    async def stage_copy(self, staged: str, oid: str, size: int, range_size: int = COPY_RANGE) -> "PendingCopy":
+        """Copy `staged` into the parts of a multipart upload of the canonical key, without completing
+        it: nothing is visible under the oid until `commit()`. Ranged UploadPartCopy is required above
+        S3's 5 GiB CopyObject limit, and is faster than CopyObject on SeaweedFS."""
+        copy = PendingCopy(self, canonical_key(oid))
+        await asyncio.to_thread(copy.copy_blocking, staged, size, max(range_size, -(-size // S3_MAX_PARTS)))
+        return copy
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self.client.remove_object, self.bucket, key)
@@ -147,3 +139,37 @@ class Blobs:
             return [o.object_name for o in self.client.list_objects(self.bucket, prefix=STAGING_PREFIX, recursive=True)
                     if o.last_modified is not None and o.last_modified < older_than]
         return await asyncio.to_thread(run)
+
+
+class PendingCopy:
+    """A canonical-key multipart upload filled by server-side ranged copies, completed or aborted later."""
+
+    def __init__(self, blobs: Blobs, target: str) -> None:
+        self.blobs, self.target = blobs, target
+        self.upload_id: str | None = None
+        self.parts: list[Part] = []
+
+    def copy_blocking(self, source: str, size: int, range_size: int) -> None:
+        client, bucket = self.blobs.client, self.blobs.bucket
+        self.upload_id = client._create_multipart_upload(bucket, self.target, {})
+        try:
+            for number, start in enumerate(range(0, size, range_size), start=1):
+                end = min(start + range_size, size) - 1
+                etag, _ = client._upload_part_copy(bucket, self.target, self.upload_id, number, {
+                    "x-amz-copy-source": quote(f"/{bucket}/{source}"),
+                    "x-amz-copy-source-range": f"bytes={start}-{end}"})
+                self.parts.append(Part(number, etag))
+        except BaseException:
+            client._abort_multipart_upload(bucket, self.target, self.upload_id)
+            self.upload_id = None
+            raise
+
+    async def commit(self) -> None:
+        await asyncio.to_thread(self.blobs.client._complete_multipart_upload, self.blobs.bucket, self.target,
+                                self.upload_id, self.parts)
+        self.upload_id = None
+
+    async def abort(self) -> None:
+        if self.upload_id is not None:
+            await self.blobs.abort_multipart(self.target, self.upload_id)
+            self.upload_id = None

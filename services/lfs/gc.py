@@ -113,13 +113,17 @@ async def sweep_uploads(ctx, *, staging_ttl: int, dry_run: bool, report: Report)
 
 
 async def _abort_stale_multipart(ctx, cutoff: datetime, dry_run: bool) -> int:
-    """Multipart uploads under the staging prefix that no row tracks any more (e.g. a crash)."""
+    """Multipart uploads older than the TTL that no row tracks any more (e.g. after a crash)."""
     import asyncio
 
     def listing():
-        result = ctx.blobs.client._list_multipart_uploads(ctx.blobs.bucket, prefix=STAGING_PREFIX, max_uploads=1000)
-        return [(u.object_name, u.upload_id) for u in result.uploads
-                if u.initiated_time is not None and u.initiated_time < cutoff]
+        stale = []
+        # Staging uploads, and canonical-key copies a crashed verification never completed.
+        for prefix in (STAGING_PREFIX, "lfs/"):
+            result = ctx.blobs.client._list_multipart_uploads(ctx.blobs.bucket, prefix=prefix, max_uploads=1000)
+            stale += [(u.object_name, u.upload_id) for u in result.uploads
+                      if u.initiated_time is not None and u.initiated_time < cutoff]
+        return stale
     try:
         stale = await asyncio.to_thread(listing)
     except Exception:  # not every S3 implementation lists multipart uploads

@@ -10,12 +10,13 @@ which the client could replace them between the verification read and the copy.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from minio.error import S3Error
 
 from . import catalog
-from .blobstore import canonical_key
+from .blobstore import COPY_RANGE, canonical_key
 from .lfs_errors import LfsError
 
 logger = logging.getLogger("hangar.lfs.verify")
@@ -44,24 +45,45 @@ async def _seal(ctx, row, parts: list[tuple[int, str]] | None) -> None:
         raise LfsError(422, f"Storage refused to complete the upload: {exc.code}", code="InvalidParts") from None
 
 
-async def _check_staged(ctx, row) -> LfsError | None:
+async def _check_staged(ctx, row) -> tuple[LfsError | None, object]:
+    """(failure, pending copy). Above one copy range the canonical copy's parts are written while the
+    bytes are hashed (both read the sealed staging object); the copy stays invisible until
+    `_promote` completes it, which happens only once the hash matched."""
     size = await ctx.blobs.size_of(row["staging_key"])
     if size is None:
-        return _missing()
+        return _missing(), None
     if size != row["size"]:
-        return LfsError(422, f"Uploaded {size} bytes, announced {row['size']}", code="SizeMismatch")
-    digest = await ctx.blobs.sha256_of(row["staging_key"])
+        return LfsError(422, f"Uploaded {size} bytes, announced {row['size']}", code="SizeMismatch"), None
+    copy_task = None
+    if size > COPY_RANGE:
+        copy_task = asyncio.create_task(ctx.blobs.stage_copy(row["staging_key"], row["oid"], size))
+    try:
+        digest = await ctx.blobs.sha256_of(row["staging_key"])
+    except BaseException:
+        if copy_task is not None:
+            copy = (await asyncio.gather(copy_task, return_exceptions=True))[0]
+            if not isinstance(copy, BaseException):
+                await copy.abort()
+        raise
+    copy = await copy_task if copy_task is not None else None
     if digest != row["oid"]:
-        return LfsError(422, f"Uploaded bytes hash to {digest}, not {row['oid']}", code="HashMismatch")
-    return None
+        if copy is not None:
+            await copy.abort()
+        return LfsError(422, f"Uploaded bytes hash to {digest}, not {row['oid']}", code="HashMismatch"), None
+    return None, copy
 
 
-async def _promote(ctx, conn, row) -> None:
+async def _promote(ctx, conn, row, copy) -> None:
     oid, size = row["oid"], row["size"]
     await catalog.lock_oid(conn, oid)  # a collector deleting this oid waits, or finished before
     known = await catalog.verified(conn, [oid])
     if oid not in known or await ctx.blobs.size_of(canonical_key(oid)) != size:
-        await ctx.blobs.promote(row["staging_key"], oid, size)
+        if copy is not None:
+            await copy.commit()
+        else:
+            await ctx.blobs.promote(row["staging_key"], oid, size)
+    elif copy is not None:
+        await copy.abort()
     await catalog.record_verified(conn, oid=oid, size=size, user_id=row["user_id"], repo_id=row["repo_id"])
     await catalog.set_upload_state(conn, row["id"], "verified")
 
@@ -78,9 +100,14 @@ async def verify_upload(ctx, upload_id: str, *, oid: str | None = None,
         if row["state"] == "rejected":
             raise LfsError(422, "This upload was refused; ask the batch API for a new one", code="UploadRejected")
         await _seal(ctx, row, parts)
-        failure = await _check_staged(ctx, row)
+        failure, copy = await _check_staged(ctx, row)
         if failure is None:
-            await _promote(ctx, conn, row)
+            try:
+                await _promote(ctx, conn, row, copy)
+            except BaseException:
+                if copy is not None:
+                    await copy.abort()
+                raise
         else:
             await catalog.set_upload_state(conn, row["id"], "rejected")
     await _discard(ctx, row["staging_key"])

@@ -65,6 +65,9 @@ def test_multipart_of_wrong_bytes_is_refused_at_completion(endpoint, user, s3):
     done = httpx.post(obj["actions"]["upload"]["href"], json={"oid": oid, "parts": parts}, timeout=300)
     assert done.status_code == 422 and done.headers["x-error-code"] == "HashMismatch"
     assert not s3.has(oid) and s3.keys(f"lfs-staging/{oid}/") == []
+    # The canonical copy made while hashing (objects above 64 MiB) was aborted, never completed.
+    pending = s3.client._list_multipart_uploads(s3.bucket, prefix=s3.canonical(oid)).uploads
+    assert not [u for u in pending if u.object_name == s3.canonical(oid)]
 
 
 def test_completion_validates_parts(endpoint, user):
