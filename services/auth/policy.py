@@ -44,8 +44,8 @@ def _level(principal: common_pb2.Principal, namespace: str, org_role: str) -> in
 
 
 def _deny_unseen(principal) -> Decision:
-    code = "Unauthorized" if principal.anonymous else "RepoNotFound"
-    return Decision(False, code, "Repository not found")
+    """Looks missing; callers answer 401 (with a challenge on git/LFS) when `principal` is anonymous."""
+    return Decision(False, "RepoNotFound", "Repository not found")
 
 
 def decide(principal: common_pb2.Principal, facts: common_pb2.RepoFacts, action: str, *,

@@ -80,6 +80,8 @@ def denial(principal: common_pb2.Principal, code: str, message: str) -> errors.H
         return errors.Forbidden(message or "Access to this repository is restricted", code="GatedRepo")
     if code == "Forbidden":
         return errors.Forbidden(message or "You do not have write access to this repository")
-    if principal.anonymous and code in ("RepoNotFound", "Unauthorized"):
+    if code == "Unauthorized":  # a visible repo, an anonymous caller asking to change it
+        return errors.Unauthorized(message or "You must be authenticated to do this")
+    if principal.anonymous:
         return errors.RepoNotFound("Repository not found", status=401)
     return errors.RepoNotFound("Repository not found")

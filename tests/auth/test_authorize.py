@@ -74,7 +74,7 @@ def test_private_repo_looks_missing_to_others(auth, user, other_user):
     assert auth.decide(owner, "read", namespace=user.name, private=True) == (True, "")
     assert auth.decide(stranger, "read", namespace=user.name, private=True) == (False, "RepoNotFound")
     assert auth.decide(stranger, "write", namespace=user.name, private=True) == (False, "RepoNotFound")
-    assert auth.decide(auth.principal(), "read", namespace=user.name, private=True) == (False, "Unauthorized")
+    assert auth.decide(auth.principal(), "read", namespace=user.name, private=True) == (False, "RepoNotFound")
 
 
 def test_read_token_never_writes(auth, user):

@@ -213,6 +213,8 @@ def check(outcome: Outcome, expectation: str, *, anonymous: bool, channel: str) 
             assert (outcome.status, outcome.code) == (403, "GatedRepo"), outcome
     elif expectation == "unauthorized":
         assert outcome.status == 401, outcome
+        if channel == "rest":  # the repo is visible: ask for credentials, do not pretend it is missing
+            assert outcome.code == "Unauthorized", outcome
     else:
         assert outcome.status == 403, outcome
 
