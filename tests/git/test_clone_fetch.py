@@ -133,3 +133,13 @@ def test_space_clone(hub, user, tmp_path):
     work = clone(hub, repo_id, tmp_path / "c", "2", repo_type="space")
     assert (work / "index.html").read_text() == "<h1>hi</h1>\n"
     git("fsck", "--full", cwd=work)
+
+
+def test_clone_by_old_name_after_move(hub, user, tmp_path):
+    repo_id = hub.new_repo(user)
+    populate(hub, user, repo_id, commits=1)
+    new_id = repo_id + "-moved"
+    hub.api(user).move_repo(from_id=repo_id, to_id=new_id)
+    work = clone(hub, repo_id, tmp_path / "old", "2")
+    assert_files(work, 1)
+    assert out("rev-parse", "HEAD", cwd=work) == hub.api(user).repo_info(new_id).sha
