@@ -212,3 +212,22 @@ def test_global_dedup_answers_a_keyed_shard(stack, cas_url, cas_token, xet_sessi
     assert hashing.keyed_hash(answer.hmac_key, first) in keyed and first not in keyed
     r = httpx.get(f"{cas_url}/v1/chunks/default-merkledb/{'0' * 64}", headers=auth)
     assert r.status_code == 404
+
+
+def test_reupload_rebuilds_a_collected_lfs_object(stack, cas_url, cas_token, tmp_path):
+    import hf_xet
+
+    data = os.urandom(300_000)
+    sha = hashlib.sha256(data).hexdigest()
+    key = f"lfs/{sha[:2]}/{sha[2:4]}/{sha}"
+    token, exp = cas_token("write")
+    s3 = _s3(stack)
+    for attempt in range(2):
+        os.environ["HF_XET_CACHE"] = str(tmp_path / f"cache-{attempt}")
+        try:
+            upload(hf_xet.XetSession(), cas_url, token, exp, data)
+        finally:
+            os.environ.pop("HF_XET_CACHE", None)
+        assert s3.read(key) == data
+        if attempt == 0:
+            s3.client.remove_object(s3.bucket, key)     # as the LFS collector would

@@ -150,16 +150,17 @@ async def _register(res, f: store.XetFile, xorbs: dict, token: tokens.CasToken) 
     """Verify the file's sha256 by reading its bytes once (unless a verified file of this hash
     exists), then record the file, the uploader's grant, and the LFS object."""
     known = await store.get_file(res.engine, f.file_hash)
-    if known is not None:
-        if f.sha256 and f.sha256 != known.sha256:
-            raise errors.BadRequest("Shard claims a wrong sha256 for a known file", code="InvalidShard")
-        f = known
-    else:
+    if known is not None and f.sha256 and f.sha256 != known.sha256:
+        raise errors.BadRequest("Shard claims a wrong sha256 for a known file", code="InvalidShard")
+    sha = known.sha256 if known is not None else f.sha256
+    if known is None or not await store.exists(res.store, store.lfs_key(sha)):
+        # New file, or its LFS object was collected since: one read pass over the segments this
+        # shard just proved (re)builds the object and checks its sha256.
         try:
-            sha = await asyncio.to_thread(materialize, res.store, f, xorbs, f.sha256)
+            sha = await asyncio.to_thread(materialize, res.store, f, xorbs, sha)
         except Mismatch as exc:
             raise errors.BadRequest(f"Shard rejected: {exc}", code="InvalidShard") from None
-        f = store.XetFile(f.file_hash, f.size, sha, f.segments)
+    f = known if known is not None else store.XetFile(f.file_hash, f.size, sha, f.segments)
     await store.register_file(res.engine, f, repo_id=token.repo_id, user_id=token.user_id)
     await lfs_bridge.register_lfs_object(res.engine, sha256=f.sha256, size=f.size, repo_id=token.repo_id,
                                          user_id=token.user_id)

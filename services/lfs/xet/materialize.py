@@ -62,20 +62,23 @@ class _Stream(io.RawIOBase):
     """A read()-able view of an iterator of byte strings that hashes what passes through."""
 
     def __init__(self, pieces: Iterator[bytes]) -> None:
-        self.pieces, self.buffer, self.sha = pieces, b"", hashlib.sha256()
+        self.pieces, self.pending, self.size, self.sha = pieces, [], 0, hashlib.sha256()
 
     def readable(self) -> bool:
         return True
 
     def read(self, n: int = -1) -> bytes:
-        while n < 0 or len(self.buffer) < n:
+        while n < 0 or self.size < n:
             piece = next(self.pieces, None)
             if piece is None:
                 break
             self.sha.update(piece)
-            self.buffer += piece
-        n = len(self.buffer) if n < 0 else n
-        out, self.buffer = self.buffer[:n], self.buffer[n:]
+            self.pending.append(piece)
+            self.size += len(piece)
+        joined = b"".join(self.pending)      # one copy per read, never a growing buffer
+        n = len(joined) if n < 0 else n
+        out, rest = joined[:n], joined[n:]
+        self.pending, self.size = ([rest] if rest else []), len(rest)
         return out
 
     def drain(self) -> None:
