@@ -163,3 +163,26 @@ async def test_annotated_tag_object_is_what_git_builds(md, tmp_path):
     tag = next(x for x in refs.refs if x.name == "refs/tags/v2")
     assert tag.peeled == c1 and tag.target != c1
     assert refs.head == "refs/heads/main"
+
+
+async def test_list_repos_filters_type_and_admin_view(md):
+    ns = unique_name("ty")[:40]
+    model = await new_repo(md, namespace=ns)
+    dataset = await new_repo(md, namespace=ns, repo_type="dataset")
+    await md.UpdateRepoSettings(pb.UpdateRepoSettingsRequest(repo=dataset, private=True))
+    listed = await md.ListRepos(pb.ListReposRequest(type="dataset", author=ns))
+    assert not listed.repos
+    listed = await md.ListRepos(pb.ListReposRequest(type="dataset", author=ns, include_all_private=True))
+    assert [r.facts.repo.name for r in listed.repos] == [dataset.name]
+    listed = await md.ListRepos(pb.ListReposRequest(type="model", author=ns.upper()))
+    assert [r.facts.repo.name for r in listed.repos] == [model.name]
+
+
+async def test_new_repo_takes_back_a_redirected_name(md):
+    old = await new_repo(md)
+    moved = ref(unique_name("moved"))
+    await md.MoveRepo(pb.MoveRepoRequest(**{"from": old, "to": moved}))
+    fresh = await md.CreateRepo(pb.CreateRepoRequest(repo=old, creator=ALICE))
+    got = await md.GetRepo(pb.RepoRequest(repo=old))
+    assert got.facts.repo_id == fresh.facts.repo_id and not got.HasField("redirected_from")
+    assert (await md.GetRepo(pb.RepoRequest(repo=moved))).facts.repo_id != fresh.facts.repo_id
