@@ -219,3 +219,20 @@ async def test_merge_history_and_last_commit_follow_git(md, tmp_path):
     assert [c.id for c in history.commits] == git(w, "log", "--format=%H", "--", "y.txt").split()
     everything = await md.ListCommits(pb.ListCommitsRequest(repo=repo, revision="main", limit=100))
     assert everything.commits[0].id == merge and everything.total == int(git(w, "rev-list", "--count", "HEAD"))
+
+
+async def test_push_of_pointer_to_unknown_lfs_object_is_refused(md, tmp_path):
+    repo = await new_repo(md)
+    await commit(md, repo, {"a.txt": b"1"})
+    tips, _ = await _clone(md, repo, tmp_path / "w")
+    w = tmp_path / "w"
+    (w / "model.bin").write_bytes(b"version https://git-lfs.github.com/spec/v1\noid sha256:" + b"ab" * 32
+                                  + b"\nsize 1234\n")
+    git(w, "add", "model.bin")
+    git(w, "commit", "-qm", "pointer to nothing")
+    head = git(w, "rev-parse", "HEAD")
+    objects = new_objects(w, head, [tips["refs/heads/main"]])
+    result = await md.GitReceive(receive_stream(repo, [("refs/heads/main", tips["refs/heads/main"], head)],
+                                                objects, ALICE))
+    assert not result.ok and "LFS object" in result.results[0].error
+    assert (await md.ResolveRevision(pb.RevisionRequest(repo=repo, revision="main"))).commit == tips["refs/heads/main"]
