@@ -79,6 +79,11 @@ def test_reconstruction_answers_ranges(stack, cas_url, cas_token, xet_session):
         assert rebuild(r.json()) [: min(hi, 599_999) - lo + 1] == data[lo:hi + 1]
     r = httpx.get(url, headers={**headers, "Range": "bytes=600000-600001"})
     assert r.status_code == 416
+    # Each URL is signed for its own byte range: no other part of the xorb can be fetched with it.
+    [fetch] = next(iter(httpx.get(url, headers=headers).json()["fetch_info"].values()))
+    wider = f"bytes=0-{fetch['url_range']['end'] + 1}"
+    assert httpx.get(fetch["url"], headers={"Range": wider}).status_code == 403
+    assert httpx.get(fetch["url"]).status_code == 403
     assert httpx.get(url.replace(info.hash, "0" * 64), headers=headers).status_code == 404
     r = httpx.get(url.replace(info.hash, "XYZ"), headers=headers)
     assert r.status_code == 400 and r.headers["x-error-code"] == "BadHash"

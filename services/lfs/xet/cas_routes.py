@@ -16,7 +16,6 @@ import asyncio
 import hashlib
 import logging
 import os
-from datetime import timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -28,6 +27,7 @@ from hangar_protos import metadata_pb2, metadata_pb2_grpc
 from . import lfs_bridge, store, tokens
 from .hashing import BadHash, hash_from_hex, hash_hex
 from .materialize import Mismatch, materialize
+from .presign import presign_range_get
 from .reconstruction import RangeNotSatisfiable, parse_range, plan
 from .shard import MAX_SHARD_BYTES, Shard, ShardError, XorbEntry, is_global_dedup_eligible, parse_shard, \
     serialize_shard
@@ -37,7 +37,7 @@ from .xorb import MAX_XORB_BYTES, XorbError, parse_xorb
 logger = logging.getLogger("hangar.lfs.xet")
 router = APIRouter(prefix="/xet")
 
-URL_TTL = timedelta(hours=1)
+URL_TTL_SECONDS = 3600
 DEDUP_SHARD_TTL = 24 * 3600
 DEDUP_MAX_XORBS = 64                  # xorbs per global dedup answer (a 64 MiB xorb each at most)
 TELEMETRY_LIMIT = 1024 * 1024
@@ -211,8 +211,13 @@ async def reconstruction(request: Request, file_id: str):
     except ValueError as exc:
         raise errors.BadRequest(str(exc), code="BadRange") from None
     xorbs = await store.load_xorbs(res.engine, sorted({s[0] for s in f.segments}))
-    answer = plan(f, xorbs, lo, hi, lambda key: res.store.presign_get(key, URL_TTL))
-    return JSONResponse(answer)
+    settings = res.settings
+
+    def presign(key: str, first: int, last: int) -> str:
+        return presign_range_get(endpoint=settings.s3_public_url, bucket=settings.s3_bucket, key=key, first=first,
+                                 last=last, access_key=settings.s3_access_key, secret_key=settings.s3_secret_key,
+                                 region=settings.s3_region, expires=URL_TTL_SECONDS)
+    return JSONResponse(plan(f, xorbs, lo, hi, presign))
 
 
 async def _entitled(request: Request, f: store.XetFile, token: tokens.CasToken) -> bool:

@@ -4,6 +4,7 @@ which xorbs make up a file, or a byte range of it, and where the client fetches 
 `plan` answers the V1 JSON shape: `terms` in file order ({hash, range: chunk [start, end),
 unpacked_length}), `offset_into_first_range` (bytes of the first term to skip), and `fetch_info`
 mapping each xorb to presigned URLs with the inclusive stored-byte `url_range` of a chunk range.
+Each URL is signed for exactly its `url_range` (presign.py), never for the whole xorb.
 """
 from __future__ import annotations
 
@@ -52,12 +53,12 @@ def _trim(sizes: list[int], start: int, end: int, lo: int, hi: int, base: int) -
 
 
 def plan(file: XetFile, xorbs: dict[str, StoredXorb], lo: int, hi: int,
-         presign: Callable[[str], str]) -> dict:
-    """The reconstruction of bytes [lo, hi] of `file`; `presign(s3_key)` gives a fetch URL."""
+         presign: Callable[[str, int, int], str]) -> dict:
+    """The reconstruction of bytes [lo, hi] of `file`; `presign(s3_key, first, last)` gives the URL
+    of stored bytes [first, last] of a xorb."""
     terms: list = []
     fetch: dict = {}
     seen: set[tuple[str, int, int]] = set()
-    urls: dict[str, str] = {}
     offset_into_first, base = 0, 0
     for xorb_hex, start, end, nbytes in file.segments:
         seg_lo, seg_hi = base, base + nbytes - 1
@@ -73,9 +74,8 @@ def plan(file: XetFile, xorbs: dict[str, StoredXorb], lo: int, hi: int,
         if (xorb_hex, start, end) in seen:
             continue
         seen.add((xorb_hex, start, end))
-        if xorb_hex not in urls:
-            urls[xorb_hex] = presign(xorbs[xorb_hex].s3_key)
         first, last = info.byte_range(start, end)
-        fetch.setdefault(xorb_hex, []).append({"range": {"start": start, "end": end}, "url": urls[xorb_hex],
+        fetch.setdefault(xorb_hex, []).append({"range": {"start": start, "end": end},
+                                               "url": presign(xorbs[xorb_hex].s3_key, first, last),
                                                "url_range": {"start": first, "end": last}})
     return {"offset_into_first_range": offset_into_first, "terms": terms, "fetch_info": fetch}
