@@ -222,18 +222,11 @@ def check(outcome: Outcome, expectation: str, *, anonymous: bool, channel: str) 
 CHANNEL = {"lfs_download": "lfs", "lfs_upload": "lfs", "git_clone": "git", "git_push": "git", "listing": "listing"}
 
 
-# Known gap outside auth (protos/CHANGES.md): lfs authorizes batch downloads with "read", so gated
-# repos' LFS objects are handed out. Strict: these cells fail loudly once lfs is fixed; drop the mark then.
-LFS_GATED_GAP = {("anonymous", "gated", "lfs_download"), ("other_user", "gated", "lfs_download")}
-
-
 def cells():
     for subject in SUBJECTS:
         for visibility in VISIBILITIES:
             for action in ACTIONS:
-                marks = [pytest.mark.xfail(strict=True, reason="lfs batch download ignores gating")] \
-                    if (subject, visibility, action) in LFS_GATED_GAP else []
-                yield pytest.param(subject, visibility, action, marks=marks, id=f"{subject}-{visibility}-{action}")
+                yield pytest.param(subject, visibility, action, id=f"{subject}-{visibility}-{action}")
 
 
 @pytest.mark.parametrize("subject, visibility, action", list(cells()))
