@@ -184,3 +184,23 @@ def test_hf_cli_uploads_1_byte_to_300_mib_and_snapshot_download_matches(stack, e
     local = Path(snapshot_download(repo, token=user.token, endpoint=endpoint, cache_dir=str(tmp_path / "snap")))
     for name, oid in oids.items():
         assert hashlib.sha256((local / name).read_bytes()).hexdigest() == oid
+
+
+def test_commit_of_a_xet_file_needs_entitlement(stack, endpoint, user, other_user, xet_on, tmp_path):
+    import json
+
+    repo = _repo(endpoint, user)
+    src = tmp_path / "secret.bin"
+    oid = _write(src, 11 * MiB)
+    HfApi(endpoint=endpoint, token=user.token).upload_file(path_or_fileobj=str(src), path_in_repo="secret.bin",
+                                                           repo_id=repo)
+    assert _xet_file_for(stack, oid) is not None
+    # Knowing the sha256 is not access: another user cannot commit it into their own repo.
+    theirs = _repo(endpoint, other_user)
+    body = "\n".join(json.dumps(line) for line in (
+        {"key": "header", "value": {"summary": "steal", "description": ""}},
+        {"key": "lfsFile", "value": {"path": "stolen.bin", "algo": "sha256", "oid": oid, "size": 11 * MiB}}))
+    r = httpx.post(f"{endpoint}/api/models/{theirs}/commit/main", content=body,
+                   headers={"Authorization": f"Bearer {other_user.token}", "Content-Type": "application/x-ndjson"})
+    assert 400 <= r.status_code < 500 and r.headers["X-Error-Code"] == "LfsObjectMissing", r.text
+    assert "stolen.bin" not in HfApi(endpoint=endpoint, token=other_user.token).list_repo_files(theirs)
