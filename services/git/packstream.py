@@ -48,9 +48,9 @@ async def _write(writer: PackWriter, data: bytes) -> bytes:
 async def pack_bytes(first: metadata_pb2.GitObjectBatch,
                      rest: AsyncIterator[metadata_pb2.GitObjectBatch],
                      level: int = 1) -> AsyncIterator[bytes]:
-    """Raw pack bytes for the objects of `first` and the batches after it."""
+    """Raw pack bytes for the objects of `first` and the batches after it, one piece per batch."""
     writer = PackWriter(level)
-    yield writer.start(first.object_count)
+    out = [writer.start(first.object_count)]
     pending: list[bytes] = []        # an object whose size metadata did not announce
     pending_type = 0
     open_object = False
@@ -60,17 +60,19 @@ async def pack_bytes(first: metadata_pb2.GitObjectBatch,
                 pending_type = pending_type or obj.type
                 pending.append(obj.data)
                 if not obj.more:
-                    data = b"".join(pending)
-                    pending, pending_type_ = [], pending_type
+                    data, pending = b"".join(pending), []
+                    out.append(writer.begin(pending_type, len(data)))
+                    out.append(await _write(writer, data))
                     pending_type = 0
-                    yield writer.begin(pending_type_, len(data)) + await _write(writer, data)
                 continue
             if not open_object:
                 size = obj.size if obj.more or obj.size else len(obj.data)
-                yield writer.begin(obj.type, size, level=_level_for(obj.data))
-            yield await _write(writer, obj.data)
+                out.append(writer.begin(obj.type, size, level=_level_for(obj.data)))
+            out.append(await _write(writer, obj.data))
             open_object = obj.more
-    yield writer.finish()
+        yield b"".join(out)
+        out = []
+    yield b"".join(out) + writer.finish()
 
 
 def _level_for(first_piece: bytes) -> int | None:

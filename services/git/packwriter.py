@@ -34,6 +34,14 @@ def entry_header(obj_type: int, size: int) -> bytes:
     return bytes(out)
 
 
+def _deflater(level: int, size: int):
+    """A zlib stream sized for the object: a window no larger than the data (git inflates any
+    window up to 32 KiB). Setting up zlib's full 256 KiB state dominates the cost of deflating the
+    thousands of small objects of a typical clone, so small objects get a small state."""
+    wbits = min(15, max(9, size.bit_length()))
+    return zlib.compressobj(level, zlib.DEFLATED, wbits, min(8, max(1, wbits - 7)))
+
+
 class PackWriter:
     """Turns objects (given as type, size, then data pieces) into pack bytes, piece by piece.
 
@@ -68,7 +76,7 @@ class PackWriter:
         self._written += 1
         self._remaining = size
         self.level = self._level if level is None else level
-        self._zlib = zlib.compressobj(self.level)
+        self._zlib = _deflater(self.level, size)
         return tail + self._out(entry_header(obj_type, size))
 
     def write(self, data: bytes) -> bytes:
