@@ -184,7 +184,7 @@ async def _attempt(engine: Engine, repo: repos.Repo, ref: str, request: CommitRe
     root, new_trees = editor.build()
     commit = gf.commit(root, [tip], author=author, message=message)
     await engine.store.put([*new_trees, commit])
-    landed = await land(engine, repo.id, ref, tip, commit)
+    landed = await land(engine, repo.id, ref, tip, commit, {tip: base_tree})
     if not landed and request.parent_commit:
         raise _parent_mismatch(request.parent_commit, "a newer commit")
     return commit.oid if landed else None
@@ -196,14 +196,14 @@ def _parent_mismatch(parent: str, tip: str) -> Conflict:
 
 
 async def land(engine: Engine, repo_id: int, ref: str, expected: str | None, commit: gf.RawObject,
-               *, prune: bool = False) -> bool:
+               parent_trees: dict[str, str], *, prune: bool = False) -> bool:
     """In one transaction: lock the repo row, compare-and-swap the ref, index the commit."""
-    facts = gf.parse_commit(commit.oid, commit.data)
+    planned = await indexes.plan(engine.store, [gf.parse_commit(commit.oid, commit.data)], parent_trees)
     async with engine.pool.acquire() as conn, conn.transaction():
         await repos.touch(conn, repo_id)
         if not await refs.compare_and_swap(conn, repo_id, ref, expected, commit.oid):
             return False
-        await indexes.index_commits(conn, engine.store, repo_id, [facts])
+        await indexes.write(conn, repo_id, planned)
         if prune:
             await indexes.prune_unreachable(conn, repo_id)
     return True
@@ -222,7 +222,7 @@ async def super_squash(engine: Engine, repo_ref, branch: str, message: str, prin
             tree = await conn.fetchval("SELECT tree FROM repo_commits WHERE repo_id = $1 AND oid = $2", repo.id, tip)
         commit = gf.commit(tree, [], author=author, message=message_of(message or "Super-squash branch", ""))
         await engine.store.put([commit])
-        if await land(engine, repo.id, ref, tip, commit, prune=True):
+        if await land(engine, repo.id, ref, tip, commit, {}, prune=True):
             return commit.oid, ref, repo
         await asyncio.sleep(random.uniform(0, 0.005 * (attempt + 1)))
     raise Conflict("The branch moved too often while squashing; retry", code="CommitContention")

@@ -21,10 +21,19 @@ class Engine:
 
     @classmethod
     async def open(cls, settings: Settings, schema: str, lfs_channel) -> "Engine":
-        pool = await asyncpg.create_pool(
-            db.asyncpg_dsn(settings.database_url), min_size=2, max_size=20,
-            server_settings={"search_path": f"{schema},public", "application_name": "hangar-metadata-engine"})
-        return cls(pool, ObjectStore(pool), LfsChecker(lfs_channel), settings)
+        """Two pools: one for requests and their transactions, one that only the object store uses.
+        Code holding a request connection (even inside a transaction) may read objects without ever
+        waiting for a second connection of its own pool, so load cannot starve the pool."""
+        def pool(max_size: int, name: str):
+            return asyncpg.create_pool(
+                db.asyncpg_dsn(settings.database_url), min_size=1, max_size=max_size,
+                server_settings={"search_path": f"{schema},public", "application_name": name})
+        requests = await pool(16, "hangar-metadata")
+        objects = await pool(8, "hangar-metadata-objects")
+        engine = cls(requests, ObjectStore(objects), LfsChecker(lfs_channel), settings)
+        engine._pools = (requests, objects)
+        return engine
 
     async def close(self) -> None:
-        await self.pool.close()
+        for pool in getattr(self, "_pools", (self.pool,)):
+            await pool.close()

@@ -393,6 +393,7 @@ async def _check_lfs(engine: Engine, repo: repos.Repo, header, pushed: Pushed, g
 async def _apply(engine: Engine, repo: repos.Repo, commands, graph: CommitGraph, new_commits: list[str],
                  pushed: Pushed) -> None:
     """One transaction: compare-and-swap every ref, index the new commits, prune after deletions."""
+    planned = await indexes.plan(engine.store, [pushed.commits[c] for c in new_commits], graph.trees)
     async with engine.pool.acquire() as conn, conn.transaction():
         await repos.touch(conn, repo.id)
         for cmd in commands:
@@ -400,6 +401,6 @@ async def _apply(engine: Engine, repo: repos.Repo, commands, graph: CommitGraph,
             new = None if cmd.new_oid == gf.ZERO_OID else cmd.new_oid
             if not await refs.compare_and_swap(conn, repo.id, cmd.ref, old, new):
                 raise PushRefused(cmd.ref, "stale info (the ref moved during the push)")
-        await indexes.index_commits(conn, engine.store, repo.id, [pushed.commits[c] for c in new_commits])
+        await indexes.write(conn, repo.id, planned)
         if any(c.new_oid == gf.ZERO_OID for c in commands):
             await indexes.prune_unreachable(conn, repo.id)

@@ -8,6 +8,8 @@
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from . import gitformat as gf
 from . import trees
 from .objects import ObjectStore
@@ -21,49 +23,67 @@ WITH RECURSIVE anc(oid) AS (
 )"""
 
 
-async def index_commits(conn, store: ObjectStore, repo_id: int, commits: list[gf.CommitFacts]) -> None:
-    """Add commits (parents before children) that the repository does not index yet."""
-    known = {r["oid"]: (r["generation"], r["tree"]) for r in await conn.fetch(
-        "SELECT oid, generation, tree FROM repo_commits WHERE repo_id = $1 AND oid = ANY($2)", repo_id,
-        list({p for c in commits for p in c.parents} | {c.oid for c in commits}))}
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """Index rows of one commit, computed before the transaction that writes them."""
+    commit: gf.CommitFacts
+    paths: list[str]
+    lfs: dict[str, int]
+
+
+async def plan(store: ObjectStore, commits: list[gf.CommitFacts], parent_trees: dict[str, str]) -> list[Planned]:
+    """Changed paths and new LFS oids of commits (parents before children). Runs OUTSIDE the ref
+    transaction: it reads immutable trees through the store's own connections, and a transaction
+    that waited for a second pool connection could starve the pool under load.
+
+    Paths count as changed relative to EVERY parent (git's history simplification: a merge that took
+    a path from one side did not change it); LFS oids are new relative to the first parent, which
+    keeps "every LFS oid of a reachable tree was introduced by a reachable commit" true."""
+    tree_of = dict(parent_trees)
+    out = []
     for c in commits:
+        tree_of[c.oid] = c.tree
+        bases = [tree_of[p] for p in c.parents if p in tree_of] or [None]
+        changes = await trees.diff(store, bases[0], c.tree)
+        changed = {ch.path for ch in changes}
+        for other in bases[1:]:
+            changed &= {ch.path for ch in await trees.diff(store, other, c.tree)}
+        added = [ch.new.oid for ch in changes if ch.new is not None and not gf.is_dir(ch.new.mode)
+                 and not gf.is_gitlink(ch.new.mode)]
+        facts = await store.facts(added)
+        lfs = {f.lfs_oid: f.lfs_size for f in facts.values() if f.lfs_oid}
+        out.append(Planned(c, sorted(_db_text(p) for p in changed), lfs))
+    return out
+
+
+async def write(conn, repo_id: int, planned: list[Planned]) -> None:
+    """Insert the planned rows of commits the repository does not index yet (in the caller's
+    transaction, with only this connection)."""
+    commits = [p.commit for p in planned]
+    known = {r["oid"]: r["generation"] for r in await conn.fetch(
+        "SELECT oid, generation FROM repo_commits WHERE repo_id = $1 AND oid = ANY($2)", repo_id,
+        list({p for c in commits for p in c.parents} | {c.oid for c in commits}))}
+    for p in planned:
+        c = p.commit
         if c.oid in known:
             continue
-        parent_gens = [known[p][0] for p in c.parents if p in known]
-        generation = 1 + max(parent_gens, default=0)
+        generation = 1 + max((known[x] for x in c.parents if x in known), default=0)
+        known[c.oid] = generation
         await conn.execute(
             """INSERT INTO repo_commits (repo_id, oid, tree, parents, generation, author_name, author_email,
                                          date, title, message)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING""",
             repo_id, c.oid, c.tree, list(c.parents), generation, c.author_name, c.author_email, c.date,
             c.title, c.message)
-        known[c.oid] = (generation, c.tree)
-        bases = [known[p][1] for p in c.parents if p in known] or [None]
-        await _index_changes(conn, store, repo_id, c.oid, generation, bases, c.tree)
-
-
-async def _index_changes(conn, store: ObjectStore, repo_id: int, oid: str, generation: int,
-                         base_trees: list[str | None], tree: str) -> None:
-    """Paths changed relative to EVERY parent (as git's history simplification: a merge that took a
-    path from one side does not count as changing it); LFS oids new relative to the first parent."""
-    changes = await trees.diff(store, base_trees[0], tree)
-    changed = {ch.path for ch in changes}
-    for other in base_trees[1:]:
-        changed &= {ch.path for ch in await trees.diff(store, other, tree)}
-    paths = [_db_text(p) for p in changed]
-    await conn.execute(
-        """INSERT INTO path_changes (repo_id, commit_oid, path, generation)
-           SELECT $1, $2, p, $3 FROM unnest($4::text[]) AS p ON CONFLICT DO NOTHING""",
-        repo_id, oid, generation, paths)
-    added = [ch.new.oid for ch in changes if ch.new is not None and not gf.is_dir(ch.new.mode)
-             and not gf.is_gitlink(ch.new.mode)]
-    facts = await store.facts(added)
-    lfs = {f.lfs_oid: f.lfs_size for f in facts.values() if f.lfs_oid}
-    if lfs:
         await conn.execute(
-            """INSERT INTO lfs_refs (repo_id, commit_oid, lfs_oid, size)
-               SELECT $1, $2, o, s FROM unnest($3::text[], $4::int8[]) AS t(o, s) ON CONFLICT DO NOTHING""",
-            repo_id, oid, list(lfs), list(lfs.values()))
+            """INSERT INTO path_changes (repo_id, commit_oid, path, generation)
+               SELECT $1, $2, p, $3 FROM unnest($4::text[]) AS p ON CONFLICT DO NOTHING""",
+            repo_id, c.oid, generation, p.paths)
+        if p.lfs:
+            await conn.execute(
+                """INSERT INTO lfs_refs (repo_id, commit_oid, lfs_oid, size)
+                   SELECT $1, $2, o, s FROM unnest($3::text[], $4::int8[]) AS t(o, s) ON CONFLICT DO NOTHING""",
+                repo_id, c.oid, list(p.lfs), list(p.lfs.values()))
 
 
 def _db_text(path: str) -> str:

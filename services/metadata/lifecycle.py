@@ -17,9 +17,10 @@ async def create_repo(engine: Engine, ref: common_pb2.RepoRef, *, private: bool,
     root = gf.tree({b".gitattributes": (gf.FILE_MODE, attributes.oid)})
     commit = gf.commit(root.oid, [], author=gf.identity(creator.username), message="initial commit\n")
     await engine.store.put([attributes, root, commit])
+    planned = await indexes.plan(engine.store, [gf.parse_commit(commit.oid, commit.data)], {})
     async with engine.pool.acquire() as conn, conn.transaction():
         repo_id = await repos.insert(conn, repo_type, ref.namespace, ref.name, private=private,
                                      space_sdk=space_sdk)
         await refs.compare_and_swap(conn, repo_id, refs.HEADS + "main", None, commit.oid)
-        await indexes.index_commits(conn, engine.store, repo_id, [gf.parse_commit(commit.oid, commit.data)])
+        await indexes.write(conn, repo_id, planned)
         return await repos.get_by_id(conn, repo_id)

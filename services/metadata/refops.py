@@ -32,8 +32,9 @@ async def create_branch(engine: Engine, repo: repos.Repo, request: pb.CreateBran
     name = _short_name(request.name, refs.HEADS)
     names.validate_ref_name(name, "branch")
     ref = refs.HEADS + name
-    async with engine.pool.acquire() as conn, conn.transaction():
+    async with engine.pool.acquire() as conn:
         start = await refs.resolve(conn, engine.store, repo.id, repo.default_branch, request.starting_point)
+    async with engine.pool.acquire() as conn, conn.transaction():
         await repos.touch(conn, repo.id)
         await refs.create(conn, repo.id, ref, start.commit, exist_ok=request.exist_ok, what="branch")
         target = await refs.get(conn, repo.id, ref)

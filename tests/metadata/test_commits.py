@@ -302,3 +302,10 @@ async def test_oversized_regular_file_is_refused(md):
         await md.Commit(chunks())
     assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and error_code(err.value) == "FileTooLarge"
     assert await _sha(md, repo) == before
+
+
+async def test_more_parallel_committers_than_database_connections_all_land(md):
+    repo = await new_repo(md)
+    oids = await asyncio.gather(*[commit(md, repo, {f"many/f{i}.txt": b"x"}) for i in range(48)])
+    history = await md.ListCommits(pb.ListCommitsRequest(repo=repo, revision="main", limit=100))
+    assert set(oids) <= {c.id for c in history.commits} and history.total == 49
