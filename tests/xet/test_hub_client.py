@@ -204,3 +204,25 @@ def test_commit_of_a_xet_file_needs_entitlement(stack, endpoint, user, other_use
                    headers={"Authorization": f"Bearer {other_user.token}", "Content-Type": "application/x-ndjson"})
     assert 400 <= r.status_code < 500 and r.headers["X-Error-Code"] == "LfsObjectMissing", r.text
     assert "stolen.bin" not in HfApi(endpoint=endpoint, token=other_user.token).list_repo_files(theirs)
+
+
+def test_huggingface_hub_xet_download_path_works_with_the_refresh_route(stack, endpoint, user, xet_on, tmp_path):
+    """What hf_hub_download does once resolve sends X-Xet-Hash and the xet-auth link: huggingface_hub's
+    xet_get fetches a read token from the refresh route and hf_xet reconstructs the file."""
+    from pathlib import Path
+
+    from huggingface_hub.file_download import xet_get
+    from huggingface_hub.utils._xet import XetFileData
+
+    repo = _repo(endpoint, user)
+    src = tmp_path / "w.bin"
+    oid = _write(src, 11 * MiB + 5)
+    api = HfApi(endpoint=endpoint, token=user.token)
+    api.upload_file(path_or_fileobj=str(src), path_in_repo="w.bin", repo_id=repo)
+    row = _xet_file_for(stack, oid)
+    commit = api.repo_info(repo).sha
+    refresh = f"{endpoint}/api/models/{repo}/xet-read-token/{commit}"
+    target = Path(tmp_path / "out.incomplete")
+    xet_get(incomplete_path=target, xet_file_data=XetFileData(row["file_hash"], refresh),
+            headers={"authorization": f"Bearer {user.token}"}, expected_size=11 * MiB + 5)
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == oid
