@@ -225,6 +225,14 @@ async def test_list_tree_paging_and_subpaths(md):
     assert [e.path for e in top] == [".gitattributes", "dir0.txt", "dir0", "dir1", "dir2"]
     sub, _, _ = await tree_entries(md, repo, path="dir1", recursive=False)
     assert [e.path for e in sub][-1] == "dir1/sub" and all(e.path.startswith("dir1/") for e in sub)
+    whole, _, _ = await tree_entries(md, repo, path="dir1")
+    seen, cursor = [], ""
+    while True:
+        page, cursor, _ = await tree_entries(md, repo, path="dir1", limit=3, cursor=cursor)
+        seen += [e.path for e in page]
+        if not cursor:
+            break
+    assert seen == [e.path for e in whole] and "dir1/sub/deep.txt" in seen
     sizes = {e.path: e.size for e in full}
     assert sizes["dir0/f003.txt"] == 3
     with pytest.raises(grpc.aio.AioRpcError) as err:
