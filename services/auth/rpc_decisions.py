@@ -1,0 +1,41 @@
+"""Authenticate and the authorization decisions (Authorize, AuthorizeNamespace) of auth.proto."""
+from __future__ import annotations
+
+from hangar_common.grpcio import servicer_errors
+from hangar_protos import auth_pb2
+
+from . import access_requests, policy
+from .rpc_base import ServicerBase
+
+
+class DecisionsRpc(ServicerBase):
+    """Who is calling, and may they do it."""
+
+    @servicer_errors
+    async def Authenticate(self, request, context):
+        return await self.authenticator.authenticate(
+            authorization=request.authorization, session_cookie=request.session_cookie,
+            csrf=request.csrf_token, http_method=request.http_method)
+
+    @servicer_errors
+    async def Authorize(self, request, context):
+        principal, facts = request.principal, request.repo
+        role = await self.memberships.role_in(principal.user_id, facts.repo.namespace)
+        granted = False
+        if request.action == "download" and facts.gated and principal.user_id and not role:
+            granted = await self._access_granted(facts.repo_id, int(principal.user_id))
+        decision = policy.decide(principal, facts, request.action, org_role=role, access_granted=granted)
+        return auth_pb2.AuthorizeResponse(allowed=decision.allowed, error_code=decision.error_code,
+                                          message=decision.message)
+
+    @servicer_errors
+    async def AuthorizeNamespace(self, request, context):
+        principal = request.principal
+        role = await self.memberships.role_in(principal.user_id, request.namespace)
+        decision = policy.decide_namespace(principal, request.namespace, request.action, org_role=role)
+        return auth_pb2.AuthorizeResponse(allowed=decision.allowed, error_code=decision.error_code,
+                                          message=decision.message)
+
+    async def _access_granted(self, repo_id: str, user_id: int) -> bool:
+        async with self.engine.connect() as conn:
+            return await access_requests.is_accepted(conn, repo_id=repo_id, user_id=user_id)
