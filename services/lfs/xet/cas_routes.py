@@ -24,7 +24,7 @@ from hangar_common import errors
 from hangar_common.grpcio import call
 from hangar_protos import metadata_pb2, metadata_pb2_grpc
 
-from . import lfs_bridge, store, tokens
+from . import gc, lfs_bridge, store, tokens
 from .hashing import BadHash, hash_from_hex, hash_hex
 from .materialize import Mismatch, materialize
 from .presign import presign_range_get
@@ -116,6 +116,11 @@ async def upload_shard(request: Request):
         check_budget(shard)
     except (ShardError, ShardRejected) as exc:
         raise errors.BadRequest(f"Shard rejected: {exc}", code="InvalidShard") from None
+    async with gc.shared_lock(res.engine):      # no xorb is collected while this shard is checked
+        return await _apply_shard(res, shard, body, token)
+
+
+async def _apply_shard(res, shard: Shard, body: bytes, token: tokens.CasToken) -> JSONResponse:
     xorbs = await store.load_xorbs(res.engine, referenced_xorbs(shard))
     try:
         files = await asyncio.to_thread(_check_shard, shard, xorbs)
