@@ -61,3 +61,8 @@ async def get_user_by_name(conn: AsyncConnection, name: str):
         f"SELECT {_USER_COLUMNS} FROM accounts WHERE kind = 'user' AND lower(name) = lower(:name)"),
         {"name": name})
     return result.first()
+
+
+async def set_password(conn: AsyncConnection, user_id: int, password_hash: str) -> None:
+    await conn.execute(text("UPDATE accounts SET password_hash = :hash WHERE id = :id AND kind = 'user'"),
+                       {"hash": password_hash, "id": user_id})

@@ -59,6 +59,25 @@ class AccountsRpc(ServicerBase):
         return auth_pb2.Empty()
 
     @servicer_errors
+    async def ChangePassword(self, request, context):
+        user_id = writer_id(request.principal)
+        new_hash = await hash_password(names.password(request.new_password))
+        async with self.engine.connect() as conn:
+            row = await accounts.get_user(conn, user_id)
+        throttle = self.throttle
+        await throttle.check(row.name, "")
+        if row.password_hash is not None and not await verify_password(row.password_hash, request.current_password):
+            await throttle.failed(row.name, "")
+            raise Forbidden("The current password is wrong", code="InvalidCredentials")
+        keep = digest(self.settings.secret_key, request.session_cookie) if request.session_cookie else None
+        async with self.engine.begin() as conn:
+            await accounts.set_password(conn, user_id, new_hash)
+            ended = await sessions.delete_others(conn, user_id=user_id, keep=keep)
+        for session_digest in ended:
+            await self.authenticator.forget("session", session_digest)
+        return auth_pb2.Empty()
+
+    @servicer_errors
     async def WhoAmI(self, request, context):
         user_id = caller_id(request.principal)
         async with self.engine.connect() as conn:

@@ -27,3 +27,11 @@ async def lookup(conn: AsyncConnection, digest: bytes):
         "FROM sessions s JOIN accounts a ON a.id = s.user_id "
         "WHERE s.digest = :digest AND s.expires_at > now()"), {"digest": digest})
     return result.first()
+
+
+async def delete_others(conn: AsyncConnection, *, user_id: int, keep: bytes | None) -> list[bytes]:
+    """End every session of the user except `keep`; returns the ended sessions' digests."""
+    result = await conn.execute(text(
+        "DELETE FROM sessions WHERE user_id = :user_id AND digest IS DISTINCT FROM :keep RETURNING digest"),
+        {"user_id": user_id, "keep": keep})
+    return [bytes(row.digest) for row in result]

@@ -110,3 +110,32 @@ def test_csrf_token_of_one_session_does_not_fit_another(http, endpoint):
         resp = second.post("/api/auth/tokens/create", json={"name": "x", "role": "read"},
                            headers={"X-CSRF-Token": first["csrfToken"]})
         assert resp.status_code == 403
+
+
+def test_change_password_ends_other_sessions(http, endpoint):
+    _, name = register(http)
+    login = http.post("/api/auth/login", json={"username": name, "password": "correct horse battery"})
+    with httpx.Client(base_url=endpoint) as elsewhere:
+        elsewhere.post("/api/auth/login", json={"username": name, "password": "correct horse battery"})
+        assert elsewhere.get("/api/auth/me").status_code == 200
+        csrf = {"X-CSRF-Token": login.json()["csrfToken"]}
+        wrong = http.post("/api/auth/password", json={"currentPassword": "not it!!", "newPassword": "brand new pass"},
+                          headers=csrf)
+        assert wrong.status_code == 403 and wrong.headers["X-Error-Code"] == "InvalidCredentials"
+        short = http.post("/api/auth/password", json={"currentPassword": "correct horse battery", "newPassword": "x"},
+                          headers=csrf)
+        assert short.status_code == 400
+        resp = http.post("/api/auth/password", json={"currentPassword": "correct horse battery",
+                                                     "newPassword": "brand new pass"}, headers=csrf)
+        assert resp.status_code == 200
+        assert elsewhere.get("/api/auth/me").status_code == 401   # the other session ended
+    assert http.get("/api/auth/me").status_code == 200            # this one goes on
+    assert http.post("/api/auth/login", json={"username": name, "password": "correct horse battery"}).status_code == 401
+    assert http.post("/api/auth/login", json={"username": name, "password": "brand new pass"}).status_code == 200
+
+
+def test_read_token_cannot_change_the_password(make_user, http):
+    person = make_user()
+    resp = http.post("/api/auth/password", json={"currentPassword": person.password, "newPassword": "another pass"},
+                     headers={"Authorization": f"Bearer {person.read_token}"})
+    assert resp.status_code == 403

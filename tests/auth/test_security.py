@@ -122,8 +122,12 @@ def test_first_admin_comes_from_the_cli(stack, http, make_user):
     # A site admin sees every private repo.
     assert http.get(f"/api/models/{private_id}", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     assert http.get(f"/api/models/{private_id}", headers={"Authorization": f"Bearer {someone.token}"}).status_code == 200
-    # The account has no password to guess.
+    # The account has no password to guess, until its owner sets one with the token.
     assert login(http, name, "").status_code in (400, 401)
+    resp = http.post("/api/auth/password", json={"newPassword": "admin's own pass"},
+                     headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 200
+    assert login(http, name, "admin's own pass").status_code == 200
 
 
 def test_cli_promotes_an_existing_user_and_refuses_without_the_secret(stack, http):

@@ -28,6 +28,11 @@ class LoginBody(BaseModel):
     password: str
 
 
+class PasswordBody(BaseModel):
+    currentPassword: str = ""
+    newPassword: str
+
+
 class TokenBody(BaseModel):
     name: str
     role: str = "read"
@@ -75,6 +80,15 @@ async def logout(request: Request, response: Response, services: Services) -> di
 async def me(principal: CurrentUser, services: Services) -> dict:
     who = await call(services.auth.WhoAmI, auth_pb2.PrincipalRequest(principal=principal))
     return user_json(who.user, orgs=who.orgs)
+
+
+@router.post("/api/auth/password")
+async def change_password(body: PasswordBody, request: Request, principal: CurrentUser, services: Services) -> dict:
+    """Ends the user's other sessions; the one making the change stays signed in."""
+    await call(services.auth.ChangePassword, auth_pb2.ChangePasswordRequest(
+        principal=principal, current_password=body.currentPassword, new_password=body.newPassword,
+        session_cookie=request.cookies.get(SESSION_COOKIE, "") if not principal.token_id else ""))
+    return {"ok": True}
 
 
 @router.get("/api/auth/tokens")
