@@ -1,5 +1,6 @@
 """Property: over random histories made with the real client (commits, deletions, branches, branch
-deletions, squashes), garbage collection never deletes an object that some revision references."""
+deletions, squashes, and collections in between), garbage collection never deletes an object that
+some revision references."""
 from __future__ import annotations
 
 import os
@@ -11,8 +12,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from .gcutil import run_gc
 from .lfsutil import bearer, batch, create_repo
 
-STEPS = st.lists(st.sampled_from(["add", "reuse", "delete", "branch", "drop_branch", "squash"]),
-                 min_size=2, max_size=7)
+STEPS = st.lists(st.sampled_from(["add", "reuse", "delete", "branch", "drop_branch", "squash", "gc"]),
+                 min_size=2, max_size=8)
 
 
 def _referenced(api: HfApi, repo: str) -> dict[str, int]:
@@ -28,8 +29,10 @@ def _referenced(api: HfApi, repo: str) -> dict[str, int]:
     return found
 
 
-def _apply(api, repo, step, rng, contents, paths, branches):
-    if step in ("add", "reuse") or not paths:
+def _apply(stack, api, repo, step, rng, contents, paths, branches):
+    if step == "gc":  # collect mid-history: later commits re-upload what was collected
+        run_gc(stack, "--grace", "0")
+    elif step in ("add", "reuse") or not paths:
         data = rng.choice(contents) if step == "reuse" and contents else os.urandom(rng.randint(100, 3000))
         contents.append(data)
         path = f"f{len(contents)}.bin"
@@ -56,7 +59,7 @@ def test_gc_never_deletes_a_referenced_object(stack, endpoint, user, s3, steps, 
     rng = random.Random(seed)
     contents, paths, branches = [], [], []
     for step in steps:
-        _apply(api, repo, step, rng, contents, paths, branches)
+        _apply(stack, api, repo, step, rng, contents, paths, branches)
     run_gc(stack, "--grace", "0")
     referenced = _referenced(api, repo)
     for oid, size in referenced.items():
