@@ -132,7 +132,8 @@ def main() -> None:
         with Timer() as reup:
             api.upload_file(path_or_fileobj=str(source), path_in_repo="weights.bin", repo_id=repo)
         second_bytes = xorb_bytes(env) - before
-        assert hashlib.sha256(source.read_bytes()).hexdigest() == api.get_paths_info(repo, ["weights.bin"])[0].lfs.sha256
+        [entry] = api.get_paths_info(repo, ["weights.bin"])
+        assert hashlib.sha256(source.read_bytes()).hexdigest() == entry.lfs.sha256
 
     report("xet_transfer", [{
         "size_mb": SIZE_MB,

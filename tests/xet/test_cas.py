@@ -95,7 +95,8 @@ def rebuild(answer) -> bytes:
     for term in answer["terms"]:
         fetch = next(f for f in answer["fetch_info"][term["hash"]]
                      if f["range"] == term["range"])
-        r = httpx.get(fetch["url"], headers={"Range": f"bytes={fetch['url_range']['start']}-{fetch['url_range']['end']}"})
+        span = fetch["url_range"]
+        r = httpx.get(fetch["url"], headers={"Range": f"bytes={span['start']}-{span['end']}"})
         assert r.status_code == 206, r.text
         piece = b"".join(xorb.iter_chunks(r.content))
         assert len(piece) == term["unpacked_length"]
@@ -201,7 +202,6 @@ def test_reconstruction_needs_the_files_repository(stack, cas_url, cas_token, xe
 
 
 def test_global_dedup_answers_a_keyed_shard(stack, cas_url, cas_token, xet_session, tmp_path):
-    import hf_xet
 
     data = os.urandom(2_000_000)
     token, exp = cas_token("write")

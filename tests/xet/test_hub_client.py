@@ -62,7 +62,8 @@ def test_upload_file_goes_through_xet_and_downloads_everywhere(stack, endpoint, 
     assert row is not None and row["size"] == 12 * MiB + 17      # uploaded through Xet, verified
     [info] = api.get_paths_info(repo, ["model.safetensors"])
     assert info.lfs.sha256 == oid
-    local = hf_hub_download(repo, "model.safetensors", token=user.token, endpoint=endpoint, cache_dir=str(tmp_path / "c1"))
+    local = hf_hub_download(repo, "model.safetensors", token=user.token, endpoint=endpoint,
+                            cache_dir=str(tmp_path / "c1"))
     assert open(local, "rb").read() == src.read_bytes()
 
 

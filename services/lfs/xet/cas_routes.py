@@ -29,8 +29,8 @@ from .hashing import BadHash, hash_from_hex, hash_hex
 from .materialize import Mismatch, materialize
 from .presign import presign_range_get
 from .reconstruction import RangeNotSatisfiable, parse_range, plan
-from .shard import MAX_SHARD_BYTES, Shard, ShardError, XorbEntry, is_global_dedup_eligible, parse_shard, \
-    serialize_shard
+from .shard import (MAX_SHARD_BYTES, ChunkEntry, Shard, ShardError, XorbEntry, is_global_dedup_eligible,
+                    parse_shard, serialize_shard)
 from .verify import ShardRejected, check_budget, check_file, check_xorb_listing, referenced_xorbs
 from .xorb import MAX_XORB_BYTES, XorbError, parse_xorb
 
@@ -191,8 +191,6 @@ async def global_dedup(request: Request, prefix: str, chunk_hash: str):
 
 
 def _xorb_entry(stored: store.StoredXorb) -> XorbEntry:
-    from .shard import ChunkEntry
-
     info, offset, chunks = stored.info, 0, []
     for h, size in zip(info.chunk_hashes, info.chunk_sizes):
         chunks.append(ChunkEntry(h, offset, size))
