@@ -22,7 +22,7 @@ class Memberships:
 
     async def roles(self, user_id: str) -> dict[str, str]:
         """{lowercase org name: role} for the user."""
-        if not user_id:
+        if not user_id.isdigit():  # anonymous (or not a user id at all)
             return {}
         raw = await self.redis.get(_key(user_id))
         if raw is not None and raw != _CHANGED:

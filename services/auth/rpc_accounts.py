@@ -86,7 +86,7 @@ class AccountsRpc(ServicerBase):
                 raise Unauthorized("Invalid credentials in Authorization header")
             memberships = await orgs.of_user(conn, user_id)
             token = None
-            if request.principal.token_id:
+            if request.principal.token_id.isdigit():
                 token = await tokens.get_active(conn, int(request.principal.token_id))
         return auth_pb2.WhoAmIResponse(
             user=accounts.user_info(row),

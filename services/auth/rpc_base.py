@@ -15,7 +15,7 @@ from .throttle import LoginThrottle
 
 
 def caller_id(principal) -> int:
-    if principal.anonymous or not principal.user_id:
+    if principal.anonymous or not principal.user_id.isdigit():
         raise Unauthorized("You must be authenticated to do this")
     return int(principal.user_id)
 

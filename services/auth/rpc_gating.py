@@ -29,7 +29,7 @@ class GatingRpc(ServicerBase):
     @servicer_errors
     async def ListAccessRequests(self, request, context):
         await self._require(request.principal, request.repo, "write")
-        wanted, limit = access_requests.status(request.status), min(request.limit or 500, 1000)
+        wanted, limit = access_requests.status(request.status), min(max(request.limit, 0) or 500, 1000)
         async with self.engine.connect() as conn:
             rows = await access_requests.listing(conn, repo_id=request.repo.repo_id, wanted=wanted,
                                                  offset=max(request.offset, 0), limit=limit + 1)

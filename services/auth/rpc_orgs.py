@@ -29,7 +29,7 @@ class OrgsRpc(ServicerBase):
 
     @servicer_errors
     async def ListOrgMembers(self, request, context):
-        limit = min(request.limit or orgs.DEFAULT_PAGE, 1000)
+        limit = min(max(request.limit, 0) or orgs.DEFAULT_PAGE, 1000)
         async with self.engine.connect() as conn:
             org = await orgs.get(conn, request.org)
             rows = await orgs.members(conn, org.id, offset=max(request.offset, 0), limit=limit + 1)

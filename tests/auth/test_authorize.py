@@ -141,3 +141,17 @@ def test_removed_member_loses_access_at_once(auth, make_user, make_org, endpoint
                         headers={"Authorization": f"Bearer {owner.token}"})
     assert resp.status_code == 200
     assert auth.decide(principal, "read", namespace=org.name, private=True) == (False, "RepoNotFound")
+
+
+def test_malformed_principals_are_refused_not_crashed(auth):
+    forged = common_pb2.Principal(user_id="not-a-number", username="x")
+    assert auth.decide(forged, "read", namespace="someone", private=True) == (False, "RepoNotFound")
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        auth("WhoAmI", auth_pb2.PrincipalRequest(principal=forged))
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_negative_page_limits_are_clamped(auth, make_user, make_org):
+    org = make_org(make_user())
+    page = auth("ListOrgMembers", auth_pb2.ListOrgMembersRequest(org=org.name, limit=-5, offset=-3))
+    assert len(page.members) == 1
