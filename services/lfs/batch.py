@@ -54,7 +54,7 @@ def _invalid(obj) -> dict | None:
     return None
 
 
-async def handle(ctx, lfs_path, body, authorization: str, client: str) -> dict:
+async def handle(ctx, lfs_path, body, authorization: str, client: str, origin: str) -> dict:
     operation, transfers, objects = parse_request(body, ctx.config.max_batch_objects)
     # "download", not "read": a gated repo can be seen by everyone but downloaded only once granted.
     action = "write" if operation == "upload" else "download"
@@ -65,7 +65,7 @@ async def handle(ctx, lfs_path, body, authorization: str, client: str) -> dict:
     async with ctx.engine.begin() as conn:
         known = await catalog.verified(conn, list(wanted))
         if operation == "upload":
-            done = await _uploads(ctx, conn, lfs_path, principal, facts, wanted, known, multipart)
+            done = await _uploads(ctx, conn, origin + lfs_path.base, principal, facts, wanted, known, multipart)
         else:
             done = await _downloads(ctx, conn, facts, wanted, known)
     for i, obj in enumerate(objects):
@@ -75,7 +75,7 @@ async def handle(ctx, lfs_path, body, authorization: str, client: str) -> dict:
     return {"transfer": "multipart" if uses_multipart else "basic", "objects": answers, "hash_algo": "sha256"}
 
 
-async def _uploads(ctx, conn, lfs_path, principal, facts, wanted, known, multipart) -> dict[str, dict]:
+async def _uploads(ctx, conn, base, principal, facts, wanted, known, multipart) -> dict[str, dict]:
     present = [oid for oid, size in wanted.items() if known.get(oid) == size]
     entitled = await entitlement.referencable(ctx, conn, principal=principal, facts=facts, oids=present)
     answers = {}
@@ -88,7 +88,7 @@ async def _uploads(ctx, conn, lfs_path, principal, facts, wanted, known, multipa
             answers[oid] = _object_error(oid, size, 422, "Objects over 5 GiB need the multipart transfer")
         else:
             use_multipart = multipart and (size > ctx.config.multipart_threshold or size > S3_MAX_SINGLE_PUT)
-            actions = await upload_action(ctx, conn, base=lfs_path.base, oid=oid, size=size,
+            actions = await upload_action(ctx, conn, base=base, oid=oid, size=size,
                                           multipart=use_multipart, repo_id=facts.repo_id,
                                           user_id=principal.user_id)
             answers[oid] = {"oid": oid, "size": size, "authenticated": True, "actions": actions}

@@ -11,6 +11,7 @@ dispatches:
 from __future__ import annotations
 
 import logging
+import os
 import re
 
 import orjson
@@ -20,7 +21,7 @@ from starlette.responses import Response
 from hangar_common.errors import HangarError
 
 from . import batch, completion, locks
-from .access import parse
+from .access import parse, public_origin
 from .lfs_errors import LfsError, lfs_json
 
 logger = logging.getLogger("hangar.lfs.http")
@@ -49,7 +50,8 @@ async def _dispatch(request: Request, lfs_path) -> Response:
     client = request.client.host if request.client else ""
     rest, method = lfs_path.rest, request.method
     if method == "POST" and rest == "/objects/batch":
-        return lfs_json(await batch.handle(ctx, lfs_path, await _json(request), auth, client))
+        origin = public_origin(request, os.environ.get("HANGAR_PUBLIC_URL", ""))
+        return lfs_json(await batch.handle(ctx, lfs_path, await _json(request), auth, client, origin))
     if method == "POST" and (m := _UPLOAD.match(rest)):
         handler = completion.verify if m.group(2) == "verify" else completion.complete
         return lfs_json(await handler(ctx, m.group(1), request.query_params.get("token", ""), await _json(request)))

@@ -20,8 +20,9 @@ from .settings import chunk_size_for
 
 
 def _signed_url(ctx, base: str, upload_id: str, action: str, expires: int) -> str:
+    """`base` is the absolute `{origin}/{repo}.git/info/lfs` the client addressed."""
     token = signing.sign(ctx.settings.secret_key, upload_id, action, expires)
-    return f"{ctx.settings.public_url}{base}/objects/uploads/{upload_id}/{action}?token={token}"
+    return f"{base}/objects/uploads/{upload_id}/{action}?token={token}"
 
 
 async def upload_action(ctx, conn, *, base: str, oid: str, size: int, multipart: bool,

@@ -44,3 +44,14 @@ def test_scheduled_collection_runs_in_the_service(endpoint, user, s3, lfs_settin
     while s3.has(oid) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert not s3.has(oid)
+
+
+def test_hrefs_use_the_origin_the_client_used_when_no_public_url_is_configured(endpoint, user, lfs_settings):
+    from .lfsutil import batch, bearer
+    repo = create_repo(endpoint, user.token)
+    lfs_settings(HANGAR_PUBLIC_URL="")
+    data, oid = payload(100)
+    answer = batch(endpoint, repo, "upload", [(oid, len(data))],
+                   headers={**bearer(user.token), "Host": "hub.example.test:8443"}).json()
+    assert answer["objects"][0]["actions"]["verify"]["href"].startswith(
+        f"http://hub.example.test:8443/{repo}.git/info/lfs/objects/uploads/")
