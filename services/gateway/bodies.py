@@ -1,15 +1,15 @@
-"""Small request bodies (JSON, form) read with a size bound, and the route registration helper shared
-by repo routes. Large bodies (commits) are streamed by their own route instead."""
+"""Small request bodies (JSON, form) read with a size bound. Large bodies (commits) are streamed by
+their own route instead (ndjson.py)."""
 from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from hangar_common import errors
 
-from .paths import PLURALS
+from .paths import repo_api  # noqa: F401  (kept importable from here for route modules that use it)
 
 SMALL_BODY_LIMIT = 16 * 1024 * 1024
 
@@ -77,14 +77,3 @@ def truthy(value) -> bool:
     if isinstance(value, bool):
         return value
     return str(value).lower() in ("1", "true", "yes", "on")
-
-
-def repo_api(router: APIRouter, suffix: str, methods: list[str]):
-    """Register a handler for `/api/{models|datasets|spaces}/{ns}/{name}{suffix}`. Handlers re-read
-    the raw path (paths.api_target) so `%2F`-encoded revisions and paths keep their meaning."""
-    def register(handler):
-        for plural in PLURALS:
-            router.add_api_route(f"/api/{plural}/{{namespace}}/{{name}}{suffix}", handler,
-                                 methods=methods, include_in_schema=False)
-        return handler
-    return register

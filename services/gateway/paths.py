@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 
 from hangar_common import errors
 
@@ -85,8 +85,15 @@ def resolve_target(request: Request) -> RepoTarget:
                       raw_head=head, raw_tail="".join("/" + s for s in seg[2:]))
 
 
-def plural_of(repo_type: str) -> str:
-    return f"{repo_type}s"
+def repo_api(router: APIRouter, suffix: str, methods: list[str]):
+    """Register a handler for `/api/{models|datasets|spaces}/{ns}/{name}{suffix}`. Handlers re-read
+    the raw path (`api_target`) so `%2F`-encoded revisions and paths keep their meaning."""
+    def register(handler):
+        for plural in PLURALS:
+            router.add_api_route(f"/api/{plural}/{{namespace}}/{{name}}{suffix}", handler,
+                                 methods=methods, include_in_schema=False)
+        return handler
+    return register
 
 
 def repo_type(value: str | None) -> str:

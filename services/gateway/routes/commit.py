@@ -22,7 +22,7 @@ from hangar_common import errors
 from hangar_protos import metadata_pb2
 
 from .. import deps, ndjson, paths, urls
-from ..bodies import repo_api, truthy
+from ..bodies import truthy
 from ..repo_access import open_repo, repo_id_of
 from ..shapes import JSON
 
@@ -157,7 +157,7 @@ class OperationReader:
                                                                   dest_path=dest))]
 
 
-@repo_api(router, "/commit/{rest:path}", ["POST"])
+@paths.repo_api(router, "/commit/{rest:path}", ["POST"])
 async def commit(request: Request):
     target = paths.api_target(request)
     if len(target.tail) != 2 or not target.tail[1]:

@@ -9,7 +9,7 @@ from hangar_common.grpcio import call
 from hangar_protos import metadata_pb2
 
 from .. import deps, paths, urls
-from ..bodies import json_object, repo_api, string_field
+from ..bodies import json_object, string_field
 from ..repo_access import open_repo
 from ..shapes import JSON, commit
 
@@ -28,7 +28,7 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     return max(low, min(int(raw), high))
 
 
-@repo_api(router, "/commits/{rest:path}", ["GET", "HEAD"])
+@paths.repo_api(router, "/commits/{rest:path}", ["GET", "HEAD"])
 async def list_commits(request: Request):
     target = paths.api_target(request)
     if len(target.tail) < 2 or not target.tail[1]:
@@ -46,7 +46,7 @@ async def list_commits(request: Request):
     return JSON([commit(c) for c in answer.commits], headers=headers)
 
 
-@repo_api(router, "/super-squash/{rest:path}", ["POST"])
+@paths.repo_api(router, "/super-squash/{rest:path}", ["POST"])
 async def super_squash(request: Request):
     target = paths.api_target(request)
     if len(target.tail) != 2 or not target.tail[1]:

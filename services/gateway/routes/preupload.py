@@ -15,7 +15,7 @@ from hangar_common.grpcio import call
 from hangar_protos import metadata_pb2
 
 from .. import deps, paths
-from ..bodies import json_object, repo_api, truthy
+from ..bodies import json_object, truthy
 from ..repo_access import open_repo
 from ..shapes import JSON
 from .commit import refuse_pull_requests
@@ -43,7 +43,7 @@ def _file(item) -> metadata_pb2.PreuploadFile:
                                       sample=raw[:MAX_SAMPLE])
 
 
-@repo_api(router, "/preupload/{rest:path}", ["POST"])
+@paths.repo_api(router, "/preupload/{rest:path}", ["POST"])
 async def preupload(request: Request):
     target = paths.api_target(request)
     if len(target.tail) != 2 or not target.tail[1]:

@@ -11,7 +11,7 @@ from hangar_common.grpcio import call
 from hangar_protos import metadata_pb2
 
 from .. import deps, paths
-from ..bodies import json_object, repo_api, string_field, truthy
+from ..bodies import json_object, string_field, truthy
 from ..repo_access import open_repo
 from ..shapes import JSON, ref
 
@@ -25,7 +25,7 @@ def _single(target: paths.RepoTarget, what: str) -> str:
     return target.tail[1]
 
 
-@repo_api(router, "/refs", ["GET", "HEAD"])
+@paths.repo_api(router, "/refs", ["GET", "HEAD"])
 async def list_refs(request: Request):
     info = await open_repo(request, paths.api_target(request), "read")
     refs = await call(deps.clients(request).metadata.ListRefs, metadata_pb2.RepoRequest(repo=info.facts.repo))
@@ -35,7 +35,7 @@ async def list_refs(request: Request):
     return JSON(body)
 
 
-@repo_api(router, "/branch/{rest:path}", ["POST"])
+@paths.repo_api(router, "/branch/{rest:path}", ["POST"])
 async def create_branch(request: Request):
     target = paths.api_target(request)
     name = _single(target, "branch")
@@ -48,7 +48,7 @@ async def create_branch(request: Request):
     return JSON(ref(created))
 
 
-@repo_api(router, "/branch/{rest:path}", ["DELETE"])
+@paths.repo_api(router, "/branch/{rest:path}", ["DELETE"])
 async def delete_branch(request: Request):
     target = paths.api_target(request)
     name = _single(target, "branch")
@@ -60,7 +60,7 @@ async def delete_branch(request: Request):
     return JSON({})
 
 
-@repo_api(router, "/tag/{rest:path}", ["POST"])
+@paths.repo_api(router, "/tag/{rest:path}", ["POST"])
 async def create_tag(request: Request):
     target = paths.api_target(request)
     revision = _single(target, "revision")
@@ -76,7 +76,7 @@ async def create_tag(request: Request):
     return JSON(ref(created))
 
 
-@repo_api(router, "/tag/{rest:path}", ["DELETE"])
+@paths.repo_api(router, "/tag/{rest:path}", ["DELETE"])
 async def delete_tag(request: Request):
     target = paths.api_target(request)
     tag = _single(target, "tag")

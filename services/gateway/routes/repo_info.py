@@ -17,7 +17,7 @@ from hangar_common.grpcio import call
 from hangar_protos import auth_pb2, metadata_pb2
 
 from .. import contents, deps, paths, urls
-from ..bodies import repo_api, truthy
+from ..bodies import truthy
 from ..repo_access import open_repo
 from ..shapes import JSON, repo_summary, sibling
 
@@ -28,12 +28,12 @@ SORTS = {"lastModified": "lastModified", "last_modified": "lastModified", "creat
 MAX_PAGE = 1000
 
 
-@repo_api(router, "", ["GET", "HEAD"])
+@paths.repo_api(router, "", ["GET", "HEAD"])
 async def repo_info(request: Request):
     return await _info(request, paths.api_target(request), None)
 
 
-@repo_api(router, "/revision/{rest:path}", ["GET", "HEAD"])
+@paths.repo_api(router, "/revision/{rest:path}", ["GET", "HEAD"])
 async def repo_info_at_revision(request: Request):
     target = paths.api_target(request)
     if len(target.tail) != 2 or not target.tail[1]:
@@ -126,24 +126,24 @@ async def _list(request: Request, repo_type: str, author: str):
 @router.api_route("/api/users/{username}/repos", methods=["GET", "HEAD"], include_in_schema=False)
 async def user_repos(request: Request, username: str):
     """Every repo of a user or organization the caller may see, all types, newest first."""
-    out = []
+    out, private_namespaces = [], await _private_namespaces(request)
     for repo_type in paths.TYPES:
         page = await call(deps.clients(request).metadata.ListRepos, metadata_pb2.ListReposRequest(
             type=repo_type, author=username, sort="lastModified", direction=-1, limit=MAX_PAGE,
-            private_namespaces=await _private_namespaces(request)))
+            private_namespaces=private_namespaces))
         out += [{**repo_summary(info), "type": repo_type} for info in page.repos]
     out.sort(key=lambda item: item["lastModified"], reverse=True)
     return JSON(out)
 
 
-@repo_api(router, "/auth-check", ["GET", "HEAD"])
+@paths.repo_api(router, "/auth-check", ["GET", "HEAD"])
 async def auth_check(request: Request):
     """`HfApi.auth_check`: 200 when the caller may download (gated repos included), else its error."""
     info = await open_repo(request, paths.api_target(request), "download")
     return JSON({"id": f"{info.facts.repo.namespace}/{info.facts.repo.name}", "access": "download"})
 
 
-@repo_api(router, "/auth-check/write", ["GET", "HEAD"])
+@paths.repo_api(router, "/auth-check/write", ["GET", "HEAD"])
 async def auth_check_write(request: Request):
     info = await open_repo(request, paths.api_target(request), "write")
     return JSON({"id": f"{info.facts.repo.namespace}/{info.facts.repo.name}", "access": "write"})

@@ -13,7 +13,7 @@ from hangar_common.grpcio import call
 from hangar_protos import metadata_pb2
 
 from .. import deps, paths, urls
-from ..bodies import json_object, repo_api, string_field
+from ..bodies import json_object, string_field
 from ..paths import RepoTarget
 from ..repo_access import authorize_namespace, get_repo, open_repo, repo_id_of, repo_ref
 from ..shapes import JSON, gated_value
@@ -104,7 +104,7 @@ async def move_repo(request: Request):
     return JSON({"url": urls.repo_url(request, repo_type, repo_id), "name": repo_id, "id": repo_id})
 
 
-@repo_api(router, "/settings", ["PUT"])
+@paths.repo_api(router, "/settings", ["PUT"])
 async def update_settings(request: Request):
     target = paths.api_target(request)
     body = await json_object(request)

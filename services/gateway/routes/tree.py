@@ -12,7 +12,7 @@ from hangar_common import errors
 from hangar_protos import metadata_pb2
 
 from .. import contents, paths, urls
-from ..bodies import form_items, repo_api, truthy
+from ..bodies import form_items, truthy
 from ..repo_access import open_repo
 from ..shapes import JSON, tree_entry
 
@@ -34,7 +34,7 @@ def _sub_path(segments: list[str]) -> str:
     return paths.file_path(path) if path else ""
 
 
-@repo_api(router, "/tree/{rest:path}", ["GET", "HEAD"])
+@paths.repo_api(router, "/tree/{rest:path}", ["GET", "HEAD"])
 async def list_tree(request: Request):
     target = paths.api_target(request)
     revision, path = _revision(target), _sub_path(target.tail[2:])
@@ -58,7 +58,7 @@ async def list_tree(request: Request):
     return JSON(entries, headers=headers)
 
 
-@repo_api(router, "/paths-info/{rest:path}", ["POST"])
+@paths.repo_api(router, "/paths-info/{rest:path}", ["POST"])
 async def paths_info(request: Request):
     target = paths.api_target(request)
     revision = _revision(target)
