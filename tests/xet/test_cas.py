@@ -85,6 +85,11 @@ def test_reconstruction_answers_ranges(stack, cas_url, cas_token, xet_session):
     assert httpx.get(fetch["url"], headers={"Range": wider}).status_code == 403
     assert httpx.get(fetch["url"]).status_code == 403
     assert httpx.get(url.replace(info.hash, "0" * 64), headers=headers).status_code == 404
+    v1 = httpx.get(url, headers={**headers, "Range": "bytes=100-200000"}).json()
+    v2 = httpx.get(url.replace("/v1/", "/v2/"), headers={**headers, "Range": "bytes=100-200000"}).json()
+    assert v2["terms"] == v1["terms"] and v2["offset_into_first_range"] == v1["offset_into_first_range"]
+    assert [r["bytes"] for x in v2["xorbs"].values() for e in x for r in e["ranges"]] == \
+        [f["url_range"] for x in v1["fetch_info"].values() for f in x]
     r = httpx.get(url.replace(info.hash, "XYZ"), headers=headers)
     assert r.status_code == 400 and r.headers["x-error-code"] == "BadHash"
 

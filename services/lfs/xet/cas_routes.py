@@ -4,10 +4,11 @@
 - POST /v1/xorbs/default/{hash}: verify and store a xorb (write scope);
 - POST /v1/shards: verify a shard against stored xorbs, register its files (write scope);
 - GET /v1/chunks/default-merkledb/{hash}: global dedup, a keyed shard or 404 (read scope);
-- GET /v1/reconstructions/{file_id}: terms + presigned xorb ranges, Range-aware (read scope);
+- GET /v1/reconstructions/{file_id}: terms + presigned xorb ranges, Range-aware (read scope), and V2;
 - POST /v1/telemetry: accepted and dropped (the spec allows servers without telemetry).
 
-V2 variants (/v2/shards, /v2/reconstructions) are not served: hf_xet falls back to V1 on 404.
+GET /v2/reconstructions/{file_id} answers the V2 shape (one signed range per URL); /v2/shards is not
+served (hf_xet falls back to /v1/shards on 404).
 Tokens come from the token endpoints (tokens.py) and name one repository and scope.
 """
 from __future__ import annotations
@@ -28,7 +29,7 @@ from . import gc, lfs_bridge, store, tokens
 from .hashing import BadHash, hash_from_hex, hash_hex
 from .materialize import Mismatch, materialize
 from .presign import presign_range_get
-from .reconstruction import RangeNotSatisfiable, parse_range, plan
+from .reconstruction import RangeNotSatisfiable, as_v2, parse_range, plan
 from .shard import (MAX_SHARD_BYTES, ChunkEntry, Shard, ShardError, XorbEntry, is_global_dedup_eligible,
                     parse_shard, serialize_shard)
 from .verify import ShardRejected, check_budget, check_file, check_xorb_listing, referenced_xorbs
@@ -200,6 +201,15 @@ def _xorb_entry(stored: store.StoredXorb) -> XorbEntry:
 
 @router.get("/v1/reconstructions/{file_id}")
 async def reconstruction(request: Request, file_id: str):
+    return JSONResponse(await _reconstruction(request, file_id))
+
+
+@router.get("/v2/reconstructions/{file_id}")
+async def reconstruction_v2(request: Request, file_id: str):
+    return JSONResponse(as_v2(await _reconstruction(request, file_id)))
+
+
+async def _reconstruction(request: Request, file_id: str) -> dict:
     token = _token(request, "read")
     _hash(file_id)
     res = _resources(request)
@@ -220,7 +230,7 @@ async def reconstruction(request: Request, file_id: str):
         return presign_range_get(endpoint=settings.s3_public_url, bucket=settings.s3_bucket, key=key, first=first,
                                  last=last, access_key=settings.s3_access_key, secret_key=settings.s3_secret_key,
                                  region=settings.s3_region, expires=URL_TTL_SECONDS)
-    return JSONResponse(plan(f, xorbs, lo, hi, presign))
+    return plan(f, xorbs, lo, hi, presign)
 
 
 async def _entitled(request: Request, f: store.XetFile, token: tokens.CasToken) -> bool:

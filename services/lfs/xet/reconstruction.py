@@ -79,3 +79,11 @@ def plan(file: XetFile, xorbs: dict[str, StoredXorb], lo: int, hi: int,
                                                "url": presign(xorbs[xorb_hex].s3_key, first, last),
                                                "url_range": {"start": first, "end": last}})
     return {"offset_into_first_range": offset_into_first, "terms": terms, "fetch_info": fetch}
+
+
+def as_v2(answer: dict) -> dict:
+    """The V2 shape (`xorbs`: per xorb a list of {url, ranges: [{chunks, bytes}]}) of a V1 answer.
+    Every URL is signed for one byte range, so each entry carries exactly one range."""
+    xorbs = {h: [{"url": f["url"], "ranges": [{"chunks": f["range"], "bytes": f["url_range"]}]} for f in fetches]
+             for h, fetches in answer["fetch_info"].items()}
+    return {"offset_into_first_range": answer["offset_into_first_range"], "terms": answer["terms"], "xorbs": xorbs}
