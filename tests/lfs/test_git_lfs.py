@@ -47,3 +47,27 @@ def test_git_lfs_push_then_fetch_private_repo(tmp_path, endpoint, user, s3):
     assert (work / "model.bin").read_bytes() == data
     locks = git(work, "lfs", "locks")
     assert locks.returncode == 0
+
+
+def test_git_push_with_lfs_then_clone_smudges_the_content(tmp_path, endpoint, user):
+    """Whole path with the git service: pre-push uploads through the batch API (and locks/verify),
+    receive-pack asks lfs whether the pointers may be referenced, clone downloads through batch."""
+    repo = create_repo(endpoint, user.token, private=True)
+    host = urlsplit(endpoint).netloc
+    url = f"http://{user.name}:{user.token}@{host}/{repo}.git"
+    work = tmp_path / "work"
+    git(tmp_path, "clone", "-q", url, str(work))
+    git(work, "lfs", "install", "--local")
+    data = os.urandom(2 * 1024 * 1024 + 5)
+    (work / "data.bin").write_bytes(data)
+    git(work, "add", "data.bin")
+    git(work, "commit", "-q", "-m", "lfs file")
+    pushed = git(work, "push", "-q", "origin", "HEAD:main")
+    output = (pushed.stdout + pushed.stderr).lower()
+    # locks/verify answered: git-lfs at most hints at enabling lock verification
+    # (commands/lockverifier.go), never "does not support the LFS locking API" or a warning.
+    assert "does not support" not in output and "warning" not in output
+    clone = tmp_path / "clone"
+    git(tmp_path, "-c", "filter.lfs.smudge=git-lfs smudge -- %f", "-c", "filter.lfs.process=git-lfs filter-process",
+        "-c", "filter.lfs.required=true", "clone", "-q", url, str(clone))
+    assert (clone / "data.bin").read_bytes() == data
