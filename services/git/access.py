@@ -32,7 +32,13 @@ def needs_credentials(message: str = "Authentication required") -> errors.Hangar
     return errors.Unauthorized(message, headers=dict(CHALLENGE))
 
 
+ANONYMOUS = common_pb2.Principal(anonymous=True)
+
+
 async def authenticate(clients, authorization: str, client_address: str) -> common_pb2.Principal:
+    """No credentials at all is the anonymous principal (auth.proto, Authenticate): no call needed."""
+    if not authorization:
+        return ANONYMOUS
     try:
         return await call(clients.auth.Authenticate, auth_pb2.AuthenticateRequest(
             authorization=authorization, client_address=client_address))

@@ -122,28 +122,35 @@ class ReceivePack:
         if all(c.is_delete for c in commands):
             return self._applying(commands, None, report, None, Timings())
         timings = Timings()
-        spool = tempfile.TemporaryFile(prefix="hangar-push-")
+        spool = await asyncio.to_thread(tempfile.TemporaryFile, prefix="hangar-push-")
         try:
-            await _spool(reader.rest(), spool)
-            timings.mark("spool")
-            pack = PackReader(spool)
-            try:
-                await asyncio.to_thread(pack.scan)
-            except PackError as exc:
-                spool.close()
-                return _once(report.render(str(exc), [(c.ref, "unpacker error") for c in commands]))
-            timings.mark("scan")
-            refused = await self._check_lfs(pack)
+            refusal, pack = await self._unpack(reader, spool, commands, report, timings)
         except BaseException:
             spool.close()
             raise
-        if refused:
+        if refusal is not None:
             spool.close()
+            return _once(refusal)
+        return self._applying(commands, pack, report, spool, timings)
+
+    async def _unpack(self, reader: pktline.PktReader, spool, commands: list[Command], report: Report,
+                      timings: Timings) -> tuple[bytes | None, PackReader | None]:
+        """Spools and checks the pack: (the refusal to answer, None) or (None, the pack)."""
+        await _spool(reader.rest(), spool)
+        timings.mark("spool")
+        pack = PackReader(spool)
+        try:
+            await asyncio.to_thread(pack.scan)
+        except PackError as exc:
+            return report.render(str(exc), [(c.ref, "unpacker error") for c in commands]), None
+        timings.mark("scan")
+        refused = await self._check_lfs(pack)
+        timings.mark("lfs")
+        if refused:
             for line in refused:
                 report.say(f"Hangar: {line}")
-            return _once(report.render(None, [(c.ref, refused[0]) for c in commands]))
-        timings.mark("lfs")
-        return self._applying(commands, pack, report, spool, timings)
+            return report.render(None, [(c.ref, refused[0]) for c in commands]), None
+        return None, pack
 
     async def _applying(self, commands, pack: PackReader | None, report: Report, spool,
                         timings: Timings) -> AsyncIterator[bytes]:
