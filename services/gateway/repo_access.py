@@ -21,10 +21,6 @@ def repo_ref(repo_type: str, namespace: str, name: str) -> common_pb2.RepoRef:
     return common_pb2.RepoRef(type=repo_type, namespace=namespace, name=name)
 
 
-def canonical_ref(info: metadata_pb2.RepoInfo) -> common_pb2.RepoRef:
-    return info.facts.repo
-
-
 def repo_id_of(info: metadata_pb2.RepoInfo) -> str:
     return f"{info.facts.repo.namespace}/{info.facts.repo.name}"
 
