@@ -37,8 +37,14 @@ def test_kubernetes_manifests_are_valid():
 
 def test_deployed_routes_match_the_launcher():
     local = json.loads(traefik_dynamic_config(1, 2, 3))["http"]["routers"]
-    deployed = yaml.safe_load((ROOT / "deploy" / "traefik" / "dynamic.yaml").read_text())["http"]["routers"]
-    assert {k: v["rule"] for k, v in local.items()} == {k: v["rule"] for k, v in deployed.items()}
+    compose_routes = yaml.safe_load((ROOT / "deploy" / "traefik" / "dynamic.yaml").read_text())
+    k8s_map = next(d for d in yaml.safe_load_all((ROOT / "deploy" / "k8s" / "hangar.yaml").read_text())
+                   if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "traefik-routes")
+    k8s_routes = yaml.safe_load(k8s_map["data"]["dynamic.yaml"])
+    for deployed in (compose_routes, k8s_routes):
+        routers = deployed["http"]["routers"]
+        assert {k: (v["rule"], v["service"], v["priority"]) for k, v in local.items()} == \
+            {k: (v["rule"], v["service"], v["priority"]) for k, v in routers.items()}
 
 
 def _requests_seen(stack, service: str) -> float:
