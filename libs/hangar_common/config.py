@@ -45,7 +45,6 @@ class Settings:
     lfs_http_url: str
     secret_key: str             # HMAC key: tokens, signed URLs, sessions
     lfs_threshold: int          # files at least this big go through LFS
-    dev_user: str               # development identity when auth is not consulted (never in production)
     log_level: str
     registration_enabled: bool
 
@@ -85,7 +84,6 @@ class Settings:
             lfs_http_url=_env("LFS_HTTP_URL", "http://127.0.0.1:8002").rstrip("/"),
             secret_key=secret,
             lfs_threshold=_int("LFS_THRESHOLD", 10 * 1024 * 1024),
-            dev_user="" if environment == "production" else _env("DEV_USER", ""),
             log_level=_env("LOG_LEVEL", "INFO"),
             registration_enabled=_bool("REGISTRATION_ENABLED", True),
         )
