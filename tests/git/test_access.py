@@ -98,3 +98,14 @@ def test_corrupt_push_is_reported_and_applies_nothing(hub, user):
     bad = _receive_pack(hub, repo_id, user, b"0020not a command at all......\n0000")
     assert bad.status_code == 400 and bad.headers["x-error-code"]
     assert hub.api(user).repo_info(repo_id).sha == tip
+
+
+def test_gated_repo_needs_accepted_access(hub, user, other_user, tmp_path):
+    repo_id = hub.new_repo(user)
+    hub.api(user).update_repo_settings(repo_id, gated="auto")
+    anon = info_refs(hub, repo_id)
+    assert anon.status_code == 401 and anon.headers["www-authenticate"] == 'Basic realm="Hangar"'
+    assert info_refs(hub, repo_id, user=other_user).status_code == 403
+    work = tmp_path / "owner"
+    git("clone", hub.url(repo_id, user=user), str(work))
+    assert (work / ".gitattributes").exists()
