@@ -47,3 +47,19 @@ def test_pointer_to_missing_lfs_object_refused(hub, user, tmp_path):
     message = result.stderr.decode()
     assert oid in message and "remote rejected" in message
     assert hub.api(user).repo_info(repo_id).sha == before
+
+
+def test_lfs_in_private_repo_with_token(hub, user, tmp_path):
+    repo_id = hub.new_repo(user, private=True)
+    work = tmp_path / "work"
+    git("clone", hub.url(repo_id, user=user), str(work))
+    data = os.urandom(1024 * 1024 + 3)
+    (work / "model.safetensors").write_bytes(data)
+    git("add", "model.safetensors", cwd=work)
+    git("commit", "-q", "-m", "private weights", cwd=work)
+    git("push", "origin", "main", cwd=work)
+    clone = tmp_path / "clone"
+    git("clone", hub.url(repo_id, user=user), str(clone))
+    assert (clone / "model.safetensors").read_bytes() == data
+    anon = git("clone", hub.url(repo_id), str(tmp_path / "anon"), check=False)
+    assert anon.returncode != 0
