@@ -45,6 +45,11 @@ class Entry:
     obj_size: int = 0
 
 
+def _maybe_pointer(data) -> bool:
+    """Only blobs that could be LFS pointers are kept (memory must not grow with the push)."""
+    return data.startswith(b"version ")
+
+
 def object_id(obj_type: int, data: bytes) -> bytes:
     return hashlib.sha1(TYPE_NAMES[obj_type] + b" %d\0" % len(data) + data).digest()
 
@@ -58,7 +63,7 @@ class PackReader:
         self._cache: OrderedDict[int, tuple[int, bytes]] = OrderedDict()
         self._cache_bytes = 0
         self._cache_limit = cache_bytes
-        self.small_blobs: dict[bytes, bytes] = {}   # blobs < 1 KiB by oid (LFS pointer candidates)
+        self.small_blobs: dict[bytes, bytes] = {}   # LFS pointer candidates by oid
 
     # --- step 1: walk the entries -----------------------------------------------------------
     def scan(self) -> list[Entry]:
@@ -145,7 +150,7 @@ class PackReader:
                     small.extend(data)
             end = self._inflate(entry, sink)
             entry.oid, entry.obj_type, entry.obj_size = sha.digest(), entry.kind, entry.size
-            if small is not None:
+            if small is not None and _maybe_pointer(small):
                 self.small_blobs[entry.oid] = bytes(small)
             return end
         return self._inflate(entry, lambda _data: None)
@@ -189,7 +194,7 @@ class PackReader:
                 obj_type, data = self._full(entry)
                 entry.oid, entry.obj_type, entry.obj_size = object_id(obj_type, data), obj_type, len(data)
                 self._by_oid[entry.oid] = entry
-                if obj_type == OBJ_BLOB and len(data) < 1024:
+                if obj_type == OBJ_BLOB and len(data) < 1024 and _maybe_pointer(data):
                     self.small_blobs[entry.oid] = data
             if len(waiting) == len(pending):
                 raise PackError(f"delta base {self._missing_base(waiting[0])} is not in the pack "
