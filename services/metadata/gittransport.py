@@ -16,6 +16,7 @@ from hangar_protos import metadata_pb2 as pb
 from . import gitformat as gf
 from . import indexes, names, refs, repos
 from .commitgraph import CommitGraph
+from .commits import max_regular_file
 from .engine import Engine
 from .objects import ObjectStore
 
@@ -23,7 +24,6 @@ logger = logging.getLogger("hangar.metadata.git")
 
 BATCH_BYTES = 2 * 1024 * 1024      # raw bytes per GitObjectBatch
 PIECE = 1024 * 1024                # a large blob's data per message
-MAX_OBJECT = 1024 * 1024 * 1024    # PostgreSQL bytea limit
 STORE_BATCH = 16 * 1024 * 1024     # pushed bytes written per insert
 
 
@@ -229,7 +229,10 @@ class Pushed:
             self._pending, self._pending_bytes = [], 0
 
 
-async def _read_objects(stream, pushed: Pushed) -> None:
+async def _read_objects(stream, pushed: Pushed, max_object: int) -> None:
+    """Pushed objects, reassembled from their pieces and stored as they complete. Objects are
+    bounded like regular files of API commits: large files belong in LFS (and a bounded object
+    keeps both this process's memory and PostgreSQL's sliced reads cheap)."""
     current: tuple[str, int, bytearray] | None = None
     async for chunk in stream:
         if chunk.WhichOneof("kind") != "objects":
@@ -240,8 +243,9 @@ async def _read_objects(stream, pushed: Pushed) -> None:
             if current is None:
                 current = (obj.oid, obj.type, bytearray())
             current[2].extend(obj.data)
-            if len(current[2]) > MAX_OBJECT:
-                raise PayloadTooLarge("object larger than 1 GiB: track it with git lfs", code="ObjectTooLarge")
+            if len(current[2]) > max_object:
+                raise PayloadTooLarge(f"object {current[0]} is larger than {max_object} bytes: track it with git lfs",
+                                      code="ObjectTooLarge")
             if not obj.more:
                 await pushed.add(current[1], bytes(current[2]), current[0])
                 current = None
@@ -272,7 +276,7 @@ async def receive(engine: Engine, stream, get_repo) -> pb.GitReceiveResult:
     header = first.header
     repo = await get_repo(header.repo)
     pushed = Pushed(engine.store)
-    await _read_objects(iterator, pushed)
+    await _read_objects(iterator, pushed, max_regular_file(engine.settings))
     commands = list(header.commands)
     try:
         for cmd in commands:

@@ -2,6 +2,7 @@
 receive all-or-nothing and non-fast-forward refusal."""
 from __future__ import annotations
 
+import grpc
 import pytest
 from hangar_protos import metadata_pb2 as pb
 
@@ -236,3 +237,21 @@ async def test_push_of_pointer_to_unknown_lfs_object_is_refused(md, tmp_path):
                                                 objects, ALICE))
     assert not result.ok and "LFS object" in result.results[0].error
     assert (await md.ResolveRevision(pb.RevisionRequest(repo=repo, revision="main"))).commit == tips["refs/heads/main"]
+
+
+async def test_push_of_oversized_object_is_refused(md):
+    repo = await new_repo(md)
+    before = (await md.ResolveRevision(pb.RevisionRequest(repo=repo, revision="main"))).commit
+    piece = b"\x02" * (1024 * 1024)
+
+    def chunks():
+        yield pb.GitReceiveChunk(header=pb.GitReceiveHeader(repo=repo, pusher=ALICE, commands=[
+            pb.RefCommand(ref="refs/heads/main", old_oid=before, new_oid="1" * 40)]))
+        for i in range(65):
+            yield pb.GitReceiveChunk(objects=pb.GitObjectBatch(objects=[pb.GitObject(
+                oid="2" * 40, type=3, data=piece, more=i < 64, size=65 * len(piece) if i == 0 else 0)]))
+
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await md.GitReceive(chunks())
+    assert dict(err.value.trailing_metadata())["x-error-code"] == "ObjectTooLarge"
+    assert (await md.ResolveRevision(pb.RevisionRequest(repo=repo, revision="main"))).commit == before
