@@ -76,3 +76,27 @@ def test_collects_only_unreferenced_xet_data_past_grace(stack, endpoint, user, c
         group.start_download_file(hf_xet.XetFileInfo(row["file_hash"], len(kept)), str(tmp_path / "out"))
     assert (tmp_path / "out").read_bytes() == kept
     assert _s3(stack).read(f"lfs/{sha[:2]}/{sha[2:4]}/{sha}") == kept
+
+
+def test_xet_hashes_maps_verified_sha256_to_file_hash(stack, cas_url, cas_token, xet_session):
+    """What the lfs servicer's XetHashes answers (services/lfs/xet/grpc_api.py)."""
+    from types import SimpleNamespace
+
+    from hangar_common import db
+    from hangar_protos import lfs_pb2
+
+    from services.lfs.xet import grpc_api
+
+    data = os.urandom(70_000)
+    token, exp = cas_token("write")
+    [info] = upload(xet_session, cas_url, token, exp, data)
+    sha = hashlib.sha256(data).hexdigest()
+
+    async def run():
+        engine = db.create_engine(stack.env["HANGAR_DATABASE_URL"], "lfs", pool_size=1)
+        try:
+            return await grpc_api.xet_hashes(SimpleNamespace(engine=engine), lfs_pb2.XetHashesRequest(
+                oids=[sha, "0" * 64, "not-an-oid"]))
+        finally:
+            await engine.dispose()
+    assert dict(asyncio.run(run()).xet_hashes) == {sha: info.hash}
