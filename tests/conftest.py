@@ -24,7 +24,9 @@ def stack(tmp_path_factory) -> Stack:
     # Each test session has its own stack, so several sessions can run side by side.
     sessions = ROOT / ".hangar" / "tests"
     for old in sessions.glob("*") if sessions.exists() else ():
-        if Stack(state=old).running() is None:
+        # A folder is another session's while that pytest process lives (it may still be starting).
+        session_alive = old.name.isdigit() and infra.pid_alive(int(old.name))
+        if not session_alive and Stack(state=old).running() is None:
             outside = old / "pg-location"  # a cluster kept outside the tree (see infra._postgres_base)
             if outside.exists():
                 shutil.rmtree(outside.read_text().strip(), ignore_errors=True)

@@ -23,14 +23,20 @@ class StartupError(RuntimeError):
     """A component could not start; the message says which and why."""
 
 
+_handed_out: set[int] = set()
+
+
 def free_port(host: str = "127.0.0.1", *, also_free_offset: int = 0) -> int:
     """A port that is free now (and, if asked, whose port+offset is free too, as SeaweedFS needs)."""
     for _ in range(200):
         with socket.socket() as sock:
             sock.bind((host, 0))
             port = sock.getsockname()[1]
+        if port in _handed_out or port + also_free_offset in _handed_out:
+            continue  # free now, but promised to a process that has not bound it yet
         if also_free_offset and (port + also_free_offset > 65535 or not port_is_free(port + also_free_offset, host)):
             continue
+        _handed_out.update({port, port + also_free_offset})
         return port
     raise StartupError("no free port found")
 
