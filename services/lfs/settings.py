@@ -1,4 +1,15 @@
-"""Settings of the lfs service that the shared `Settings` does not carry (HANGAR_LFS_* variables)."""
+"""Settings of the lfs service that the shared `Settings` does not carry. Environment (seconds/bytes):
+
+    HANGAR_LFS_MULTIPART_THRESHOLD  64 MiB   larger objects go multipart when the client offers it
+    HANGAR_LFS_CHUNK_SIZE           16 MiB   preferred part size (raised to keep <= 10,000 parts)
+    HANGAR_LFS_UPLOAD_URL_TTL       86400    presigned PUT/part URLs (the whole transfer)
+    HANGAR_LFS_DOWNLOAD_URL_TTL     3600     presigned GETs of the batch API and DownloadUrl
+    HANGAR_LFS_STAGING_TTL          90000    abandoned uploads are cleaned after this
+    HANGAR_LFS_GC_GRACE             86400    objects verified/referenced more recently are kept
+    HANGAR_LFS_GC_INTERVAL          0        > 0: the service collects on this schedule
+    HANGAR_LFS_QUOTA_BYTES          0        per-namespace quota checked at commit time (0 = none)
+    HANGAR_LFS_MAX_BATCH_OBJECTS    1000
+"""
 from __future__ import annotations
 
 import os
