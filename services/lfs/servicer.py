@@ -9,6 +9,7 @@ from hangar_common.logs import request_id_var
 from hangar_protos import lfs_pb2, lfs_pb2_grpc
 
 from . import catalog, entitlement, usage
+from .xet.grpc_api import xet_hashes
 
 OID = re.compile(r"^[0-9a-f]{64}$")
 MAX_URL_TTL = 7 * 24 * 3600  # SigV4 presigned URLs live at most 7 days
@@ -55,6 +56,11 @@ class LfsServicer(lfs_pb2_grpc.LfsServicer):
         ttl = request.expires_seconds or self.ctx.config.download_url_ttl
         ttl = max(1, min(ttl, MAX_URL_TTL))
         return lfs_pb2.DownloadUrlResponse(url=self.ctx.blobs.presign_get(request.oid, ttl, request.filename))
+
+    @servicer_errors
+    async def XetHashes(self, request, context):
+        """sha256 -> Xet file hash for oids uploaded through Xet (services/lfs/xet/grpc_api.py)."""
+        return await xet_hashes(self.resources, request)
 
     @servicer_errors
     async def Usage(self, request, context):

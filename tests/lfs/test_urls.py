@@ -56,3 +56,11 @@ def test_download_url_of_an_unknown_object_is_not_found(lfs_grpc):
     with pytest.raises(grpc.RpcError) as info:
         lfs_grpc.DownloadUrl(lfs_pb2.DownloadUrlRequest(oid="../../etc"))
     assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_objects_uploaded_through_lfs_have_no_xet_hash(endpoint, user, lfs_grpc):
+    repo = create_repo(endpoint, user.token)
+    data, oid = payload(1200)
+    assert upload_basic(endpoint, repo, data, oid, user.token).status_code == 200
+    answer = lfs_grpc.XetHashes(lfs_pb2.XetHashesRequest(oids=[oid, "not-an-oid"]))
+    assert dict(answer.xet_hashes) == {}
