@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+# huggingface_hub reads HF_HUB_DISABLE_XET once, at import: set it before any test module imports it.
+# Plain LFS is the suite's default path; Xet tests turn Xet back on for themselves (tests/xet).
+os.environ.setdefault("HF_HUB_DISABLE_XET", "1")
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "libs"), str(ROOT)]
 

@@ -1,5 +1,5 @@
 """Streaming reads from metadata (tree pages, file chunks) with peer errors turned back into
-HangarError, and revision resolution shared by the content routes."""
+HangarError, revision resolution shared by the content routes, and the Xet hashes of LFS files."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -9,7 +9,7 @@ from fastapi import Request
 
 from hangar_common import errors
 from hangar_common.grpcio import call
-from hangar_protos import common_pb2, metadata_pb2
+from hangar_protos import common_pb2, lfs_pb2, metadata_pb2
 
 from . import deps
 
@@ -49,3 +49,15 @@ async def first_and_rest(iterator: AsyncIterator):
     except StopAsyncIteration:
         return None, iterator
     return first, iterator
+
+
+async def xet_hashes(request: Request, oids: list[str]) -> dict[str, str]:
+    """Xet file hashes of the LFS oids uploaded through Xet (lfs owns them). Xet is an extra way to
+    download: when lfs cannot answer, entries go out without it and clients use plain LFS."""
+    if not oids:
+        return {}
+    try:
+        answer = await call(deps.clients(request).lfs.XetHashes, lfs_pb2.XetHashesRequest(oids=sorted(set(oids))))
+    except errors.Unavailable:
+        return {}
+    return dict(answer.xet_hashes)

@@ -22,7 +22,7 @@ from hangar_common import errors
 from hangar_common.grpcio import call
 from hangar_protos import lfs_pb2, metadata_pb2
 
-from .. import contents, deps, paths
+from .. import contents, deps, paths, urls
 from ..repo_access import open_repo
 
 router = APIRouter()
@@ -45,7 +45,7 @@ async def resolve_file(request: Request):
         exc.headers = {**exc.headers, "X-Repo-Commit": commit}
         raise
     if entry.HasField("lfs") and entry.lfs.oid:
-        return await _lfs_redirect(request, entry, commit)
+        return await _lfs_redirect(request, target, entry, commit)
     return await _regular(request, info.facts.repo, commit, entry)
 
 
@@ -64,14 +64,22 @@ async def _entry(request: Request, repo, commit: str, path: str) -> metadata_pb2
     return first.meta.entry
 
 
-async def _lfs_redirect(request: Request, entry: metadata_pb2.TreeEntry, commit: str) -> Response:
+async def _lfs_redirect(request: Request, target: paths.RepoTarget, entry: metadata_pb2.TreeEntry,
+                        commit: str) -> Response:
     answer = await call(deps.clients(request).lfs.DownloadUrl, lfs_pb2.DownloadUrlRequest(
         oid=entry.lfs.oid, size=entry.lfs.size, filename=entry.path.rsplit("/", 1)[-1],
         expires_seconds=DOWNLOAD_URL_SECONDS))
-    return Response(status_code=302, headers={
+    headers = {
         "Location": answer.url, "X-Repo-Commit": commit, "ETag": f'"{entry.lfs.oid}"',
         "X-Linked-Etag": f'"{entry.lfs.oid}"', "X-Linked-Size": str(entry.lfs.size),
-        "Cache-Control": "private, max-age=0, must-revalidate"})
+        "Cache-Control": "private, max-age=0, must-revalidate"}
+    xet_hash = (await contents.xet_hashes(request, [entry.lfs.oid])).get(entry.lfs.oid)
+    if xet_hash:
+        # Xet-aware clients reconstruct from the CAS; the refresh route hands them a read token.
+        refresh = f"{urls.public_base(request)}/api/{target.type}s/{target.repo_id}/xet-read-token/{commit}"
+        headers.update({"X-Xet-Hash": xet_hash, "X-Xet-Refresh-Route": refresh,
+                        "Link": f'<{refresh}>; rel="xet-auth"'})
+    return Response(status_code=302, headers=headers)
 
 
 def _content_headers(entry: metadata_pb2.TreeEntry, commit: str) -> dict[str, str]:

@@ -44,14 +44,15 @@ async def list_tree(request: Request):
     page_size = PAGE_EXPANDED if expand else PAGE
     if params.get("limit", "").isdigit():
         page_size = max(1, min(int(params["limit"]), page_size))
-    entries, commit, cursor = [], "", ""
+    found, commit, cursor = [], "", ""
     async for page in contents.tree_pages(request, metadata_pb2.ListTreeRequest(
             repo=info.facts.repo, revision=revision, path=path,
             recursive=truthy(params.get("recursive", "false")), expand=expand,
             cursor=params.get("cursor", ""), limit=page_size)):
         commit = commit or page.commit
-        entries.extend(tree_entry(e) for e in page.entries)
+        found.extend(page.entries)
         cursor = page.next_cursor or cursor
+    entries = await _with_xet_hashes(request, found)
     headers = {"X-Repo-Commit": commit} if commit else {}
     if cursor:
         headers["Link"] = urls.next_link(request, cursor=cursor)
@@ -74,9 +75,22 @@ async def paths_info(request: Request):
             paths.file_path(p)
     expand = any(k == "expand" and truthy(v) for k, v in items)
     info = await open_repo(request, target, "read")
-    entries, commit = [], ""
+    found, commit = [], ""
     async for page in contents.paths_info_pages(request, metadata_pb2.PathsInfoRequest(
             repo=info.facts.repo, revision=revision, paths=[p for p in wanted if p], expand=expand)):
         commit = commit or page.commit
-        entries.extend(tree_entry(e) for e in page.entries)
+        found.extend(page.entries)
+    entries = await _with_xet_hashes(request, found)
     return JSON(entries, headers={"X-Repo-Commit": commit} if commit else {})
+
+
+async def _with_xet_hashes(request: Request, found: list[metadata_pb2.TreeEntry]) -> list[dict]:
+    """Tree entries as JSON; LFS files uploaded through Xet also carry `xetHash` (one lookup a page)."""
+    hashes = await contents.xet_hashes(request, [e.lfs.oid for e in found if e.HasField("lfs") and e.lfs.oid])
+    entries = []
+    for entry in found:
+        item = tree_entry(entry)
+        if entry.HasField("lfs") and entry.lfs.oid in hashes:
+            item["xetHash"] = hashes[entry.lfs.oid]
+        entries.append(item)
+    return entries
