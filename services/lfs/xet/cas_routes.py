@@ -168,8 +168,8 @@ async def _register(res, f: store.XetFile, xorbs: dict, token: tokens.CasToken) 
             raise errors.BadRequest(f"Shard rejected: {exc}", code="InvalidShard") from None
     f = known if known is not None else store.XetFile(f.file_hash, f.size, sha, f.segments)
     await store.register_file(res.engine, f, repo_id=token.repo_id, user_id=token.user_id)
-    await lfs_bridge.register_lfs_object(res.engine, sha256=f.sha256, size=f.size, repo_id=token.repo_id,
-                                         user_id=token.user_id)
+    await lfs_bridge.register_lfs_object(res.engine, res.store, sha256=f.sha256, size=f.size,
+                                         repo_id=token.repo_id, user_id=token.user_id)
 
 
 @router.get("/v1/chunks/{prefix}/{chunk_hash}")

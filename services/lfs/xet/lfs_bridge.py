@@ -13,15 +13,22 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from hangar_common import errors
 
-async def register_lfs_object(engine, *, sha256: str, size: int, repo_id: str, user_id: str) -> None:
+
+async def register_lfs_object(engine, objects, *, sha256: str, size: int, repo_id: str, user_id: str) -> None:
+    """Record the verified object and the uploader's grant under the oid's lock, the one garbage
+    collection takes: a collection that deleted the bytes meanwhile makes this refuse (retryable)
+    instead of leaving a row without bytes; afterwards the fresh last-referenced time protects it."""
+    from .. import catalog
+    from . import store
+
     async with engine.begin() as conn:
-        await conn.execute(text(
-            "INSERT INTO objects (oid, size, uploaded_by) VALUES (:oid, :size, :user) "
-            "ON CONFLICT (oid) DO NOTHING"), {"oid": sha256, "size": size, "user": user_id})
-        await conn.execute(text(
-            "INSERT INTO grants (oid, repo_id, user_id) VALUES (:oid, :repo, :user) ON CONFLICT DO NOTHING"),
-            {"oid": sha256, "repo": repo_id, "user": user_id})
+        await catalog.lock_oid(conn, sha256)
+        if not await store.exists(objects, store.lfs_key(sha256)):
+            raise errors.Unavailable("The object was collected while this upload was verified; retry",
+                                     code="RetryUpload")
+        await catalog.record_verified(conn, oid=sha256, size=size, user_id=user_id, repo_id=repo_id)
 
 
 async def xet_hashes_for_oids(engine, oids: list[str]) -> dict[str, str]:
