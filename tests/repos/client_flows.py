@@ -153,7 +153,10 @@ class Flows:
         before = len(self.api.list_repo_commits(repo_id))
         self.api.upload_folder(folder_path=str(folder), repo_id=repo_id, commit_message="1000 files")
         after = self.api.list_repo_commits(repo_id)
-        assert len(after) == before + 1, [(c.title, c.commit_id) for c in after]
+        if xet_enabled():   # with Xet, huggingface_hub itself may split a large folder into several commits
+            assert len(after) >= before + 1, [(c.title, c.commit_id) for c in after]
+        else:
+            assert len(after) == before + 1, [(c.title, c.commit_id) for c in after]
         files = self.api.list_repo_files(repo_id)
         assert len(files) == 1001, len(files)
         assert self.download(repo_id, "d7/f0997.txt") == b"file 997\n"
@@ -283,6 +286,11 @@ class Flows:
 
 def flow_names() -> list[str]:
     return [name for name in vars(Flows) if name.startswith("flow_")]
+
+
+def xet_enabled() -> bool:
+    from huggingface_hub import constants
+    return not getattr(constants, "HF_HUB_DISABLE_XET", True)
 
 
 def main(argv: list[str]) -> int:

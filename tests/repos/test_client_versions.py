@@ -1,11 +1,13 @@
 """The same flows under other huggingface_hub versions: for every python in
 HANGAR_EXTRA_CLIENT_PYTHONS (colon-separated; venvs with huggingface_hub 1.x and 0.36.x), run
-client_flows.py as a subprocess against the hub and require every flow to pass."""
+client_flows.py as a subprocess against the hub and require every flow to pass. And once more with
+the suite's own huggingface_hub at its default settings: Xet on, as a plain install uses it."""
 from __future__ import annotations
 
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,10 +19,18 @@ PYTHONS = [p for p in os.environ.get("HANGAR_EXTRA_CLIENT_PYTHONS", "").split(":
 @pytest.mark.skipif(not PYTHONS, reason="HANGAR_EXTRA_CLIENT_PYTHONS is empty")
 @pytest.mark.parametrize("python", PYTHONS)
 def test_flows_under_client(python: str, endpoint, make_user, tmp_path):
+    _run_flows(python, "1", endpoint, make_user, tmp_path)
+
+
+def test_flows_with_xet_on_by_default(endpoint, make_user, tmp_path):
+    _run_flows(sys.executable, "0", endpoint, make_user, tmp_path)
+
+
+def _run_flows(python: str, disable_xet: str, endpoint, make_user, tmp_path):
     version = subprocess.run([python, "-c", "import huggingface_hub; print(huggingface_hub.__version__)"],
                              capture_output=True, text=True, check=True).stdout.strip()
     user = make_user()
-    env = {**os.environ, "HF_HUB_DISABLE_XET": "1", "HF_HOME": str(tmp_path / "hf"), "HF_ENDPOINT": endpoint,
+    env = {**os.environ, "HF_HUB_DISABLE_XET": disable_xet, "HF_HOME": str(tmp_path / "hf"), "HF_ENDPOINT": endpoint,
            "HF_HUB_DISABLE_TELEMETRY": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1", "PYTHONPATH": ""}
     env.pop("HF_TOKEN", None)
     run = subprocess.run([python, str(FLOWS), endpoint, user.token], capture_output=True, text=True, env=env,
