@@ -93,6 +93,18 @@ async def call(rpc: Callable[..., Awaitable[Any]], request: Any, *, timeout: flo
         raise errors.from_grpc(exc) from None
 
 
+async def stream(rpc_call):
+    """Iterate a server-streaming call; a peer error becomes the HangarError it described, and the
+    call is cancelled when the consumer stops early."""
+    try:
+        async for message in rpc_call:
+            yield message
+    except grpc.aio.AioRpcError as exc:
+        raise errors.from_grpc(exc) from None
+    finally:
+        rpc_call.cancel()
+
+
 async def check_health(ch: grpc.aio.Channel, service: str = "", timeout: float = 2.0) -> bool:
     stub = health_pb2_grpc.HealthStub(ch)
     try:

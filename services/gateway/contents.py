@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import grpc
 from fastapi import Request
 
 from hangar_common import errors
-from hangar_common.grpcio import call
+from hangar_common.grpcio import call, stream
 from hangar_protos import common_pb2, lfs_pb2, metadata_pb2
 
 from . import deps
@@ -17,17 +16,6 @@ from . import deps
 async def resolve(request: Request, repo: common_pb2.RepoRef, revision: str) -> metadata_pb2.ResolvedRevision:
     return await call(deps.clients(request).metadata.ResolveRevision,
                       metadata_pb2.RevisionRequest(repo=repo, revision=revision))
-
-
-async def stream(rpc_call) -> AsyncIterator:
-    """Iterate a server-streaming call; a peer error becomes the HangarError it described."""
-    try:
-        async for message in rpc_call:
-            yield message
-    except grpc.aio.AioRpcError as exc:
-        raise errors.from_grpc(exc) from None
-    finally:
-        rpc_call.cancel()
 
 
 def tree_pages(request: Request, req: metadata_pb2.ListTreeRequest) -> AsyncIterator[metadata_pb2.TreePage]:

@@ -14,9 +14,7 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-import grpc
-
-from hangar_common import errors
+from hangar_common import errors, grpcio
 from hangar_protos import metadata_pb2
 
 from . import pktline
@@ -222,14 +220,8 @@ class UploadPack:
         return first
 
     async def _fetch_stream(self, args: FetchArgs, negotiate_only: bool = False):
-        call = self.clients.metadata.GitFetchObjects(self._request(args, negotiate_only))
-        try:
-            async for batch in call:
-                yield batch
-        except grpc.aio.AioRpcError as exc:
-            raise errors.from_grpc(exc) from None
-        finally:
-            call.cancel()
+        async for batch in grpcio.stream(self.clients.metadata.GitFetchObjects(self._request(args, negotiate_only))):
+            yield batch
 
     async def _pack(self, first, stream, sideband: bool) -> AsyncIterator[bytes]:
         """The pack; a failure after the first byte can only be reported on side-band 3."""
