@@ -18,7 +18,9 @@ from hangar_stack.infra import traefik_dynamic_config
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose not installed")
+# Outside CI (where .ci/run installs it) a machine without docker-compose skips this one check.
+@pytest.mark.skipif(shutil.which("docker-compose") is None and not os.environ.get("CI"),
+                    reason="docker-compose not installed")
 def test_compose_file_is_valid():
     env = {**os.environ, "HANGAR_SECRET_KEY": "test"}
     result = subprocess.run(["docker-compose", "-f", str(ROOT / "compose.yaml"), "config", "-q"],
