@@ -1,4 +1,4 @@
-# One image for all five services; the command picks the service (python -m services.<name>).
+# One image for all six services; the command picks the service (python -m services.<name>).
 FROM python:3.11-slim
 RUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*
 WORKDIR /app

@@ -42,7 +42,8 @@ def _upgrade(sync_conn, script_location: str, schema: str) -> None:
     script = ScriptDirectory.from_config(cfg)
 
     def upgrade(rev, _context):
-        return script._upgrade_revs("head", rev)
+        # Every head: a service's features may each add their own branch of revisions.
+        return script._upgrade_revs("heads", rev)
 
     ctx = MigrationContext.configure(sync_conn, opts={
         "version_table_schema": schema, "version_table": "alembic_version", "fn": upgrade})

@@ -1,5 +1,5 @@
-"""The gateway: the Hugging Face-compatible REST surface. Stateless; talks gRPC to auth, metadata
-and lfs, and reports the health of the whole hub."""
+"""The gateway: the Hugging Face-compatible REST surface. Stateless; talks gRPC to auth, metadata,
+lfs and community, and reports the health of the whole hub."""
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
@@ -23,7 +23,8 @@ def build(settings: Settings):
     async def lifespan(app):
         try:
             for name, target in (("auth", settings.auth_target), ("metadata", settings.metadata_target),
-                                 ("lfs", settings.lfs_target)):
+                                 ("lfs", settings.lfs_target),
+                                 ("community", settings.community_target)):
                 resources.open_channel(name, target)
             # The gateway owns no tables; it opens the shared dependencies only to report on them.
             await resources.open_database("public", None)
@@ -59,6 +60,7 @@ def _hub_checks(app, resources: Resources):
         "auth": grpc_check("auth"),
         "metadata": grpc_check("metadata"),
         "lfs": grpc_check("lfs"),
+        "community": grpc_check("community"),
         "lfs-http": http_check(settings.lfs_http_url),
         "git": http_check(settings.git_http_url),
         "postgres": resources.database_up,

@@ -11,7 +11,7 @@ import grpc
 import httpx
 import pytest
 
-from hangar_protos import lfs_pb2, lfs_pb2_grpc, metadata_pb2, metadata_pb2_grpc
+from hangar_protos import community_pb2, community_pb2_grpc, lfs_pb2, lfs_pb2_grpc, metadata_pb2, metadata_pb2_grpc
 from hangar_stack import infra
 from hangar_stack.stack import ROOT
 
@@ -20,13 +20,13 @@ def test_health_through_traefik_reports_every_service_and_dependency(endpoint):
     resp = httpx.get(f"{endpoint}/health")
     assert resp.status_code == 200
     checks = resp.json()["checks"]
-    for name in ("auth", "metadata", "lfs", "git", "postgres", "redis", "s3"):
+    for name in ("auth", "metadata", "lfs", "community", "git", "postgres", "redis", "s3"):
         assert checks[name] == "up", name
 
 
 def test_every_service_has_health_and_metrics(stack):
     for record in stack.records:
-        if record["name"] in ("auth", "metadata", "lfs", "git", "gateway"):
+        if record["name"] in ("auth", "metadata", "lfs", "community", "git", "gateway"):
             base = f"http://127.0.0.1:{record['port']}"
             assert httpx.get(f"{base}/health").status_code == 200, record["name"]
             metrics = httpx.get(f"{base}/metrics")
@@ -36,7 +36,8 @@ def test_every_service_has_health_and_metrics(stack):
 
 async def test_grpc_call_carries_request_id(stack):
     for name, stub_cls, req in (("metadata", metadata_pb2_grpc.MetadataStub, metadata_pb2.PingRequest()),
-                                ("lfs", lfs_pb2_grpc.LfsStub, lfs_pb2.PingRequest())):
+                                ("lfs", lfs_pb2_grpc.LfsStub, lfs_pb2.PingRequest()),
+                                ("community", community_pb2_grpc.CommunityStub, community_pb2.PingRequest())):
         async with grpc.aio.insecure_channel(f"127.0.0.1:{stack.service_ports[name]['grpc']}") as ch:
             resp = await stub_cls(ch).Ping(req, metadata=[("x-request-id", "req-smoke-1")], timeout=5)
         assert resp.service == name

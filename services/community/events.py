@@ -1,0 +1,37 @@
+"""The community outbox: `record()` writes an event inside the caller's transaction (DESIGN.md §9),
+so it is delivered exactly when the change that caused it committed. Scopes and actions are the
+Hub's webhook v3 ones (huggingface.co/docs/hub/webhooks): `repo` (create/delete/update/move),
+`repo.content` and `repo.config` (update), `discussion` (create/delete/update) and
+`discussion.comment` (create/update). `body` holds the payload's other members, e.g. `discussion`
+and `comment` for discussion events; the webhook worker adds `event`, `repo` and `webhook`."""
+from __future__ import annotations
+
+import json
+
+from hangar_common.errors import BadRequest
+from hangar_protos import common_pb2
+
+SCOPES = ("repo", "repo.content", "repo.config", "discussion", "discussion.comment")
+ACTIONS = ("create", "delete", "update", "move")
+NOTIFY_CHANNEL = "community_events"
+
+
+def repo_snapshot(facts: common_pb2.RepoFacts) -> dict:
+    return {"type": facts.repo.type, "namespace": facts.repo.namespace, "name": facts.repo.name,
+            "id": facts.repo_id, "private": facts.private, "gated": facts.gated}
+
+
+async def record(conn, *, scope: str, action: str, repo: common_pb2.RepoFacts | dict, body: dict | None = None,
+                 source_key: str | None = None) -> int | None:
+    """Insert one event in the caller's transaction (asyncpg connection). Returns its id, or None
+    when `source_key` was already recorded (an imported event seen twice)."""
+    if scope not in SCOPES or action not in ACTIONS:
+        raise BadRequest(f"Unknown event {scope}/{action}")
+    snapshot = repo if isinstance(repo, dict) else repo_snapshot(repo)
+    event_id = await conn.fetchval(
+        "INSERT INTO events (source_key, scope, action, repo, body) VALUES ($1, $2, $3, $4::jsonb, $5::jsonb) "
+        "ON CONFLICT (source_key) DO NOTHING RETURNING id",
+        source_key, scope, action, json.dumps(snapshot), json.dumps(body or {}))
+    if event_id is not None:
+        await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, str(event_id))  # sent at commit
+    return event_id
