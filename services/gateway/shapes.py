@@ -40,7 +40,7 @@ def repo_summary(info: metadata_pb2.RepoInfo, sha: str | None = None) -> dict:
         "_id": info.facts.repo_id or repo_id, "id": repo_id, "author": repo.namespace,
         "sha": sha or info.sha, "lastModified": info.last_modified, "createdAt": info.created_at,
         "private": info.facts.private, "gated": gated_value(info.facts.gated), "disabled": False,
-        "downloads": 0, "likes": 0, "tags": [],
+        "downloads": 0, "likes": info.likes, "tags": [],
     }
     if repo.type == "model":
         body["modelId"] = repo_id

@@ -9,6 +9,7 @@ import asyncpg
 from hangar_common.errors import BadRequest, Conflict, RevisionNotFound
 
 from . import gitformat as gf
+from . import outbox
 from .objects import ObjectStore
 
 HEADS, TAGS = "refs/heads/", "refs/tags/"
@@ -66,7 +67,15 @@ async def all_refs(conn, repo_id: int) -> list[tuple[str, str]]:
 
 async def compare_and_swap(conn, repo_id: int, ref: str, expected: str | None, new: str | None) -> bool:
     """Move `ref` from `expected` (None: must not exist) to `new` (None: delete). False when the
-    ref was not at `expected`. Runs inside the caller's transaction."""
+    ref was not at `expected`. Runs inside the caller's transaction, which also records the move in
+    the event outbox (webhooks), so every ref that moves has its event and no other does."""
+    if not await _swap(conn, repo_id, ref, expected, new):
+        return False
+    await outbox.ref_moved(conn, repo_id, ref, expected, new)
+    return True
+
+
+async def _swap(conn, repo_id: int, ref: str, expected: str | None, new: str | None) -> bool:
     if expected is None and new is not None:
         try:
             async with conn.transaction():   # savepoint: a lost race must not abort the caller

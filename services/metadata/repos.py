@@ -9,10 +9,10 @@ from datetime import datetime
 import asyncpg
 from hangar_common.errors import BadRequest, Conflict, RepoNotFound
 
-from . import names
+from . import names, outbox
 
 COLUMNS = "r.id, r.type, r.namespace, r.name, r.private, r.gated, r.default_branch, r.space_sdk, " \
-          "r.created_at, r.last_modified"
+          "r.created_at, r.last_modified, r.likes"
 WITH_SHA = f"""SELECT {COLUMNS}, (SELECT target FROM refs f WHERE f.repo_id = r.id
                  AND f.name = 'refs/heads/' || r.default_branch) AS sha FROM repos r"""
 
@@ -31,6 +31,7 @@ class Repo:
     last_modified: datetime
     sha: str = ""
     redirected_from: tuple[str, str, str] | None = None
+    likes: int = 0                      # kept by the community service (SetLikes)
 
     @property
     def full_name(self) -> str:
@@ -40,7 +41,7 @@ class Repo:
     def from_row(cls, row, redirected_from=None) -> "Repo":
         return cls(row["id"], row["type"], row["namespace"], row["name"], row["private"], row["gated"],
                    row["default_branch"], row["space_sdk"], row["created_at"], row["last_modified"],
-                   row["sha"] or "", redirected_from)
+                   row["sha"] or "", redirected_from, row["likes"])
 
 
 def _not_found(repo_type: str, namespace: str, name: str) -> RepoNotFound:
@@ -71,6 +72,11 @@ async def get_by_id(conn, repo_id: int) -> Repo:
     return Repo.from_row(row)
 
 
+async def get_many(conn, repo_ids: list[int]) -> list[Repo]:
+    rows = await conn.fetch(WITH_SHA + " WHERE r.id = ANY($1::bigint[]) ORDER BY r.id", repo_ids)
+    return [Repo.from_row(row) for row in rows]
+
+
 async def insert(conn, repo_type: str, namespace: str, name: str, *, private: bool, space_sdk: str) -> int:
     """A new repository row (the caller's transaction adds its initial commit)."""
     names.validate_repo(repo_type, namespace, name)
@@ -83,15 +89,21 @@ async def insert(conn, repo_type: str, namespace: str, name: str, *, private: bo
     # A new repository takes its name back from any redirect of a moved one.
     await conn.execute("DELETE FROM repo_redirects WHERE type = $1 AND namespace_lower = lower($2) "
                        "AND name_lower = lower($3)", repo_type, namespace, name)
+    await outbox.repo_changed(conn, repo_id, "repo", "create")
     return repo_id
 
 
 async def delete(conn, repo: Repo) -> None:
-    await conn.execute("DELETE FROM repos WHERE id = $1", repo.id)
+    async with conn.transaction():
+        await outbox.repo_changed(conn, repo.id, "repo", "delete")
+        await conn.execute("DELETE FROM repos WHERE id = $1", repo.id)
 
 
 async def move(conn, repo: Repo, namespace: str, name: str) -> None:
     names.validate_repo(repo.type, namespace, name)
+    # The event names the repository as it was; `movedTo` says where it went (Hub webhook v3).
+    await outbox.repo_changed(conn, repo.id, "repo", "move",
+                              {"movedTo": {"name": f"{namespace}/{name}", "owner": {"id": namespace}}})
     try:
         await conn.execute("UPDATE repos SET namespace = $2, name = $3 WHERE id = $1", repo.id, namespace, name)
     except asyncpg.UniqueViolationError:
@@ -109,9 +121,19 @@ async def move(conn, repo: Repo, namespace: str, name: str) -> None:
 async def update_settings(conn, repo: Repo, *, private: bool | None, gated: str | None) -> None:
     if gated is not None and gated not in ("", "auto", "manual"):
         raise BadRequest(f"Invalid gated value '{gated}': use auto, manual or nothing", code="InvalidSetting")
-    await conn.execute(
-        """UPDATE repos SET private = coalesce($2, private), gated = coalesce($3, gated) WHERE id = $1""",
-        repo.id, private, gated)
+    changed = {key: value for key, value in (("private", private), ("gated", gated)) if value is not None}
+    async with conn.transaction():
+        await conn.execute(
+            """UPDATE repos SET private = coalesce($2, private), gated = coalesce($3, gated) WHERE id = $1""",
+            repo.id, private, gated)
+        await outbox.repo_changed(conn, repo.id, "repo.config", "update", {"updatedConfig": changed})
+
+
+async def set_likes(conn, repo_id: int, likes: int) -> None:
+    """The like count the community service computed (it owns the likes themselves)."""
+    status = await conn.execute("UPDATE repos SET likes = $2 WHERE id = $1", repo_id, max(0, likes))
+    if not status.endswith(" 1"):
+        raise RepoNotFound("Repository not found")
 
 
 async def touch(conn, repo_id: int) -> None:
@@ -121,7 +143,7 @@ async def touch(conn, repo_id: int) -> None:
 
 
 SORTS = {"lastModified": "r.last_modified", "createdAt": "r.created_at",
-         "id": "lower(r.namespace || '/' || r.name)"}
+         "id": "lower(r.namespace || '/' || r.name)", "likes": "r.likes"}
 
 
 def _encode_cursor(value, repo_id: int) -> str:
@@ -132,7 +154,7 @@ def _encode_cursor(value, repo_id: int) -> str:
 def _decode_cursor(cursor: str, sort: str):
     try:
         raw, repo_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        value = datetime.fromisoformat(raw) if sort != "id" else str(raw)
+        value = str(raw) if sort == "id" else int(raw) if sort == "likes" else datetime.fromisoformat(raw)
         return value, int(repo_id)
     except Exception:
         raise BadRequest("Invalid cursor", code="InvalidCursor") from None
@@ -170,6 +192,6 @@ async def list_repos(conn, *, repo_type: str, author: str, search: str, sort: st
     if len(rows) > limit:
         last = rows[limit - 1]
         value = last["last_modified"] if sort == "lastModified" else last["created_at"] if sort == "createdAt" \
-            else f"{last['namespace']}/{last['name']}".lower()
+            else last["likes"] if sort == "likes" else f"{last['namespace']}/{last['name']}".lower()
         next_cursor = _encode_cursor(value, last["id"])
     return repos, next_cursor

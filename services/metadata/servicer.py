@@ -13,7 +13,7 @@ from hangar_protos import metadata_pb2 as pb
 from hangar_protos import metadata_pb2_grpc
 
 from . import cards, commits, gitformat as gf, lfsindex, lifecycle, listing, preupload, refs, repos
-from . import gittransport, refops
+from . import gittransport, outbox, refops
 from .engine import Engine
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -56,7 +56,7 @@ def repo_info(repo: repos.Repo, **extra) -> pb.RepoInfo:
             repo=common_pb2.RepoRef(type=repo.type, namespace=repo.namespace, name=repo.name),
             repo_id=str(repo.id), private=repo.private, gated=repo.gated),
         default_branch=repo.default_branch, sha=repo.sha, created_at=gf.rfc3339(repo.created_at),
-        last_modified=gf.rfc3339(repo.last_modified), **extra)
+        last_modified=gf.rfc3339(repo.last_modified), likes=repo.likes, **extra)
     if repo.redirected_from:
         t, ns, n = repo.redirected_from
         info.redirected_from.CopyFrom(common_pb2.RepoRef(type=t, namespace=ns, name=n))
@@ -230,6 +230,34 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
     @servicer_errors
     async def GitReceive(self, request_iterator, context):
         return await gittransport.receive(self.engine, request_iterator, self._repo)
+
+    # --- events and counts for the community service --------------------------------------
+    @servicer_errors
+    async def ListEvents(self, request, context):
+        async with self.engine.pool.acquire() as conn:
+            rows = await outbox.claim(conn, min(max(request.limit, 1) if request.limit else 50, 500))
+        return pb.ListEventsResponse(events=[outbox.event_pb(row) for row in rows])
+
+    @servicer_errors
+    async def AckEvents(self, request, context):
+        async with self.engine.pool.acquire() as conn:
+            await outbox.ack(conn, list(request.ids))
+        return pb.Empty()
+
+    @servicer_errors
+    async def SetLikes(self, request, context):
+        if not request.repo_id.isdigit():
+            raise BadRequest("Invalid repo id")
+        async with self.engine.pool.acquire() as conn:
+            await repos.set_likes(conn, int(request.repo_id), request.likes)
+        return pb.Empty()
+
+    @servicer_errors
+    async def GetReposById(self, request, context):
+        ids = [int(i) for i in request.repo_ids if i.isdigit() and len(i) < 19]
+        async with self.engine.pool.acquire() as conn:
+            found = await repos.get_many(conn, ids)
+        return pb.ListReposResponse(repos=[repo_info(r) for r in found])
 
 
 async def collect_commit(stream, *, max_file: int) -> commits.CommitRequest:

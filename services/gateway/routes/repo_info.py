@@ -24,7 +24,7 @@ from ..shapes import JSON, repo_summary, sibling
 router = APIRouter()
 
 SORTS = {"lastModified": "lastModified", "last_modified": "lastModified", "createdAt": "createdAt",
-         "created_at": "createdAt", "id": "id"}
+         "created_at": "createdAt", "id": "id", "likes": "likes"}
 MAX_PAGE = 1000
 
 
