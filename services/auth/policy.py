@@ -8,6 +8,14 @@ Rules (issue 5):
   organization's members and site admins (GatedRepo otherwise; metadata stays visible);
 - write needs the owner or an organization role of member or above, and never a read token;
 - admin needs the owner or an organization admin / super-admin, and never a read token.
+
+Discussions and pull requests (issue 13), as on the Hub:
+- discuss (open a discussion, comment): anyone signed in who can see the repo, not with a read token;
+- contribute (open a PR, upload into it): discuss, plus download access (a PR's diff shows content);
+- push-pr (commit to refs/pr/N): write, or contribute for the PR's own author (`owner_user_id`);
+- moderate (close, reopen, rename a thread): write, or discuss for the thread's author;
+- edit-comment: discuss, for the comment's author only;
+- merging and hiding comments are plain "write".
 """
 from __future__ import annotations
 
@@ -17,7 +25,8 @@ from hangar_protos import common_pb2
 
 ORG_ROLES = ("read", "member", "admin", "super-admin")
 _RANK = {role: rank for rank, role in enumerate(ORG_ROLES, start=1)}
-ACTIONS = ("read", "download", "write", "admin")
+ACTIONS = ("read", "download", "write", "admin", "discuss", "contribute", "push-pr", "moderate", "edit-comment")
+OWNED_ACTIONS = ("push-pr", "moderate", "edit-comment")
 
 
 def rank(role: str) -> int:
@@ -49,8 +58,9 @@ def _deny_unseen(principal) -> Decision:
 
 
 def decide(principal: common_pb2.Principal, facts: common_pb2.RepoFacts, action: str, *,
-           org_role: str = "", access_granted: bool = False) -> Decision:
-    """May `principal` do `action` on the repo? `org_role` is its role in the repo's namespace."""
+           org_role: str = "", access_granted: bool = False, owner_user_id: str = "") -> Decision:
+    """May `principal` do `action` on the repo? `org_role` is its role in the repo's namespace;
+    `owner_user_id` is the author of the PR, thread or comment the action touches."""
     level = _level(principal, facts.repo.namespace, org_role)
     if facts.private and level == 0:
         return _deny_unseen(principal)
@@ -61,7 +71,35 @@ def decide(principal: common_pb2.Principal, facts: common_pb2.RepoFacts, action:
             return Decision(False, "GatedRepo", f"Access to repository {facts.repo.namespace}/"
                             f"{facts.repo.name} is restricted: you must ask for access and be granted it")
         return ALLOW
+    if action in ("discuss", "contribute") or action in OWNED_ACTIONS:
+        return _decide_community(principal, facts, action, level=level, access_granted=access_granted,
+                                 owner_user_id=owner_user_id)
     return _decide_change(principal, level, action, "this repository")
+
+
+def _decide_community(principal, facts, action: str, *, level: int, access_granted: bool,
+                      owner_user_id: str) -> Decision:
+    if principal.anonymous:
+        return Decision(False, "Unauthorized", "You must be authenticated to do this")
+    if principal.token_role == "read":
+        return Decision(False, "Forbidden", "This action needs a token with the write role; this one is read-only")
+    is_owner = bool(owner_user_id) and owner_user_id == principal.user_id
+    writer = _decide_change(principal, level, "write", "this repository").allowed
+    if action == "discuss":
+        return ALLOW
+    if action == "edit-comment":
+        return ALLOW if is_owner else Decision(False, "Forbidden", "Only the author of a comment can edit it")
+    if action == "moderate":
+        return ALLOW if writer or is_owner else Decision(
+            False, "Forbidden", "Only the author of this discussion or a writer of the repository can do this")
+    if action == "push-pr" and not (writer or is_owner):
+        return Decision(False, "Forbidden", "Only the author of this pull request or a writer of the "
+                        "repository can commit to it")
+    # contribute, and push-pr by its author: reading the content is part of proposing a change.
+    if facts.gated and level == 0 and not access_granted:
+        return Decision(False, "GatedRepo", f"Access to repository {facts.repo.namespace}/{facts.repo.name} is "
+                        "restricted: you must ask for access and be granted it")
+    return ALLOW
 
 
 def decide_namespace(principal: common_pb2.Principal, namespace: str, action: str, *,

@@ -15,7 +15,7 @@ from hangar_common.errors import BadRequest, Conflict, EntryNotFound, PayloadToo
 from hangar_protos import common_pb2
 
 from . import gitformat as gf
-from . import indexes, names, refs, repos, trees
+from . import indexes, names, pullrefs, refs, repos, trees
 from .engine import Engine
 from .lfscheck import LfsObjectRefused
 from .treeops import TreeEditor
@@ -54,6 +54,7 @@ class CommitRequest:
     author: common_pb2.Principal
     create_pr: bool
     operations: list[Operation] = field(default_factory=list)
+    pr_number: int = 0
 
 
 def message_of(summary: str, description: str) -> str:
@@ -106,6 +107,15 @@ async def _lfs_objects(engine: Engine, repo: repos.Repo, ops: list[Operation]) -
     return sizes
 
 
+async def _target_ref(engine: Engine, repo: repos.Repo, revision: str) -> str:
+    """The ref a commit moves: an existing branch, or an unmerged pull request's `refs/pr/N`."""
+    if pullrefs.is_pr_ref(revision):
+        async with engine.pool.acquire() as conn:
+            await pullrefs.check_writable(conn, repo.id, revision)
+        return revision
+    return await _branch_ref(engine, repo, revision)
+
+
 async def _branch_ref(engine: Engine, repo: repos.Repo, revision: str) -> str:
     branch = revision or repo.default_branch
     if branch.startswith(refs.HEADS):
@@ -150,18 +160,21 @@ async def create_commit(engine: Engine, request: CommitRequest) -> tuple[str, st
     """Apply the operations on the branch and move it; returns (commit id, ref, repo)."""
     async with engine.pool.acquire() as conn:
         repo = await repos.get(conn, request.repo.type, request.repo.namespace, request.repo.name)
-    if request.create_pr:
-        raise BadRequest("Pull requests are not supported yet; commit to a branch instead",
-                         code="PullRequestsNotSupported")
     if request.parent_commit and not gf.HEX40.match(request.parent_commit):
         raise BadRequest(f"Invalid parent commit '{request.parent_commit}'", code="InvalidParentCommit")
     check_paths(request)
-    ref = await _branch_ref(engine, repo, request.branch)
+    if request.create_pr:
+        base_ref = await pullrefs.base_branch_ref(engine, repo, request.branch)
+        ref = pullrefs.ref_name(request.pr_number)
+    else:
+        ref = await _target_ref(engine, repo, request.branch)
     facts = common_pb2.RepoFacts(repo=request.repo, repo_id=str(repo.id), private=repo.private, gated=repo.gated)
     await engine.lfs.check(request.author, facts, await _lfs_objects(engine, repo, request.operations))
     await engine.store.put(op.blob for op in request.operations if op.blob is not None)
     author = gf.identity(request.author.username)
     message = message_of(request.summary, request.description)
+    if request.create_pr:
+        return await _open_pull_request(engine, repo, ref, base_ref, request, author, message), ref, repo
     for attempt in range(MAX_ATTEMPTS):
         oid = await _attempt(engine, repo, ref, request, author, message)
         if oid is not None:
@@ -184,10 +197,36 @@ async def _attempt(engine: Engine, repo: repos.Repo, ref: str, request: CommitRe
     root, new_trees = editor.build()
     commit = gf.commit(root, [tip], author=author, message=message)
     await engine.store.put([*new_trees, commit])
-    landed = await land(engine, repo.id, ref, tip, commit, {tip: base_tree})
+    check = (lambda conn: pullrefs.lock_unmerged(conn, repo.id, ref)) if pullrefs.is_pr_ref(ref) else None
+    landed = await land(engine, repo.id, ref, tip, commit, {tip: base_tree}, on_land=check)
     if not landed and request.parent_commit:
         raise _parent_mismatch(request.parent_commit, "a newer commit")
     return commit.oid if landed else None
+
+
+async def _open_pull_request(engine: Engine, repo: repos.Repo, ref: str, base_ref: str, request: CommitRequest,
+                             author: bytes, message: str) -> str:
+    """create_pr: the commit on the base branch's tip (or `parent_commit`), landed as the new
+    `refs/pr/N` together with the PR's record: the branch itself never moves."""
+    async with engine.pool.acquire() as conn:
+        start = request.parent_commit or await refs.get(conn, repo.id, base_ref)
+        if request.parent_commit and not await indexes.belongs(conn, repo.id, start):
+            raise RevisionNotFound(f"Invalid rev id: {start} (not a commit of this repository)")
+        base_tree = await conn.fetchval("SELECT tree FROM repo_commits WHERE repo_id = $1 AND oid = $2",
+                                        repo.id, start)
+    editor = await _apply(engine, repo, base_tree, request.operations)
+    root, new_trees = editor.build()
+    commit = gf.commit(root, [start], author=author, message=message)
+    await engine.store.put([*new_trees, commit])
+
+    async def record(conn) -> None:   # the repo row is locked: PR creations are serialized
+        if await refs.get(conn, repo.id, ref) is not None or await pullrefs.exists(conn, repo.id, request.pr_number):
+            raise Conflict(f"Pull request #{request.pr_number} already exists", code="PullRequestExists")
+        await pullrefs.insert(conn, repo.id, request.pr_number, base_ref, start, request.author.user_id)
+
+    if not await land(engine, repo.id, ref, None, commit, {start: base_tree}, on_land=record):
+        raise Conflict(f"Pull request #{request.pr_number} already exists", code="PullRequestExists")
+    return commit.oid
 
 
 def _parent_mismatch(parent: str, tip: str) -> Conflict:
@@ -196,11 +235,14 @@ def _parent_mismatch(parent: str, tip: str) -> Conflict:
 
 
 async def land(engine: Engine, repo_id: int, ref: str, expected: str | None, commit: gf.RawObject,
-               parent_trees: dict[str, str], *, prune: bool = False) -> bool:
-    """In one transaction: lock the repo row, compare-and-swap the ref, index the commit."""
+               parent_trees: dict[str, str], *, prune: bool = False, on_land=None) -> bool:
+    """In one transaction: lock the repo row, compare-and-swap the ref, index the commit.
+    `on_land(conn)` runs first in that transaction (a pull request's own checks and record)."""
     planned = await indexes.plan(engine.store, [gf.parse_commit(commit.oid, commit.data)], parent_trees)
     async with engine.pool.acquire() as conn, conn.transaction():
         await repos.touch(conn, repo_id)
+        if on_land is not None:
+            await on_land(conn)
         if not await refs.compare_and_swap(conn, repo_id, ref, expected, commit.oid):
             return False
         await indexes.write(conn, repo_id, planned)

@@ -14,7 +14,7 @@ from hangar_protos import common_pb2
 from hangar_protos import metadata_pb2 as pb
 
 from . import gitformat as gf
-from . import indexes, names, refs, repos
+from . import indexes, names, pullrefs, refs, repos
 from .commitgraph import CommitGraph
 from .commits import max_regular_file
 from .engine import Engine
@@ -261,8 +261,12 @@ def _check_command(cmd: pb.RefCommand) -> None:
         names.validate_ref_name(cmd.ref[len(refs.HEADS):], "branch")
     elif cmd.ref.startswith(refs.TAGS):
         names.validate_ref_name(cmd.ref[len(refs.TAGS):], "tag")
+    elif pullrefs.number_of(cmd.ref) is not None:
+        if cmd.old_oid == gf.ZERO_OID or cmd.new_oid == gf.ZERO_OID:
+            raise PushRefused(cmd.ref, "pull request refs are opened and closed through the API, "
+                                       "not created or deleted by a push")
     else:
-        raise PushRefused(cmd.ref, "only refs/heads/* and refs/tags/* can be pushed")
+        raise PushRefused(cmd.ref, "only refs/heads/*, refs/tags/* and existing refs/pr/N can be pushed")
 
 
 async def receive(engine: Engine, stream, get_repo) -> pb.GitReceiveResult:
@@ -314,7 +318,7 @@ async def _validate(engine: Engine, repo: repos.Repo, pushed: Pushed, commands) 
             continue
         target = cmd.new_oid
         while target in pushed.tags or target in known_tags:
-            if cmd.ref.startswith(refs.HEADS):
+            if cmd.ref.startswith(refs.HEADS) or pullrefs.is_pr_ref(cmd.ref):
                 raise PushRefused(cmd.ref, "a branch must point to a commit")
             target = pushed.tags[target][1] if target in pushed.tags else known_tags[target]
         _collect_new(cmd.ref, target, graph, pushed, new_commits)
@@ -400,6 +404,12 @@ async def _apply(engine: Engine, repo: repos.Repo, commands, graph: CommitGraph,
     planned = await indexes.plan(engine.store, [pushed.commits[c] for c in new_commits], graph.trees)
     async with engine.pool.acquire() as conn, conn.transaction():
         await repos.touch(conn, repo.id)
+        for cmd in commands:
+            if pullrefs.is_pr_ref(cmd.ref):
+                try:
+                    await pullrefs.lock_unmerged(conn, repo.id, cmd.ref)
+                except HangarError as exc:
+                    raise PushRefused(cmd.ref, exc.message) from None
         for cmd in commands:
             old = None if cmd.old_oid == gf.ZERO_OID else cmd.old_oid
             new = None if cmd.new_oid == gf.ZERO_OID else cmd.new_oid

@@ -6,7 +6,7 @@ from hangar_common.errors import BadRequest
 from hangar_protos import metadata_pb2 as pb
 
 from . import gitformat as gf
-from . import indexes, names, refs, repos
+from . import indexes, names, pullrefs, refs, repos
 from .engine import Engine
 
 
@@ -21,6 +21,9 @@ async def list_refs(engine: Engine, repo: repos.Repo) -> pb.ListRefsResponse:
             out.branches.append(ref)
         elif name.startswith(refs.TAGS):
             out.tags.append(ref)
+        elif name.startswith(pullrefs.PREFIX):
+            out.pull_requests.append(ref)
+    out.pull_requests.sort(key=lambda r: pullrefs.number_of(r.ref) or 0)
     return out
 
 

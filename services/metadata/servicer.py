@@ -13,7 +13,7 @@ from hangar_protos import metadata_pb2 as pb
 from hangar_protos import metadata_pb2_grpc
 
 from . import cards, commits, gitformat as gf, lfsindex, lifecycle, listing, preupload, refs, repos
-from . import gittransport, outbox, refops
+from . import gittransport, outbox, pullrefs, refops
 from .engine import Engine
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -181,8 +181,6 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
 
     @servicer_errors
     async def Preupload(self, request, context):
-        if request.create_pr:
-            raise BadRequest("Pull requests are not supported yet", code="PullRequestsNotSupported")
         return await preupload.preupload(self.engine, request)
 
     # --- commits and history --------------------------------------------------------------------
@@ -259,6 +257,28 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
             found = await repos.get_many(conn, ids)
         return pb.ListReposResponse(repos=[repo_info(r) for r in found])
 
+    # --- pull request refs ------------------------------------------------------------------------------
+    @servicer_errors
+    async def CreatePullRef(self, request, context):
+        return await pullrefs.create(self.engine, await self._repo(request.repo), request)
+
+    @servicer_errors
+    async def GetPullRef(self, request, context):
+        return await pullrefs.get(self.engine, await self._repo(request.repo), request.number)
+
+    @servicer_errors
+    async def DeletePullRef(self, request, context):
+        await pullrefs.delete(self.engine, await self._repo(request.repo), request.number)
+        return pb.Empty()
+
+    @servicer_errors
+    async def MergePullRef(self, request, context):
+        return await pullrefs.merge(self.engine, await self._repo(request.repo), request)
+
+    @servicer_errors
+    async def PullRefChanges(self, request, context):
+        return await pullrefs.changes(self.engine, await self._repo(request.repo), request)
+
 
 async def collect_commit(stream, *, max_file: int) -> commits.CommitRequest:
     """Read a Commit stream: the header, then operations (file data may span messages)."""
@@ -270,7 +290,7 @@ async def collect_commit(stream, *, max_file: int) -> commits.CommitRequest:
                 raise BadRequest("The commit stream must start with a header", code="InvalidCommit")
             h = chunk.header
             request = commits.CommitRequest(h.repo, h.revision, h.summary, h.description, h.parent_commit,
-                                            h.author, h.create_pr)
+                                            h.author, h.create_pr, pr_number=h.pr_number)
             continue
         if pending is not None and (kind != "file" or chunk.file.path != pending[0]):
             raise BadRequest(f"Data of {pending[0]} was cut short", code="InvalidCommit")

@@ -40,10 +40,11 @@ async def new_repo(md, **kw) -> common_pb2.RepoRef:
 
 
 def commit_stream(repo, files=None, *, deletes=(), folders=(), copies=(), lfs=(), parent="", revision="main",
-                  summary="test commit", create_pr=False, chunk=None):
+                  summary="test commit", create_pr=False, chunk=None, pr_number=0, author=ALICE):
     """CommitChunk messages: header, then operations (file data split into `chunk`-sized parts)."""
     yield pb.CommitChunk(header=pb.CommitHeader(repo=repo, revision=revision, summary=summary,
-                                                parent_commit=parent, author=ALICE, create_pr=create_pr))
+                                                parent_commit=parent, author=author, create_pr=create_pr,
+                                                pr_number=pr_number))
     for path, data in (files or {}).items():
         if chunk and len(data) > chunk:
             parts = [data[i:i + chunk] for i in range(0, len(data), chunk)]

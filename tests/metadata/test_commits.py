@@ -121,8 +121,8 @@ async def test_duplicate_paths_and_bad_ops_are_refused(md):
         await commit(md, repo, {"dir": b"n"})
     assert error_code(err.value) == "PathConflict"
     with pytest.raises(grpc.aio.AioRpcError) as err:
-        await commit(md, repo, {"x": b"1"}, create_pr=True)
-    assert error_code(err.value) == "PullRequestsNotSupported"
+        await commit(md, repo, {"x": b"1"}, create_pr=True)   # no number reserved for the PR
+    assert error_code(err.value) == "InvalidPullRequestNumber"
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await commit(md, repo, {"x": b"1"}, revision="no-such-branch")
     assert error_code(err.value) == "RevisionNotFound"
