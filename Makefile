@@ -10,7 +10,7 @@ PROTOS := $(wildcard protos/hangar_protos/*.proto)
 CLIENT_VENVS := .venv-clients/hf1 .venv-clients/hf036
 CLIENT_PYTHONS := $(abspath .venv-clients/hf1/bin/python):$(abspath .venv-clients/hf036/bin/python)
 
-.PHONY: up down logs status test install protos clean bench clients
+.PHONY: up down logs status test lint install protos clean bench clients
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ logs:
 
 status:
 	$(PY) -m hangar_stack status
+
+# Gates: ruff (lint and import order) and mypy (services and libs); settings in pyproject.toml.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 test: install clients
 	HANGAR_EXTRA_CLIENT_PYTHONS=$(CLIENT_PYTHONS) $(PY) -m pytest $(PYTEST_ARGS)

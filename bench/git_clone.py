@@ -22,8 +22,8 @@ from pathlib import Path
 import httpx
 from huggingface_hub import HfApi
 
-from bench.harness import Timer, hub, report, rss_mb
 from bench.baselines.git_http_backend import HttpBackend
+from bench.harness import Timer, hub, report, rss_mb
 
 FILES, COMMITS = 1000, 20
 RUNS = int(os.environ.get("BENCH_GIT_RUNS", "3"))

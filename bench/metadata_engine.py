@@ -12,11 +12,13 @@ from pathlib import Path
 
 import grpc
 
-from .harness import Timer, hub, report, rss_mb
-
-from hangar_protos import common_pb2  # noqa: E402
+from hangar_protos import (
+    common_pb2,  # noqa: E402
+    metadata_pb2_grpc,  # noqa: E402
+)
 from hangar_protos import metadata_pb2 as pb  # noqa: E402
-from hangar_protos import metadata_pb2_grpc  # noqa: E402
+
+from .harness import Timer, hub, report, rss_mb
 
 WHO = common_pb2.Principal(user_id="1", username="bench")
 BIG = 100_000

@@ -54,7 +54,7 @@ class Settings:
         return self.environment == "production"
 
     @classmethod
-    def from_env(cls, service: str) -> "Settings":
+    def from_env(cls, service: str) -> Settings:
         environment = _env("ENV", "development")
         secret = _env("SECRET_KEY")
         if not secret:

@@ -80,7 +80,8 @@ def _header_safe(text: str) -> str:
     return text.encode("latin-1", "replace").decode("latin-1")
 
 
-def create_app(service: str, *, lifespan=None, health_checks: Callable[[FastAPI], dict[str, HealthCheck]] | None = None) -> FastAPI:
+def create_app(service: str, *, lifespan=None,
+               health_checks: Callable[[FastAPI], dict[str, HealthCheck]] | None = None) -> FastAPI:
     app = FastAPI(title=f"hangar-{service}", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url=None)
     app.add_middleware(RequestContextMiddleware, service=service)
@@ -111,7 +112,7 @@ def create_app(service: str, *, lifespan=None, health_checks: Callable[[FastAPI]
         checks = health_checks(app) if health_checks else {}
         results = {name: await _safe(check) for name, check in checks.items()}
         down = [name for name, ok in results.items() if not ok]
-        body = {"status": "ok" if not down else "unavailable", "service": service,
+        body: dict[str, object] = {"status": "ok" if not down else "unavailable", "service": service,
                 "checks": {k: ("up" if v else "down") for k, v in results.items()}}
         if down:
             body["down"] = down

@@ -9,6 +9,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from . import db, grpcio
 from .config import Settings
@@ -33,7 +34,7 @@ class Resources:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.engine = None
+        self.engine: AsyncEngine | None = None
         self.redis: aioredis.Redis | None = None
         self.store: ObjectStore | None = None
         self.channels: dict[str, Any] = {}
@@ -44,7 +45,8 @@ class Resources:
         try:
             await self.database_up()
         except Exception as exc:
-            raise DependencyUnreachable(f"PostgreSQL unreachable ({_where(self.settings.database_url)}): {exc}") from None
+            where = _where(self.settings.database_url)
+            raise DependencyUnreachable(f"PostgreSQL unreachable ({where}): {exc}") from None
         if migrations_dir is not None:
             await db.migrate(self.engine, schema, migrations_dir)
 

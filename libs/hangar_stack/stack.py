@@ -95,7 +95,8 @@ class Stack:
 
     def _start_infrastructure(self) -> None:
         env = os.environ
-        self.env = {"HANGAR_PORT": str(self.port), "HANGAR_SECRET_KEY": env.get("HANGAR_SECRET_KEY") or self._secret("secret_key"),
+        self.env = {"HANGAR_PORT": str(self.port),
+                    "HANGAR_SECRET_KEY": env.get("HANGAR_SECRET_KEY") or self._secret("secret_key"),
                     "HANGAR_PUBLIC_URL": env.get("HANGAR_PUBLIC_URL", self.endpoint)}
         if env.get("HANGAR_DATABASE_URL"):
             self.env["HANGAR_DATABASE_URL"] = env["HANGAR_DATABASE_URL"]

@@ -34,7 +34,8 @@ def info(row) -> auth_pb2.AccessRequestInfo:
 async def ask(conn: AsyncConnection, *, repo_id: str, user_id: int, initial: str, fields: dict):
     """Record a request; asking again changes nothing (a rejected request stays rejected)."""
     await conn.execute(text(
-        "INSERT INTO access_requests (repo_id, user_id, status, fields) VALUES (:repo, :user, :status, CAST(:fields AS jsonb)) "
+        "INSERT INTO access_requests (repo_id, user_id, status, fields) "
+        "VALUES (:repo, :user, :status, CAST(:fields AS jsonb)) "
         "ON CONFLICT (repo_id, user_id) DO NOTHING"),
         {"repo": repo_id, "user": user_id, "status": initial, "fields": json.dumps(fields)})
     return await get(conn, repo_id=repo_id, user_id=user_id)

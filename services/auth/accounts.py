@@ -45,7 +45,8 @@ async def find_login(conn: AsyncConnection, login: str):
     """The user whose name or email is `login` (case-insensitive), or None."""
     result = await conn.execute(text(
         f"SELECT {_USER_COLUMNS} FROM accounts WHERE kind = 'user' "
-        "AND (lower(name) = lower(:login) OR lower(email) = lower(:login)) ORDER BY lower(name) = lower(:login) DESC LIMIT 1"),
+        "AND (lower(name) = lower(:login) OR lower(email) = lower(:login)) "
+        "ORDER BY lower(name) = lower(:login) DESC LIMIT 1"),
         {"login": login})
     return result.first()
 

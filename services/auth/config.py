@@ -19,7 +19,7 @@ class AuthSettings:
     principal_cache_ttl: int      # seconds a token/session -> principal lookup may be cached in Redis
 
     @classmethod
-    def from_env(cls) -> "AuthSettings":
+    def from_env(cls) -> AuthSettings:
         return cls(
             session_max_age=_int("SESSION_MAX_AGE", 14 * 24 * 3600),
             login_window=_int("LOGIN_WINDOW", 15 * 60),

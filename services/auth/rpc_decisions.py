@@ -22,7 +22,8 @@ class DecisionsRpc(ServicerBase):
         principal, facts = request.principal, request.repo
         role = await self.memberships.role_in(principal.user_id, facts.repo.namespace)
         granted = False
-        if request.action in ("download", "contribute", "push-pr") and facts.gated and principal.user_id.isdigit() and not role:
+        if (request.action in ("download", "contribute", "push-pr") and facts.gated
+                and principal.user_id.isdigit() and not role):
             granted = await self._access_granted(facts.repo_id, int(principal.user_id))
         decision = policy.decide(principal, facts, request.action, org_role=role, access_granted=granted,
                                    owner_user_id=request.owner_user_id)

@@ -57,7 +57,8 @@ class GatingRpc(ServicerBase):
         """The user a handle/grant call is about: named directly, or by the id of their request."""
         if request.username:
             return (await self._user_named(conn, request.username)).id
-        row = await access_requests.get(conn, repo_id=repo_id, request_id=parse_id(request.request_id, "Access request"))
+        request_id = parse_id(request.request_id, "Access request")
+        row = await access_requests.get(conn, repo_id=repo_id, request_id=request_id)
         if row is None or request.grant:
             raise NotFound("Access request not found", code="AccessRequestNotFound")
         return row.user_id

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import asyncpg
+
 from hangar_common import db
 from hangar_common.runtime import Resources
 from hangar_protos import auth_pb2_grpc, metadata_pb2_grpc
@@ -21,7 +22,7 @@ class Community:
     config: CommunitySettings
 
     @classmethod
-    async def open(cls, resources: Resources, schema: str, config: CommunitySettings) -> "Community":
+    async def open(cls, resources: Resources, schema: str, config: CommunitySettings) -> Community:
         settings = resources.settings
         pool = await asyncpg.create_pool(
             db.asyncpg_dsn(settings.database_url), min_size=1, max_size=10,

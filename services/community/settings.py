@@ -18,5 +18,5 @@ class CommunitySettings:
     poll_interval: float          # seconds between polls of the outboxes when there is nothing to do
 
     @classmethod
-    def from_env(cls) -> "CommunitySettings":
+    def from_env(cls) -> CommunitySettings:
         return cls(poll_interval=_float("COMMUNITY_POLL_INTERVAL", 1.0))

@@ -2,7 +2,7 @@
 HangarError, revision resolution shared by the content routes, and the Xet hashes of LFS files."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from fastapi import Request
 
@@ -26,7 +26,7 @@ def paths_info_pages(request: Request, req: metadata_pb2.PathsInfoRequest) -> As
     return stream(deps.clients(request).metadata.GetPathsInfo(req, timeout=300))
 
 
-def file_chunks(request: Request, req: metadata_pb2.ReadFileRequest) -> AsyncIterator[metadata_pb2.FileChunk]:
+def file_chunks(request: Request, req: metadata_pb2.ReadFileRequest) -> AsyncGenerator[metadata_pb2.FileChunk]:
     return stream(deps.clients(request).metadata.ReadFile(req, timeout=3600))
 
 

@@ -53,7 +53,7 @@ def repo_summary(info: metadata_pb2.RepoInfo, sha: str | None = None) -> dict:
 
 
 def sibling(entry: metadata_pb2.TreeEntry, blobs: bool) -> dict:
-    item = {"rfilename": entry.path}
+    item: dict[str, object] = {"rfilename": entry.path}
     if blobs:
         item["size"] = entry.size
         item["blobId"] = entry.oid

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 from hangar_common import errors
 from hangar_common.grpcio import call
@@ -56,6 +57,8 @@ async def grant(clients, authorization: str, client_address: str, repo: common_p
                 action: str) -> Granted:
     """The caller and the repository, if the caller may do `action` ("download" or "write") on it.
     Who is calling and which repository it is are asked for at the same time."""
+    principal: Any
+    info: Any
     principal, info = await asyncio.gather(
         authenticate(clients, authorization, client_address),
         call(clients.metadata.GetRepo, metadata_pb2.RepoRequest(repo=repo)), return_exceptions=True)

@@ -173,7 +173,8 @@ class ReceivePack:
 
     async def _read_commands(self, reader: pktline.PktReader) -> tuple[list[Command], set[bytes]]:
         lines, _ = await reader.read_section()
-        commands, caps = [], set()
+        commands: list[Command] = []
+        caps: set[bytes] = set()
         for line in lines:
             if line.startswith(b"shallow "):
                 continue              # a shallow pusher's boundaries; connectivity is metadata's check
@@ -202,7 +203,7 @@ class ReceivePack:
         return reasons
 
     async def _apply(self, commands: list[Command], pack: PackReader | None, report: Report,
-                     progress: "Progress") -> bytes:
+                     progress: Progress) -> bytes:
         header = metadata_pb2.GitReceiveHeader(
             repo=self.granted.ref, pusher=self.granted.principal,
             commands=[metadata_pb2.RefCommand(ref=c.ref, old_oid=c.old, new_oid=c.new) for c in commands])

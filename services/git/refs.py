@@ -18,7 +18,7 @@ class GitRefs:
     head: str                       # "refs/heads/main"
 
     @classmethod
-    async def load(cls, clients, repo) -> "GitRefs":
+    async def load(cls, clients, repo) -> GitRefs:
         answer = await call(clients.metadata.GitListRefs, metadata_pb2.RepoRequest(repo=repo))
         return cls(refs=sorted(answer.refs, key=lambda r: r.name), head=answer.head)
 

@@ -3,7 +3,8 @@
 Layout: verified objects at `lfs/<aa>/<bb>/<sha256>` (one copy per oid across all repositories);
 uploads at `lfs-staging/<oid>/<upload id>` (unique per attempt), so an upload can never overwrite or
 remove an object that already exists under its oid. Every upload is an S3 multipart upload of its
-staging key (a basic PUT goes to the URL of part 1); only the server completes it. Every SDK call is blocking and runs in a thread.
+staging key (a basic PUT goes to the URL of part 1); only the server completes it. Every SDK call is
+blocking and runs in a thread.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from minio.commonconfig import CopySource
 from minio.datatypes import Part
 from minio.error import S3Error
 
-from .settings import MiB, S3_MAX_PARTS, S3_MAX_SINGLE_PUT
+from .settings import S3_MAX_PARTS, S3_MAX_SINGLE_PUT, MiB
 
 STAGING_PREFIX = "lfs-staging/"
 HASH_READ = 8 * MiB
@@ -122,7 +123,7 @@ class Blobs:
         copy = await self.stage_copy(staged, oid, size, range_size)
         await copy.commit()
 
-    async def stage_copy(self, staged: str, oid: str, size: int, range_size: int = COPY_RANGE) -> "PendingCopy":
+    async def stage_copy(self, staged: str, oid: str, size: int, range_size: int = COPY_RANGE) -> PendingCopy:
         """Copy `staged` into the parts of a multipart upload of the canonical key, without completing
         it: nothing is visible under the oid until `commit()`. Ranged UploadPartCopy is required above
         S3's 5 GiB CopyObject limit, and is faster than CopyObject on SeaweedFS."""

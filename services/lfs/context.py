@@ -19,6 +19,6 @@ class Lfs:
     peers: Peers
 
     @classmethod
-    def from_resources(cls, resources, config: LfsSettings) -> "Lfs":
+    def from_resources(cls, resources, config: LfsSettings) -> Lfs:
         return cls(settings=resources.settings, config=config, engine=resources.engine,
                    blobs=Blobs(resources.store), peers=Peers(resources.channels))

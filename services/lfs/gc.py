@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
@@ -73,7 +73,7 @@ async def _collect_one(ctx, oid: str, cutoff: datetime) -> bool:
 
 
 async def collect_objects(ctx, *, grace: int, dry_run: bool, report: Report) -> None:
-    cutoff = datetime.now(timezone.utc) - timedelta(seconds=grace)
+    cutoff = datetime.now(UTC) - timedelta(seconds=grace)
     after = ""
     while True:
         async with ctx.engine.connect() as conn:
@@ -92,7 +92,7 @@ async def collect_objects(ctx, *, grace: int, dry_run: bool, report: Report) -> 
 
 async def sweep_uploads(ctx, *, staging_ttl: int, dry_run: bool, report: Report) -> None:
     """Abandoned uploads: rows past their deadline, staging objects and multipart uploads older than the TTL."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     while not dry_run:
         async with ctx.engine.begin() as conn:
             rows = await catalog.expired_uploads(conn, now - timedelta(seconds=staging_ttl))

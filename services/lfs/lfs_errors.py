@@ -19,7 +19,7 @@ class LfsError(Exception):
         self.status, self.message, self.code, self.headers = status, message, code, headers or {}
 
     @classmethod
-    def from_hangar(cls, exc: HangarError) -> "LfsError":
+    def from_hangar(cls, exc: HangarError) -> LfsError:
         status = exc.status if 400 <= exc.status < 600 else 500
         return cls(status, exc.message, code=exc.code, headers=exc.headers)
 

@@ -75,7 +75,7 @@ async def list_locks(ctx, lfs_path, params, authorization: str) -> dict:
     async with ctx.engine.connect() as conn:
         rows = list((await conn.execute(text(sql + " ORDER BY locked_at, id LIMIT :limit OFFSET :offset"),
                                         args)).mappings())
-    answer = {"locks": [_lock(r) for r in rows[:limit]]}
+    answer: dict[str, object] = {"locks": [_lock(r) for r in rows[:limit]]}
     if len(rows) > limit:
         answer["next_cursor"] = str(offset + limit)
     return answer
@@ -88,7 +88,7 @@ async def verify(ctx, lfs_path, body, authorization: str) -> dict:
     async with ctx.engine.connect() as conn:
         rows = list((await conn.execute(text(_SELECT + " ORDER BY locked_at, id LIMIT :limit OFFSET :offset"),
                                         {"repo": facts.repo_id, "limit": limit + 1, "offset": offset})).mappings())
-    answer = {"ours": [_lock(r) for r in rows[:limit] if r["owner_id"] == principal.user_id],
+    answer: dict[str, object] = {"ours": [_lock(r) for r in rows[:limit] if r["owner_id"] == principal.user_id],
               "theirs": [_lock(r) for r in rows[:limit] if r["owner_id"] != principal.user_id]}
     if len(rows) > limit:
         answer["next_cursor"] = str(offset + limit)

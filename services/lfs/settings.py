@@ -42,7 +42,7 @@ class LfsSettings:
     max_batch_objects: int
 
     @classmethod
-    def from_env(cls) -> "LfsSettings":
+    def from_env(cls) -> LfsSettings:
         upload_ttl = _int("UPLOAD_URL_TTL", 24 * 3600)
         return cls(
             multipart_threshold=_int("MULTIPART_THRESHOLD", 64 * MiB),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from . import catalog, signing
 from .blobstore import staging_key
@@ -32,7 +32,7 @@ async def upload_action(ctx, conn, *, base: str, oid: str, size: int, multipart:
     upload_id = str(uuid.uuid4())
     key = staging_key(oid, upload_id)
     token_expiry = int(time.time()) + cfg.staging_ttl
-    urls_expire = datetime.now(timezone.utc) + timedelta(seconds=cfg.upload_url_ttl)
+    urls_expire = datetime.now(UTC) + timedelta(seconds=cfg.upload_url_ttl)
     verify = {"href": _signed_url(ctx, base, upload_id, "verify", token_expiry), "header": {},
               "expires_in": cfg.upload_url_ttl}
     chunk = chunk_size_for(size, cfg.chunk_size) if multipart else size

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from minio.error import S3Error
 
@@ -45,7 +46,7 @@ async def _seal(ctx, row, parts: list[tuple[int, str]] | None) -> None:
         raise LfsError(422, f"Storage refused to complete the upload: {exc.code}", code="InvalidParts") from None
 
 
-async def _check_staged(ctx, row) -> tuple[LfsError | None, object]:
+async def _check_staged(ctx, row) -> tuple[LfsError | None, Any]:
     """(failure, pending copy). Above one copy range the canonical copy's parts are written while the
     bytes are hashed (both read the sealed staging object); the copy stays invisible until
     `_promote` completes it, which happens only once the hash matched."""

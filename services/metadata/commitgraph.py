@@ -3,7 +3,7 @@ git transport: reachability, shallow boundaries, fast-forward checks."""
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 
 
 class CommitGraph:
@@ -12,7 +12,7 @@ class CommitGraph:
         self.trees = trees
 
     @classmethod
-    async def load(cls, conn, repo_id: int) -> "CommitGraph":
+    async def load(cls, conn, repo_id: int) -> CommitGraph:
         rows = await conn.fetch("SELECT oid, parents, tree FROM repo_commits WHERE repo_id = $1", repo_id)
         return cls({r["oid"]: tuple(r["parents"]) for r in rows}, {r["oid"]: r["tree"] for r in rows})
 
@@ -23,8 +23,8 @@ class CommitGraph:
         self.parents[oid] = tuple(parents)
         self.trees[oid] = tree
 
-    def reachable(self, starts: Iterable[str], *, stop: set[str] = frozenset(),
-                  no_parents: set[str] = frozenset()) -> set[str]:
+    def reachable(self, starts: Iterable[str], *, stop: Set[str] = frozenset(),
+                  no_parents: Set[str] = frozenset()) -> set[str]:
         """Commits reachable from `starts` (inclusive), not entering `stop`, not following the
         parents of `no_parents` (shallow commits)."""
         seen: set[str] = set()

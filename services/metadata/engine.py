@@ -2,9 +2,10 @@
 the LFS checker and the settings."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
+
 from hangar_common import db
 from hangar_common.config import Settings
 
@@ -18,9 +19,10 @@ class Engine:
     store: ObjectStore
     lfs: LfsChecker
     settings: Settings
+    _pools: tuple = field(default=(), repr=False)
 
     @classmethod
-    async def open(cls, settings: Settings, schema: str, lfs_channel) -> "Engine":
+    async def open(cls, settings: Settings, schema: str, lfs_channel) -> Engine:
         """Two pools: one for requests and their transactions, one that only the object store uses.
         Code holding a request connection (even inside a transaction) may read objects without ever
         waiting for a second connection of its own pool, so load cannot starve the pool."""
@@ -35,5 +37,5 @@ class Engine:
         return engine
 
     async def close(self) -> None:
-        for pool in getattr(self, "_pools", (self.pool,)):
+        for pool in self._pools or (self.pool,):
             await pool.close()

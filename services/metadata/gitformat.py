@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import cast
 
-from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree, serialize_tree, sorted_tree_items
+from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tag, Tree, serialize_tree, sorted_tree_items
 from dulwich.objects import parse_tree as _parse_tree
 
 COMMIT, TREE, BLOB, TAG = 1, 2, 3, 4
@@ -79,7 +80,7 @@ def blob(data: bytes) -> RawObject:
 def tree(entries: dict[bytes, tuple[int, str]]) -> RawObject:
     """A tree from {name: (mode, oid)}: dulwich's git ordering (directories compare as `name/`) and
     serialization (mode `40000`), hashed once."""
-    items = sorted_tree_items({name: (mode, oid.encode()) for name, (mode, oid) in entries.items()}, False)
+    items = sorted_tree_items({name: (mode, ObjectID(oid.encode())) for name, (mode, oid) in entries.items()}, False)
     data = b"".join(serialize_tree((i.path, i.mode, i.sha) for i in items))
     return RawObject(hashlib.sha1(b"tree %d\0" % len(data) + data).hexdigest(), TREE, data)
 
@@ -110,9 +111,9 @@ def commit(tree_oid: str, parents: list[str], *, author: bytes, message: str,
            when: datetime | None = None) -> RawObject:
     c = Commit()
     c.tree = tree_oid.encode()
-    c.parents = [p.encode() for p in parents]
+    c.parents = [ObjectID(p.encode()) for p in parents]
     c.author = c.committer = author
-    ts = int((when or datetime.now(timezone.utc)).timestamp())
+    ts = int((when or datetime.now(UTC)).timestamp())
     c.author_time = c.commit_time = ts
     c.author_timezone = c.commit_timezone = 0
     c.message = message.encode()
@@ -124,7 +125,7 @@ def annotated_tag(name: str, target: str, target_type: int, *, tagger: bytes, me
     t.name = name.encode()
     t.object = (_TYPE_CLASSES[target_type], target.encode())
     t.tagger = tagger
-    t.tag_time = int(datetime.now(timezone.utc).timestamp())
+    t.tag_time = int(datetime.now(UTC).timestamp())
     t.tag_timezone = 0
     t.message = (message if message.endswith("\n") else message + "\n").encode()
     return RawObject(t.id.decode(), TAG, t.as_raw_string())
@@ -151,7 +152,7 @@ _IDENT = re.compile(rb"^(.*?)\s*<([^>]*)>")
 
 
 def parse_commit(oid: str, data: bytes) -> CommitFacts:
-    c = ShaFile.from_raw_string(COMMIT, data)
+    c = cast(Commit, ShaFile.from_raw_string(COMMIT, data))
     m = _IDENT.match(c.author or b"")
     name, email = (m.group(1), m.group(2)) if m else (c.author or b"", b"")
     message = c.message.decode("utf-8", "replace")
@@ -159,17 +160,17 @@ def parse_commit(oid: str, data: bytes) -> CommitFacts:
         oid=oid, tree=c.tree.decode(), parents=tuple(p.decode() for p in c.parents),
         author_name=name.decode("utf-8", "replace").replace("\x00", ""),
         author_email=email.decode("utf-8", "replace").replace("\x00", ""),
-        date=datetime.fromtimestamp(c.author_time, timezone.utc),
+        date=datetime.fromtimestamp(c.author_time, UTC),
         title=message.split("\n", 1)[0].strip()[:1000].replace("\x00", ""),
         message=message[:MAX_INDEXED_MESSAGE].replace("\x00", ""))
 
 
 def parse_tag(data: bytes) -> tuple[int, str]:
     """(target type number, target oid) of an annotated tag object."""
-    t = ShaFile.from_raw_string(TAG, data)
+    t = cast(Tag, ShaFile.from_raw_string(TAG, data))
     cls, sha = t.object
     return cls.type_num, sha.decode()
 
 
 def rfc3339(when: datetime) -> str:
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"

@@ -58,13 +58,14 @@ async def _tag_chains(store: ObjectStore, targets: Iterable[str]) -> dict[str, s
 async def walk_trees(store: ObjectStore, roots: Iterable[str], seen: set[str]) -> tuple[list[str], list[str]]:
     """Trees and blobs reachable from `roots` that are not in `seen` (which grows); one query per
     level of the walk."""
-    trees_out, blobs_out = [], []
+    trees_out: list[str] = []
+    blobs_out: list[str] = []
     frontier = [r for r in set(roots) if r not in seen]
     seen.update(frontier)
     while frontier:
         trees_out.extend(frontier)
         loaded = await store.trees(frontier)
-        nxt = []
+        nxt: list[str] = []
         for oid in frontier:
             for item in loaded.get(oid, ()):
                 if item.oid in seen or gf.is_gitlink(item.mode):
@@ -75,7 +76,8 @@ async def walk_trees(store: ObjectStore, roots: Iterable[str], seen: set[str]) -
     return trees_out, blobs_out
 
 
-async def fetch_objects(engine: Engine, repo: repos.Repo, request: pb.GitFetchRequest) -> AsyncIterator[pb.GitObjectBatch]:
+async def fetch_objects(engine: Engine, repo: repos.Repo,
+                        request: pb.GitFetchRequest) -> AsyncIterator[pb.GitObjectBatch]:
     """Objects reachable from `wants` and not from the common `haves`; the first message carries
     the common haves, shallow/unshallow lines and the object count."""
     async with engine.pool.acquire() as conn:
@@ -130,9 +132,11 @@ def _wanted_tags(tags: dict[str, str], wants: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-async def _object_batches(store: ObjectStore, oids: list[str], first: pb.GitObjectBatch) -> AsyncIterator[pb.GitObjectBatch]:
+async def _object_batches(store: ObjectStore, oids: list[str],
+                          first: pb.GitObjectBatch) -> AsyncIterator[pb.GitObjectBatch]:
     """Raw objects in messages of about BATCH_BYTES; a large blob spans messages (`more`)."""
-    batch, group, group_bytes = first, [], 0
+    group: list = []
+    batch, group_bytes = first, 0
     facts = {}
     for i in range(0, len(oids), 5000):
         facts.update(await store.facts(oids[i:i + 5000]))

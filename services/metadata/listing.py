@@ -93,7 +93,8 @@ async def list_tree(engine: Engine, request: pb.ListTreeRequest) -> AsyncIterato
     loaded = await trees.load_subtrees(engine.store, root.oid) if request.recursive \
         else {root.oid: await engine.store.tree(root.oid)}
     limit = request.limit if request.limit > 0 else None
-    first, sent, buffer = True, 0, []
+    buffer: list = []
+    first, sent = True, 0
     for entry in trees.walk(loaded, root.oid, path, recursive=request.recursive, after=after):
         if limit is not None and sent + len(buffer) >= limit:
             last = buffer[-1] if buffer else None
@@ -103,10 +104,12 @@ async def list_tree(engine: Engine, request: pb.ListTreeRequest) -> AsyncIterato
             return
         buffer.append(entry)
         if len(buffer) >= PAGE and (limit is None or sent + len(buffer) < limit):
-            yield pb.TreePage(commit=at.commit if first else "", entries=await to_entries(engine, at, buffer, request.expand))
+            entries = await to_entries(engine, at, buffer, request.expand)
+            yield pb.TreePage(commit=at.commit if first else "", entries=entries)
             first, sent, buffer = False, sent + len(buffer), []
     if buffer or first:
-        yield pb.TreePage(commit=at.commit if first else "", entries=await to_entries(engine, at, buffer, request.expand))
+        entries = await to_entries(engine, at, buffer, request.expand)
+        yield pb.TreePage(commit=at.commit if first else "", entries=entries)
 
 
 async def paths_info(engine: Engine, request: pb.PathsInfoRequest) -> AsyncIterator[pb.TreePage]:

@@ -88,7 +88,8 @@ class ObjectStore:
 
     async def trees(self, oids: Iterable[str]) -> dict[str, tuple[gf.TreeItem, ...]]:
         """Parsed trees by id (one query for all the uncached ones)."""
-        out, missing = {}, []
+        out: dict[str, tuple[gf.TreeItem, ...]] = {}
+        missing: list[str] = []
         for oid in set(oids):
             if oid == gf.EMPTY_TREE:
                 out[oid] = ()

@@ -370,7 +370,8 @@ def _changed_file(path: str, change: trees.Change, facts) -> pb.ChangedFile:
 
 async def _unified(engine: Engine, files, facts) -> tuple[str, bool]:
     """A git-style unified diff of the changed text files, at most MAX_DIFF_BYTES."""
-    out, size = [], 0
+    out: list = []
+    size = 0
     for f in files:
         text = await _file_diff(engine, f)
         if size + len(text) > MAX_DIFF_BYTES:
@@ -389,7 +390,7 @@ async def _file_diff(engine: Engine, f: pb.ChangedFile) -> str:
     head += f"index {(f.old_oid or gf.ZERO_OID)[:7]}..{(f.new_oid or gf.ZERO_OID)[:7]}\n"
     old_name = f"a/{f.path}" if f.old_oid else "/dev/null"
     new_name = f"b/{f.path}" if f.new_oid else "/dev/null"
-    texts = []
+    texts: list = []
     if not f.binary:
         raw = await engine.store.raw([o for o in (f.old_oid, f.new_oid) if o])
         for oid in (f.old_oid, f.new_oid):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import asyncpg
+
 from hangar_common.errors import BadRequest, Conflict, RevisionNotFound
 
 from . import gitformat as gf

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
+
 from hangar_common.errors import BadRequest, Conflict, RepoNotFound
 
 from . import names, outbox
@@ -38,7 +39,7 @@ class Repo:
         return f"{self.namespace}/{self.name}"
 
     @classmethod
-    def from_row(cls, row, redirected_from=None) -> "Repo":
+    def from_row(cls, row, redirected_from=None) -> Repo:
         return cls(row["id"], row["type"], row["namespace"], row["name"], row["private"], row["gated"],
                    row["default_branch"], row["space_sdk"], row["created_at"], row["last_modified"],
                    row["sha"] or "", redirected_from, row["likes"])

@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import re
 
-from hangar_common.errors import BadRequest, PayloadTooLarge
 from hangar_common import grpcio
-from hangar_common.errors import HangarError
+from hangar_common.errors import BadRequest, HangarError, PayloadTooLarge
 from hangar_common.logs import request_id_var
-from hangar_protos import common_pb2
+from hangar_protos import common_pb2, metadata_pb2_grpc
 from hangar_protos import metadata_pb2 as pb
-from hangar_protos import metadata_pb2_grpc
 
-from . import cards, commits, gitformat as gf, lfsindex, lifecycle, listing, preupload, refs, repos
-from . import gittransport, outbox, pullrefs, refops
+from . import (
+    cards,
+    commits,
+    gittransport,
+    lfsindex,
+    lifecycle,
+    listing,
+    outbox,
+    preupload,
+    pullrefs,
+    refops,
+    refs,
+    repos,
+)
+from . import gitformat as gf
 from .engine import Engine
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")

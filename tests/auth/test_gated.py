@@ -39,7 +39,8 @@ def test_stranger_sees_metadata_but_download_is_gated(gated_repo, make_user, end
     assert info.gated == "manual"
     with pytest.raises(GatedRepoError):
         download(repo_id, stranger.token)
-    resp = httpx.get(f"{endpoint}/{repo_id}/resolve/main/model.bin", headers={"Authorization": f"Bearer {stranger.token}"})
+    resp = httpx.get(f"{endpoint}/{repo_id}/resolve/main/model.bin",
+                     headers={"Authorization": f"Bearer {stranger.token}"})
     assert resp.status_code == 403 and resp.headers["X-Error-Code"] == "GatedRepo"
     assert open(download(repo_id, owner.read_token), "rb").read() == b"weights"
 

@@ -150,7 +150,8 @@ def from_response_like(resp) -> Outcome:
 
 
 def lfs_batch(world, repo_id, token, operation: str, oid: str, size: int):
-    auth = {"Authorization": "Basic " + __import__("base64").b64encode(f"user:{token}".encode()).decode()} if token else {}
+    basic = __import__("base64").b64encode(f"user:{token}".encode()).decode()
+    auth = {"Authorization": "Basic " + basic} if token else {}
     return httpx.post(f"{world.endpoint}/{repo_id}.git/info/lfs/objects/batch",
                       json={"operation": operation, "transfers": ["basic"], "objects": [{"oid": oid, "size": size}]},
                       headers={"Accept": "application/vnd.git-lfs+json",

@@ -138,9 +138,11 @@ def test_user_settings_only_by_the_user(user, other_user, http):
 def test_org_settings_only_by_admins(make_user, make_org, http):
     owner, member = make_user(), make_user()
     org = make_org(owner, members={member: "member"})
-    resp = http.put(f"/api/organizations/{org}/settings", json={"settings": {"defaultPrivate": True}}, headers=as_(member))
+    resp = http.put(f"/api/organizations/{org}/settings", json={"settings": {"defaultPrivate": True}},
+                    headers=as_(member))
     assert resp.status_code == 403
-    resp = http.put(f"/api/organizations/{org}/settings", json={"fullname": "The Org", "settings": {"defaultPrivate": True}},
+    resp = http.put(f"/api/organizations/{org}/settings",
+                    json={"fullname": "The Org", "settings": {"defaultPrivate": True}},
                     headers=as_(owner))
     assert resp.status_code == 200
     info = http.get(f"/api/org/{org}").json()

@@ -24,7 +24,8 @@ def http(endpoint):
 
 def register(http, name=None):
     name = name or unique_name()
-    resp = http.post("/api/auth/register", json={"username": name, "email": f"{name}@example.test", "password": PASSWORD})
+    resp = http.post("/api/auth/register",
+                     json={"username": name, "email": f"{name}@example.test", "password": PASSWORD})
     assert resp.status_code == 201, resp.text
     return name
 
@@ -121,7 +122,8 @@ def test_first_admin_comes_from_the_cli(stack, http, make_user):
     assert me["name"] == name and me["isSiteAdmin"] is True
     # A site admin sees every private repo.
     assert http.get(f"/api/models/{private_id}", headers={"Authorization": f"Bearer {token}"}).status_code == 200
-    assert http.get(f"/api/models/{private_id}", headers={"Authorization": f"Bearer {someone.token}"}).status_code == 200
+    as_someone = {"Authorization": f"Bearer {someone.token}"}
+    assert http.get(f"/api/models/{private_id}", headers=as_someone).status_code == 200
     # The account has no password to guess, until its owner sets one with the token.
     assert login(http, name, "").status_code in (400, 401)
     resp = http.post("/api/auth/password", json={"newPassword": "admin's own pass"},

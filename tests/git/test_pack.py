@@ -88,7 +88,7 @@ def test_reader_parses_git_pack_objects(source, ofs):
     kinds = {e.kind for e in entries}
     assert (6 if ofs else 7) in kinds, "git made no deltas; the test would prove nothing"
     got: dict[str, tuple[int, bytearray]] = {}
-    for oid, kind, size, piece, more in reader.objects(piece_size=4096):
+    for oid, kind, size, piece, _more in reader.objects(piece_size=4096):
         got.setdefault(oid, (kind, bytearray()))[1].extend(piece)
         assert size == len(objects[oid][1])
     assert set(got) == set(objects)

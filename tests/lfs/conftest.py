@@ -20,6 +20,7 @@ def s3(stack) -> S3:
 def lfs_grpc(stack):
     """A synchronous stub of the lfs gRPC API (what metadata and the gateway call)."""
     import grpc
+
     from hangar_protos import lfs_pb2_grpc
     channel = grpc.insecure_channel(f"127.0.0.1:{stack.service_ports['lfs']['grpc']}")
     yield lfs_pb2_grpc.LfsStub(channel)
@@ -30,6 +31,7 @@ def lfs_grpc(stack):
 def peers(stack):
     """Synchronous stubs of auth and metadata, to build the Principal/RepoFacts other services pass to lfs."""
     import grpc
+
     from hangar_protos import auth_pb2, auth_pb2_grpc, common_pb2, metadata_pb2, metadata_pb2_grpc
 
     class Peers:

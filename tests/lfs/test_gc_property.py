@@ -7,10 +7,11 @@ import os
 import random
 
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from .gcutil import run_gc
-from .lfsutil import bearer, batch, create_repo
+from .lfsutil import batch, bearer, create_repo
 
 STEPS = st.lists(st.sampled_from(["add", "reuse", "delete", "branch", "drop_branch", "squash", "gc"]),
                  min_size=2, max_size=8)

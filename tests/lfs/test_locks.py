@@ -41,7 +41,8 @@ def test_create_list_verify_and_unlock(endpoint, user):
 
 def test_locks_need_write_access(endpoint, user, other_user):
     repo = create_repo(endpoint, user.token)
-    resp = httpx.post(_url(endpoint, repo, ""), json={"path": "a.bin"}, headers={**LFS_HEADERS, **bearer(other_user.token)})
+    resp = httpx.post(_url(endpoint, repo, ""), json={"path": "a.bin"},
+                      headers={**LFS_HEADERS, **bearer(other_user.token)})
     assert resp.status_code == 403
     listing = httpx.get(_url(endpoint, repo, ""), headers={**LFS_HEADERS, **bearer(other_user.token)})
     assert listing.status_code == 200

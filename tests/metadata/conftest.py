@@ -7,9 +7,9 @@ import uuid
 
 import grpc
 import pytest
-from hangar_protos import common_pb2
+
+from hangar_protos import common_pb2, metadata_pb2_grpc
 from hangar_protos import metadata_pb2 as pb
-from hangar_protos import metadata_pb2_grpc
 
 _counter = itertools.count()
 

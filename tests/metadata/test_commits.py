@@ -7,6 +7,7 @@ import hashlib
 
 import grpc
 import pytest
+
 from hangar_protos import metadata_pb2 as pb
 
 from .conftest import ALICE, commit, commit_stream, error_code, new_repo, read, tree_entries

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import grpc
 import pytest
+
 from hangar_protos import metadata_pb2 as pb
 
 from .conftest import ALICE, commit, new_repo, read
@@ -134,7 +135,7 @@ async def test_push_is_all_or_nothing(md, tmp_path):
     assert [r.ok for r in result.results] == [False, False]
     refs = await md.ListRefs(pb.RepoRequest(repo=repo))
     assert [b.name for b in refs.branches] == ["main"]
-    with pytest.raises(Exception):
+    with pytest.raises(grpc.aio.AioRpcError):
         await md.ResolveRevision(pb.RevisionRequest(repo=repo, revision=head))
 
 

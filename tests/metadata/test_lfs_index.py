@@ -6,9 +6,9 @@ import os
 
 import grpc
 import pytest
+
 from hangar_protos import auth_pb2, auth_pb2_grpc
 from hangar_protos import metadata_pb2 as pb
-
 from tests.lfs.lfsutil import payload, upload_basic
 
 from .conftest import commit_stream, error_code, read, ref, tree_entries, unique_name

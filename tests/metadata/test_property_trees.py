@@ -9,6 +9,7 @@ import grpc
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+
 from hangar_protos import metadata_pb2 as pb
 from hangar_protos import metadata_pb2_grpc
 
@@ -37,7 +38,7 @@ def expected_error(files: dict[str, bytes], ops) -> str | None:
     """What the hub must answer for these operations, applying them to `files` when valid."""
     state = dict(files)
     seen = set()
-    for kind, path, data in ops:
+    for kind, path, _data in ops:
         key = path + ("/" if kind == "delete_folder" else "")
         if key in seen:
             return "DuplicatePath"

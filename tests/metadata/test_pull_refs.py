@@ -8,6 +8,7 @@ import asyncio
 
 import grpc
 import pytest
+
 from hangar_protos import common_pb2
 from hangar_protos import metadata_pb2 as pb
 
@@ -47,10 +48,12 @@ async def test_create_pr_commit_opens_the_ref_and_leaves_the_branch(md):
     assert result.ref == "refs/pr/1"
     assert await _tip(md, repo) == main
     assert await _tip(md, repo, "refs/pr/1") == result.commit_oid
-    assert (await _files(md, repo, "refs/pr/1")) == {".gitattributes": (await _files(md, repo, "main"))[".gitattributes"],
+    main_files = await _files(md, repo, "main")
+    assert (await _files(md, repo, "refs/pr/1")) == {".gitattributes": main_files[".gitattributes"],
                                                       "a.txt": "a\n", "b.txt": "b\n"}
     pull = await md.GetPullRef(pb.PullRefRequest(repo=repo, number=1))
-    assert (pull.base_ref, pull.start_commit, pull.owner_user_id, pull.tip) == ("refs/heads/main", main, "2", result.commit_oid)
+    assert (pull.base_ref, pull.start_commit, pull.owner_user_id, pull.tip) == (
+        "refs/heads/main", main, "2", result.commit_oid)
     refs = await md.ListRefs(pb.RepoRequest(repo=repo))
     assert [(r.ref, r.target_commit) for r in refs.pull_requests] == [("refs/pr/1", result.commit_oid)]
     assert [b.name for b in refs.branches] == ["main"]

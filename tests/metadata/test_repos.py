@@ -1,9 +1,9 @@
 """Repositories, revisions, branches and tags through the metadata gRPC API."""
 from __future__ import annotations
 
-
 import grpc
 import pytest
+
 from hangar_protos import metadata_pb2 as pb
 
 from .conftest import ALICE, commit, error_code, new_repo, ref, tree_entries, unique_name

@@ -9,7 +9,6 @@ import time
 
 import grpc
 import httpx
-import pytest
 
 from hangar_protos import community_pb2, community_pb2_grpc, lfs_pb2, lfs_pb2_grpc, metadata_pb2, metadata_pb2_grpc
 from hangar_stack import infra

@@ -17,9 +17,17 @@ import traceback
 import uuid
 from pathlib import Path
 
-from huggingface_hub import (CommitOperationAdd, CommitOperationCopy, CommitOperationDelete, HfApi,
-                             HfFileSystem, get_hf_file_metadata, hf_hub_download, hf_hub_url,
-                             snapshot_download)
+from huggingface_hub import (
+    CommitOperationAdd,
+    CommitOperationCopy,
+    CommitOperationDelete,
+    HfApi,
+    HfFileSystem,
+    get_hf_file_metadata,
+    hf_hub_download,
+    hf_hub_url,
+    snapshot_download,
+)
 from huggingface_hub.utils import HfHubHTTPError, RepositoryNotFoundError
 
 SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -77,9 +85,9 @@ class Flows:
             kwargs = {"space_sdk": "static"} if repo_type == "space" else {}
             url = self.api.create_repo(repo_id, repo_type=repo_type, exist_ok=True, **kwargs)
             assert url.repo_id == repo_id, url
-            expect_http_error(lambda: self.api.create_repo(repo_id, repo_type=repo_type, **kwargs), 409)
+            expect_http_error(lambda: self.api.create_repo(repo_id, repo_type=repo_type, **kwargs), 409)  # noqa: B023 (called at once)
             self.api.delete_repo(repo_id, repo_type=repo_type)
-            expect_http_error(lambda: self.api.repo_info(repo_id, repo_type=repo_type),
+            expect_http_error(lambda: self.api.repo_info(repo_id, repo_type=repo_type),  # noqa: B023
                               cls=RepositoryNotFoundError)
             self.api.delete_repo(repo_id, repo_type=repo_type, missing_ok=True)
 
@@ -141,7 +149,7 @@ class Flows:
         meta = get_hf_file_metadata(hf_hub_url(repo_id, "a.txt", repo_type="dataset", endpoint=self.endpoint),
                                     token=self.token)
         assert meta.commit_hash == info.sha and meta.size == 5, meta
-        assert self.download(repo_id, "weird name é.txt", repo_type="dataset") == "unicode".encode()
+        assert self.download(repo_id, "weird name é.txt", repo_type="dataset") == b"unicode"
 
     def flow_upload_folder_1000_files(self):
         repo_id = self.new_repo("thousand")

@@ -13,7 +13,7 @@ from huggingface_hub import HfApi, constants
 os.environ["HF_HUB_DISABLE_XET"] = "1"
 constants.HF_HUB_DISABLE_XET = True
 
-from .client_flows import unique
+from .client_flows import unique  # noqa: E402  (after the environment is set)
 
 
 @pytest.fixture(scope="session")

@@ -115,7 +115,8 @@ def test_oversized_line_and_body(http, stack, repo):
     before = sha(http, repo)
     huge = ndjson(HEADER, file_op("huge.bin", b"\0" * (15 * 1024 * 1024)))  # beyond the 10 MiB inline limit
     assert_refused(commit(http, repo, huge), status=413, code="PayloadTooLarge")
-    declared = declared_length_post(http, stack.service_ports["gateway"]["http"], f"/api/models/{repo}/commit/main", ndjson(HEADER), 64 * 1024 ** 3)
+    declared = declared_length_post(http, stack.service_ports["gateway"]["http"], f"/api/models/{repo}/commit/main",
+                                    ndjson(HEADER), 64 * 1024 ** 3)
     assert declared.status == 413 and declared.getheader("x-error-code") == "PayloadTooLarge"
     assert sha(http, repo) == before
 

@@ -9,6 +9,7 @@ import pytest
 
 from services.lfs.xet import chunking, compression, hashing, shard, xorb
 
+
 def splitmix_bytes(n: int, seed: int) -> bytes:
     """Deterministic test data: SplitMix64, little-endian 64-bit words."""
     out, state, mask = bytearray(), seed, (1 << 64) - 1

@@ -84,7 +84,6 @@ def test_xet_hashes_maps_verified_sha256_to_file_hash(stack, cas_url, cas_token,
 
     from hangar_common import db
     from hangar_protos import lfs_pb2
-
     from services.lfs.xet import grpc_api
 
     data = os.urandom(70_000)

@@ -10,7 +10,15 @@ from hangar_common.errors import HangarError
 from hangar_common.grpcio import call
 from hangar_protos import auth_pb2
 
-from ..deps import CSRF_COOKIE, SESSION_COOKIE, CurrentPrincipal, CurrentUser, Services, client_address, current_principal
+from ..deps import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    CurrentPrincipal,
+    CurrentUser,
+    Services,
+    client_address,
+    current_principal,
+)
 from .identity_json import token_json, user_json, whoami_json
 
 router = APIRouter()

@@ -28,6 +28,7 @@ def token_json(token: auth_pb2.TokenInfo) -> dict:
 def whoami_json(who: auth_pb2.WhoAmIResponse, *, session: bool) -> dict:
     """huggingface_hub's `whoami()` shape (HfApi.whoami / _login._validate_and_save_token)."""
     user = who.user
+    auth: dict[str, object]
     if session:
         auth = {"type": "session"}
     else:

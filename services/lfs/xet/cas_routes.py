@@ -30,8 +30,16 @@ from .hashing import BadHash, hash_from_hex, hash_hex
 from .materialize import Mismatch, materialize
 from .presign import presign_range_get
 from .reconstruction import RangeNotSatisfiable, as_v2, parse_range, plan
-from .shard import (MAX_SHARD_BYTES, ChunkEntry, Shard, ShardError, XorbEntry, is_global_dedup_eligible,
-                    parse_shard, serialize_shard)
+from .shard import (
+    MAX_SHARD_BYTES,
+    ChunkEntry,
+    Shard,
+    ShardError,
+    XorbEntry,
+    is_global_dedup_eligible,
+    parse_shard,
+    serialize_shard,
+)
 from .verify import ShardRejected, check_budget, check_file, check_xorb_listing, referenced_xorbs
 from .xorb import MAX_XORB_BYTES, XorbError, parse_xorb
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import orjson
 from sqlalchemy import text
@@ -61,7 +61,7 @@ async def _unreferenced(metadata, oids: list[str]) -> set[str]:
 async def collect(engine, object_store, metadata, *, grace: int, dry_run: bool) -> XetGcReport:
     """One collection; `metadata` is a Metadata stub (UnreferencedOids)."""
     report = XetGcReport(dry_run=dry_run)
-    cutoff = datetime.now(timezone.utc) - timedelta(seconds=grace)
+    cutoff = datetime.now(UTC) - timedelta(seconds=grace)
     async with engine.connect() as conn:
         await conn.execute(text("SELECT pg_advisory_lock(hashtext(:k))"), {"k": LOCK_KEY})
         await conn.commit()

@@ -62,7 +62,8 @@ class _Stream(io.RawIOBase):
     """A read()-able view of an iterator of byte strings that hashes what passes through."""
 
     def __init__(self, pieces: Iterator[bytes]) -> None:
-        self.pieces, self.pending, self.size, self.sha = pieces, [], 0, hashlib.sha256()
+        self.pending: list[bytes] = []
+        self.pieces, self.size, self.sha = pieces, 0, hashlib.sha256()
 
     def readable(self) -> bool:
         return True

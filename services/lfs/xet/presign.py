@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
 
@@ -26,7 +26,7 @@ def presign_range_get(*, endpoint: str, bucket: str, key: str, first: int, last:
                       secret_key: str, region: str, expires: int, now: datetime | None = None) -> str:
     """A path-style presigned GET of bytes [first, last] of s3://bucket/key on `endpoint` (the S3
     origin clients use; the signature binds its host)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
     parts = urlsplit(endpoint)
     path = f"/{bucket}/{quote(key, safe='/-_.~')}"

@@ -37,7 +37,8 @@ def check_file(entry: FileEntry, xorbs: dict[str, StoredXorb]) -> XetFile:
         raise ShardRejected("verification entries do not match segments")
     if entry.segments and not entry.verification:
         raise ShardRejected("file entry has no verification entries")
-    leaves, segments = [], []
+    leaves: list = []
+    segments: list = []
     for seg, proof in zip(entry.segments, entry.verification):
         name = hashing.hash_hex(seg.xorb_hash)
         stored = xorbs.get(name)

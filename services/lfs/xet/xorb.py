@@ -96,6 +96,9 @@ def parse_xorb(buf: bytes, expected_hash: bytes) -> XorbInfo:
     """Verify an uploaded xorb named `expected_hash`; XorbError on any defect."""
     if len(buf) > MAX_XORB_BYTES:
         raise XorbError("xorb too large")
+    hashes: list[bytes]
+    sizes: list[int]
+    boundaries: list[int]
     hashes, sizes, boundaries, pos, unpacked = [], [], [], 0, 0
     while pos < len(buf) and buf[pos:pos + len(FOOTER_IDENT)] != FOOTER_IDENT:
         scheme, compressed, uncompressed = read_chunk_header(buf, pos)
