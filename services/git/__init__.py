@@ -12,7 +12,6 @@ GitReceive); who may do what is the auth service's decision. Modules, by concept
 - upload_pack.py   fetch: v2 ls-refs/fetch and v0 stateless negotiation, shallow
 - packstream.py    metadata's object stream -> a pack, streamed
 - packwriter.py    pack entries (zlib per object, SHA-1 trailer)
-- receive_pack.py  push: commands, spooled pack, LFS pointer check, report-status
+- receive_pack.py  push: commands, spooled pack, report-status
 - packreader.py    reading a pushed pack (ofs/ref deltas)
-- lfs_pointer.py   Git LFS pointer files
 """

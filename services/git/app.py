@@ -19,7 +19,6 @@ def build(settings: Settings):
         try:
             resources.open_channel("auth", settings.auth_target)
             resources.open_channel("metadata", settings.metadata_target)
-            resources.open_channel("lfs", settings.lfs_target)
             app.state.resources = resources
             app.state.clients = Clients(resources.channels)
             yield

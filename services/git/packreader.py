@@ -21,7 +21,7 @@ from typing import BinaryIO
 
 from dulwich.pack import apply_delta
 
-from .packwriter import OBJ_BLOB, OBJ_OFS_DELTA, OBJ_REF_DELTA, TYPE_NAMES
+from .packwriter import OBJ_OFS_DELTA, OBJ_REF_DELTA, TYPE_NAMES
 
 READ_SIZE = 1 << 16
 PIECE_SIZE = 1 << 20
@@ -45,11 +45,6 @@ class Entry:
     obj_size: int = 0
 
 
-def _maybe_pointer(data) -> bool:
-    """Only blobs that could be LFS pointers are kept (memory must not grow with the push)."""
-    return data.startswith(b"version ")
-
-
 def object_id(obj_type: int, data: bytes) -> bytes:
     return hashlib.sha1(TYPE_NAMES[obj_type] + b" %d\0" % len(data) + data).digest()
 
@@ -63,7 +58,6 @@ class PackReader:
         self._cache: OrderedDict[int, tuple[int, bytes]] = OrderedDict()
         self._cache_bytes = 0
         self._cache_limit = cache_bytes
-        self.small_blobs: dict[bytes, bytes] = {}   # LFS pointer candidates by oid
 
     # --- step 1: walk the entries -----------------------------------------------------------
     def scan(self) -> list[Entry]:
@@ -142,16 +136,8 @@ class PackReader:
         """Inflates the entry (hashing whole objects); returns the offset of the next entry."""
         if entry.kind in TYPE_NAMES:
             sha = hashlib.sha1(TYPE_NAMES[entry.kind] + b" %d\0" % entry.size)
-            small = bytearray() if entry.kind == OBJ_BLOB and entry.size < 1024 else None
-
-            def sink(data: bytes) -> None:
-                sha.update(data)
-                if small is not None:
-                    small.extend(data)
-            end = self._inflate(entry, sink)
+            end = self._inflate(entry, sha.update)
             entry.oid, entry.obj_type, entry.obj_size = sha.digest(), entry.kind, entry.size
-            if small is not None and _maybe_pointer(small):
-                self.small_blobs[entry.oid] = bytes(small)
             return end
         return self._inflate(entry, lambda _data: None)
 
@@ -194,8 +180,6 @@ class PackReader:
                 obj_type, data = self._full(entry)
                 entry.oid, entry.obj_type, entry.obj_size = object_id(obj_type, data), obj_type, len(data)
                 self._by_oid[entry.oid] = entry
-                if obj_type == OBJ_BLOB and len(data) < 1024 and _maybe_pointer(data):
-                    self.small_blobs[entry.oid] = data
             if len(waiting) == len(pending):
                 raise PackError(f"delta base {self._missing_base(waiting[0])} is not in the pack "
                                 "(thin packs are not accepted)")

@@ -2,9 +2,10 @@
 
 gitprotocol-pack.txt, "Pushing Data To a Server": the client sends `<old> <new> <ref>` commands
 (capabilities after a NUL on the first), a flush, then a pack unless every command is a delete. The
-pack is spooled to a temporary file, checked and delta-resolved (packreader), LFS pointers in it are
-checked with lfs (CheckObjects: verified, and the pusher entitled), then the commands and objects
-stream to metadata's GitReceive, the only writer of refs, which applies them all or none. The
+pack is spooled to a temporary file, checked and delta-resolved (packreader), then the commands and
+objects stream to metadata's GitReceive, the only writer of refs, which applies them all or none
+after its checks (among them the one LFS rule: pointers in the pushed trees must name objects the
+pusher may use, metadata/lfscheck.py). The
 answer is report-status (`unpack ok`, then `ok <ref>` / `ng <ref> <reason>` per command), on
 side-band-64k when the client asked for it, so git shows each ref's fate.
 """
@@ -20,9 +21,9 @@ from dataclasses import dataclass
 
 from hangar_common import errors
 from hangar_common.grpcio import call
-from hangar_protos import lfs_pb2, metadata_pb2
+from hangar_protos import metadata_pb2
 
-from . import lfs_pointer, pktline
+from . import pktline
 from .packreader import PackError, PackReader
 from .refs import ZERO_OID, GitRefs
 from .upload_pack import AGENT
@@ -144,12 +145,6 @@ class ReceivePack:
         except PackError as exc:
             return report.render(str(exc), [(c.ref, "unpacker error") for c in commands]), None
         timings.mark("scan")
-        refused = await self._check_lfs(pack)
-        timings.mark("lfs")
-        if refused:
-            for line in refused:
-                report.say(f"Hangar: {line}")
-            return report.render(None, [(c.ref, refused[0]) for c in commands]), None
         return None, pack
 
     async def _applying(self, commands, pack: PackReader | None, report: Report, spool,
@@ -186,22 +181,6 @@ class ReceivePack:
             raise errors.BadRequest("a ref appears twice in one push")
         return commands, caps
 
-    async def _check_lfs(self, pack: PackReader) -> list[str]:
-        """Refusal reasons for LFS pointers whose objects are missing or not the pusher's to use."""
-        pointers = {p.oid: p for p in map(lfs_pointer.parse, pack.small_blobs.values()) if p}
-        if not pointers:
-            return []
-        answer = await call(self.clients.lfs.CheckObjects, lfs_pb2.CheckObjectsRequest(
-            principal=self.granted.principal, repo=self.granted.repo.facts,
-            objects=[lfs_pb2.ObjectSpec(oid=p.oid, size=p.size) for p in pointers.values()]))
-        reasons = [f"LFS object {s.oid} is {_lfs_reason(s.reason)}; upload it with `git lfs push` first"
-                   for s in answer.objects if not s.usable]
-        checked = {s.oid for s in answer.objects}
-        reasons += [f"LFS object {oid} was not checked" for oid in pointers if oid not in checked]
-        if answer.quota_exceeded:
-            reasons.append(answer.quota_message or "storage quota exceeded")
-        return reasons
-
     async def _apply(self, commands: list[Command], pack: PackReader | None, report: Report,
                      progress: Progress) -> bytes:
         header = metadata_pb2.GitReceiveHeader(
@@ -225,11 +204,6 @@ class ReceivePack:
             else:
                 results.append((c.ref, None))
         return report.render(None, results)
-
-
-def _lfs_reason(reason: str) -> str:
-    return {"missing": "missing (not uploaded or not verified)", "size-mismatch": "of a different size",
-            "not-entitled": "not available to you"}.get(reason, reason or "not usable")
 
 
 class Progress:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
 from hangar_common import errors
-from hangar_protos import auth_pb2_grpc, lfs_pb2_grpc, metadata_pb2_grpc
+from hangar_protos import auth_pb2_grpc, metadata_pb2_grpc
 
 from . import access, body, pktline, repo_path
 from .receive_pack import ReceivePack
@@ -31,7 +31,6 @@ class Clients:
     def __init__(self, channels: dict) -> None:
         self.auth = auth_pb2_grpc.AuthStub(channels["auth"])
         self.metadata = metadata_pb2_grpc.MetadataStub(channels["metadata"])
-        self.lfs = lfs_pb2_grpc.LfsStub(channels["lfs"])
 
 
 async def _grant(request: Request, path: repo_path.GitPath, service: str) -> access.Granted:

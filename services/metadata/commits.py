@@ -17,7 +17,7 @@ from hangar_protos import common_pb2
 from . import gitformat as gf
 from . import indexes, names, pullrefs, refs, repos, trees
 from .engine import Engine
-from .lfscheck import LfsObjectRefused
+from .lfscheck import LfsObjectRefused, LfsRule, repo_facts
 from .treeops import TreeEditor
 
 MAX_COMMIT_BYTES = 512 * 1024 * 1024    # regular-file bytes in one commit (held in memory while applied)
@@ -83,9 +83,10 @@ def check_paths(request: CommitRequest) -> None:
 
 
 async def _lfs_objects(engine: Engine, repo: repos.Repo, ops: list[Operation]) -> dict[str, int]:
-    """oid -> size of the LFS files of a commit, with their pointer blobs built. A size of 0 means
-    "unknown" (huggingface_hub copies LFS files without one): it comes from the pointer this
-    repository already references for that oid, else the object counts as missing."""
+    """oid -> size of the lfsFile operations of a commit, with their pointer blobs built. A size of 0
+    means "unknown" (huggingface_hub copies LFS files without one): it comes from the pointer this
+    repository already references for that oid, else the object counts as missing. Whether the
+    commit may reference them is decided with every other pointer it brings, in `land`."""
     lfs_ops = [op for op in ops if op.kind == "lfs"]
     unknown = list({op.lfs_oid for op in lfs_ops if op.lfs_size == 0})
     known: dict[str, int] = {}
@@ -168,15 +169,15 @@ async def create_commit(engine: Engine, request: CommitRequest) -> tuple[str, st
         ref = pullrefs.ref_name(request.pr_number)
     else:
         ref = await _target_ref(engine, repo, request.branch)
-    facts = common_pb2.RepoFacts(repo=request.repo, repo_id=str(repo.id), private=repo.private, gated=repo.gated)
-    await engine.lfs.check(request.author, facts, await _lfs_objects(engine, repo, request.operations))
+    await _lfs_objects(engine, repo, request.operations)
     await engine.store.put(op.blob for op in request.operations if op.blob is not None)
     author = gf.identity(request.author.username)
     message = message_of(request.summary, request.description)
+    rule = LfsRule(engine.lfs, request.author, repo_facts(repo))
     if request.create_pr:
-        return await _open_pull_request(engine, repo, ref, base_ref, request, author, message), ref, repo
+        return await _open_pull_request(engine, repo, ref, base_ref, request, author, message, rule), ref, repo
     for attempt in range(MAX_ATTEMPTS):
-        oid = await _attempt(engine, repo, ref, request, author, message)
+        oid = await _attempt(engine, repo, ref, request, author, message, rule)
         if oid is not None:
             return oid, ref, repo
         await asyncio.sleep(random.uniform(0, 0.005 * (attempt + 1)))
@@ -184,7 +185,7 @@ async def create_commit(engine: Engine, request: CommitRequest) -> tuple[str, st
 
 
 async def _attempt(engine: Engine, repo: repos.Repo, ref: str, request: CommitRequest, author: bytes,
-                   message: str) -> str | None:
+                   message: str, rule: LfsRule) -> str | None:
     async with engine.pool.acquire() as conn:
         tip = await refs.get(conn, repo.id, ref)
         if tip is None:
@@ -198,14 +199,14 @@ async def _attempt(engine: Engine, repo: repos.Repo, ref: str, request: CommitRe
     commit = gf.commit(root, [tip], author=author, message=message)
     await engine.store.put([*new_trees, commit])
     check = (lambda conn: pullrefs.lock_unmerged(conn, repo.id, ref)) if pullrefs.is_pr_ref(ref) else None
-    landed = await land(engine, repo.id, ref, tip, commit, {tip: base_tree}, on_land=check)
+    landed = await land(engine, repo.id, ref, tip, commit, {tip: base_tree}, rule=rule, on_land=check)
     if not landed and request.parent_commit:
         raise _parent_mismatch(request.parent_commit, "a newer commit")
     return commit.oid if landed else None
 
 
 async def _open_pull_request(engine: Engine, repo: repos.Repo, ref: str, base_ref: str, request: CommitRequest,
-                             author: bytes, message: str) -> str:
+                             author: bytes, message: str, rule: LfsRule) -> str:
     """create_pr: the commit on the base branch's tip (or `parent_commit`), landed as the new
     `refs/pr/N` together with the PR's record: the branch itself never moves."""
     async with engine.pool.acquire() as conn:
@@ -224,7 +225,7 @@ async def _open_pull_request(engine: Engine, repo: repos.Repo, ref: str, base_re
             raise Conflict(f"Pull request #{request.pr_number} already exists", code="PullRequestExists")
         await pullrefs.insert(conn, repo.id, request.pr_number, base_ref, start, request.author.user_id)
 
-    if not await land(engine, repo.id, ref, None, commit, {start: base_tree}, on_land=record):
+    if not await land(engine, repo.id, ref, None, commit, {start: base_tree}, rule=rule, on_land=record):
         raise Conflict(f"Pull request #{request.pr_number} already exists", code="PullRequestExists")
     return commit.oid
 
@@ -235,10 +236,12 @@ def _parent_mismatch(parent: str, tip: str) -> Conflict:
 
 
 async def land(engine: Engine, repo_id: int, ref: str, expected: str | None, commit: gf.RawObject,
-               parent_trees: dict[str, str], *, prune: bool = False, on_land=None) -> bool:
-    """In one transaction: lock the repo row, compare-and-swap the ref, index the commit.
-    `on_land(conn)` runs first in that transaction (a pull request's own checks and record)."""
+               parent_trees: dict[str, str], *, rule: LfsRule, prune: bool = False, on_land=None) -> bool:
+    """The LFS rule on what the commit adds (lfscheck.LfsRule), then in one transaction: lock the
+    repo row, compare-and-swap the ref, index the commit. `on_land(conn)` runs first in that
+    transaction (a pull request's own checks and record)."""
     planned = await indexes.plan(engine.store, [gf.parse_commit(commit.oid, commit.data)], parent_trees)
+    await rule.require(planned)
     async with engine.pool.acquire() as conn, conn.transaction():
         await repos.touch(conn, repo_id)
         if on_land is not None:
@@ -258,13 +261,14 @@ async def super_squash(engine: Engine, repo_ref, branch: str, message: str, prin
         repo = await repos.get(conn, repo_ref.type, repo_ref.namespace, repo_ref.name)
     ref = await _branch_ref(engine, repo, branch)
     author = gf.identity(principal.username)
+    rule = LfsRule(engine.lfs, principal, repo_facts(repo))
     for attempt in range(MAX_ATTEMPTS):
         async with engine.pool.acquire() as conn:
             tip = await refs.get(conn, repo.id, ref)
             tree = await conn.fetchval("SELECT tree FROM repo_commits WHERE repo_id = $1 AND oid = $2", repo.id, tip)
         commit = gf.commit(tree, [], author=author, message=message_of(message or "Super-squash branch", ""))
         await engine.store.put([commit])
-        if await land(engine, repo.id, ref, tip, commit, {}, prune=True):
+        if await land(engine, repo.id, ref, tip, commit, {}, rule=rule, prune=True):
             return commit.oid, ref, repo
         await asyncio.sleep(random.uniform(0, 0.005 * (attempt + 1)))
     raise Conflict("The branch moved too often while squashing; retry", code="CommitContention")

@@ -2,8 +2,8 @@
 
 Object ids are real git SHA-1s: sha1(b"<type> <size>\\0" + content). Trees sort their entries the
 way git does (a directory compares as `name/`) and write the directory mode as `40000`; dulwich's
-Tree serialization does both. LFS pointers follow the git-lfs spec
-(https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md).
+Tree serialization does both. Whether a blob is an LFS pointer is hangar_common.lfs_pointer's
+decision (the one every service shares), taken once when the blob is first stored.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import cast
 
 from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tag, Tree, serialize_tree, sorted_tree_items
 from dulwich.objects import parse_tree as _parse_tree
+from hangar_common import lfs_pointer as _lfs
 
 COMMIT, TREE, BLOB, TAG = 1, 2, 3, 4
 TYPE_NAMES = {COMMIT: "commit", TREE: "tree", BLOB: "blob", TAG: "tag"}
@@ -23,11 +24,6 @@ ZERO_OID = "0" * 40
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 HEX40 = re.compile(r"^[0-9a-f]{40}$")
 
-LFS_SPEC = b"version https://git-lfs.github.com/spec/v1\n"
-LFS_POINTER_MAX = 1024   # git-lfs: pointer files are < 1024 bytes
-_LFS_RE = re.compile(rb"^version https://git-lfs\.github\.com/spec/v1\n(?:[a-z0-9.-]+ [^\n]*\n)*$")
-_LFS_OID = re.compile(rb"(?m)^oid sha256:([0-9a-f]{64})$")
-_LFS_SIZE = re.compile(rb"(?m)^size ([0-9]+)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,19 +44,13 @@ def is_gitlink(mode: int) -> bool:
     return mode & 0o170000 == GITLINK_MODE
 
 
-def lfs_pointer(oid: str, size: int) -> bytes:
-    """The canonical pointer file for an LFS object (git-lfs spec: keys sorted, version first)."""
-    return LFS_SPEC + f"oid sha256:{oid}\nsize {size}\n".encode()
+lfs_pointer = _lfs.encode
 
 
 def parse_lfs_pointer(data: bytes) -> tuple[str, int] | None:
-    """(oid, size) if `data` is a valid LFS pointer file, else None."""
-    if len(data) >= LFS_POINTER_MAX or not data.startswith(LFS_SPEC) or not _LFS_RE.match(data):
-        return None
-    oid, size = _LFS_OID.search(data), _LFS_SIZE.search(data)
-    if not oid or not size:
-        return None
-    return oid.group(1).decode(), int(size.group(1))
+    """(oid, size) if `data` is an LFS pointer file, else None."""
+    found = _lfs.parse(data)
+    return (found.oid, found.size) if found else None
 
 
 def raw_object(type_num: int, data: bytes) -> RawObject:

@@ -10,7 +10,6 @@ import logging
 from collections.abc import AsyncIterator, Iterable
 
 from hangar_common.errors import BadRequest, HangarError, PayloadTooLarge
-from hangar_protos import common_pb2
 from hangar_protos import metadata_pb2 as pb
 
 from . import gitformat as gf
@@ -18,6 +17,7 @@ from . import indexes, names, pullrefs, refs, repos
 from .commitgraph import CommitGraph
 from .commits import max_regular_file
 from .engine import Engine
+from .lfscheck import LfsRule, repo_facts
 from .objects import ObjectStore
 
 logger = logging.getLogger("hangar.metadata.git")
@@ -200,7 +200,6 @@ class Pushed:
         self.types: dict[str, int] = {}
         self.commits: dict[str, gf.CommitFacts] = {}
         self.tags: dict[str, tuple[int, str]] = {}
-        self.lfs: dict[str, dict[str, int]] = {}   # pointer blob oid -> {lfs oid: size}
         self._pending: list[gf.RawObject] = []
         self._pending_bytes = 0
 
@@ -219,8 +218,6 @@ class Pushed:
                 gf.parse_tree(data)
         except Exception as exc:
             raise BadRequest(f"malformed {gf.TYPE_NAMES[type_num]} {obj.oid}: {exc}", code="InvalidObject") from None
-        if obj.lfs_oid:
-            self.lfs[obj.oid] = {obj.lfs_oid: obj.lfs_size}
         self.types[obj.oid] = type_num
         self._pending.append(obj)
         self._pending_bytes += len(data)
@@ -293,8 +290,8 @@ async def receive(engine: Engine, stream, get_repo) -> pb.GitReceiveResult:
             except HangarError as exc:
                 raise PushRefused(cmd.ref, exc.message) from None
         new_commits, graph = await _validate(engine, repo, pushed, commands)
-        await _check_lfs(engine, repo, header, pushed, graph, new_commits)
-        await _apply(engine, repo, commands, graph, new_commits, pushed)
+        await _apply(engine, repo, commands, graph, new_commits, pushed, LfsRule(engine.lfs, header.pusher,
+                                                                                 repo_facts(repo)))
     except PushRefused as refused:
         return pb.GitReceiveResult(ok=False, error="", results=[
             pb.RefResult(ref=c.ref, ok=False,
@@ -387,25 +384,15 @@ async def _check_trees(store: ObjectStore, graph: CommitGraph, pushed: Pushed, n
         raise PushRefused("", f"missing object {sorted(missing)[0]}")
 
 
-async def _check_lfs(engine: Engine, repo: repos.Repo, header, pushed: Pushed, graph, new_commits) -> None:
-    """LFS pointers the push brings must name objects the pusher may use (fail closed)."""
-    if not pushed.lfs:
-        return
-    seen: set[str] = set()
-    _, blobs = await walk_trees(engine.store, (graph.trees[c] for c in new_commits), seen)
-    objects = {oid: size for b in blobs if b in pushed.lfs for oid, size in pushed.lfs[b].items()}
-    facts = common_pb2.RepoFacts(repo=common_pb2.RepoRef(type=repo.type, namespace=repo.namespace, name=repo.name),
-                                 repo_id=str(repo.id), private=repo.private, gated=repo.gated)
+async def _apply(engine: Engine, repo: repos.Repo, commands, graph: CommitGraph, new_commits: list[str],
+                 pushed: Pushed, rule: LfsRule) -> None:
+    """The LFS rule on the LFS pointers the new commits bring (lfscheck.py), then one transaction:
+    compare-and-swap every ref, index the new commits, prune after deletions."""
     try:
-        await engine.lfs.check(header.pusher, facts, objects)
+        planned = await indexes.plan(engine.store, [pushed.commits[c] for c in new_commits], graph.trees)
+        await rule.require(planned)
     except HangarError as exc:
         raise PushRefused("", exc.message) from None
-
-
-async def _apply(engine: Engine, repo: repos.Repo, commands, graph: CommitGraph, new_commits: list[str],
-                 pushed: Pushed) -> None:
-    """One transaction: compare-and-swap every ref, index the new commits, prune after deletions."""
-    planned = await indexes.plan(engine.store, [pushed.commits[c] for c in new_commits], graph.trees)
     async with engine.pool.acquire() as conn, conn.transaction():
         await repos.touch(conn, repo.id)
         for cmd in commands:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hangar_common.errors import BadRequest
+
 from . import gitformat as gf
 from . import trees
 from .objects import ObjectStore
@@ -38,7 +40,8 @@ async def plan(store: ObjectStore, commits: list[gf.CommitFacts], parent_trees: 
 
     Paths count as changed relative to EVERY parent (git's history simplification: a merge that took
     a path from one side did not change it); LFS oids are new relative to the first parent, which
-    keeps "every LFS oid of a reachable tree was introduced by a reachable commit" true."""
+    keeps "every LFS oid of a reachable tree was introduced by a reachable commit" true, and is what
+    lfscheck.LfsRule checks before any commit lands."""
     tree_of = dict(parent_trees)
     out = []
     for c in commits:
@@ -50,8 +53,11 @@ async def plan(store: ObjectStore, commits: list[gf.CommitFacts], parent_trees: 
             changed &= {ch.path for ch in await trees.diff(store, other, c.tree)}
         added = [ch.new.oid for ch in changes if ch.new is not None and not gf.is_dir(ch.new.mode)
                  and not gf.is_gitlink(ch.new.mode)]
-        facts = await store.facts(added)
-        lfs = {f.lfs_oid: f.lfs_size for f in facts.values() if f.lfs_oid}
+        lfs: dict[str, int] = {}
+        for f in (await store.facts(added)).values():
+            if f.lfs_oid and lfs.setdefault(f.lfs_oid, f.lfs_size) != f.lfs_size:
+                raise BadRequest(f"Pointers to LFS object {f.lfs_oid} disagree about its size",
+                                 code="InvalidLfsPointer")
         out.append(Planned(c, sorted(_db_text(p) for p in changed), lfs))
     return out
 

@@ -1,4 +1,12 @@
-"""Asking the lfs service whether LFS oids may be referenced (lfs.proto CheckObjects).
+"""The LFS reference rule (DESIGN.md §4), and asking the lfs service (lfs.proto CheckObjects).
+
+A blob whose content is an LFS pointer (hangar_common.lfs_pointer decides, once, when the blob is
+first stored) IS a reference to that LFS object, whatever route brought it into a tree: an `lfsFile`
+line, a regular `file` line, `copyFile`, git push, a super-squash, a merge. So the rule is applied
+to what a commit is about to add to the repository's LFS reference index (indexes.plan: the
+pointers of its tree that its first parent's tree did not have), which is exactly what downloads by
+oid are later bound to (batch download, resolve, Xet reconstruction): every route that lands
+commits passes its planned index rows through `LfsRule.require` before its ref moves.
 
 Fails closed: an unreachable lfs service or any answer other than "usable" for every oid refuses
 the commit or push. A missing object, a size mismatch and an object the principal is not entitled
@@ -20,6 +28,33 @@ class LfsObjectRefused(BadRequest):
 
 class QuotaExceeded(HangarError):
     status, code = 403, "QuotaExceeded"
+
+
+def repo_facts(repo) -> common_pb2.RepoFacts:
+    """What lfs needs to know of the repository being written (a repos.Repo)."""
+    return common_pb2.RepoFacts(repo=common_pb2.RepoRef(type=repo.type, namespace=repo.namespace, name=repo.name),
+                                repo_id=str(repo.id), private=repo.private, gated=repo.gated)
+
+
+class LfsRule:
+    """The rule for one principal writing one repository (one request; retries reuse the answers)."""
+
+    def __init__(self, checker: LfsChecker, principal: common_pb2.Principal, facts: common_pb2.RepoFacts) -> None:
+        self.checker, self.principal, self.facts = checker, principal, facts
+        self.approved: dict[str, int] = {}
+
+    async def require(self, planned) -> None:
+        """Raise unless every LFS oid the planned commits introduce is usable by the principal:
+        verified, of the size the pointer says, and uploaded for this repo or readable elsewhere."""
+        wanted: dict[str, int] = {}
+        for p in planned:
+            for oid, size in p.lfs.items():
+                if wanted.setdefault(oid, size) != size:
+                    raise BadRequest(f"Pointers to LFS object {oid} disagree about its size",
+                                     code="InvalidLfsPointer")
+        fresh = {oid: size for oid, size in wanted.items() if self.approved.get(oid) != size}
+        await self.checker.check(self.principal, self.facts, fresh)
+        self.approved.update(fresh)
 
 
 class LfsChecker:

@@ -17,13 +17,13 @@ import re
 from dataclasses import dataclass
 
 from hangar_common.errors import BadRequest, Conflict, HangarError, NotFound, RevisionNotFound
-from hangar_protos import common_pb2
 from hangar_protos import metadata_pb2 as pb
 
 from . import gitformat as gf
 from . import indexes, refs, repos, trees
 from .commitgraph import CommitGraph
 from .engine import Engine
+from .lfscheck import LfsRule, repo_facts
 from .treeops import TreeEditor
 
 PREFIX = "refs/pr/"
@@ -181,7 +181,6 @@ class _Plan:
     new: gf.RawObject | None           # the merge commit; None for a fast-forward
     new_trees: list[gf.RawObject]
     target: str                        # what the base branch will point to
-    lfs: dict[str, int]                # LFS objects the merge brings into the base branch
     parent_trees: dict[str, str]
 
 
@@ -241,11 +240,6 @@ async def _diff_files(engine: Engine, graph: CommitGraph, old: str | None, new: 
     return _file_changes(await trees.diff(engine.store, graph.trees[old] if old else None, graph.trees[new]))
 
 
-async def _lfs_of(engine: Engine, oids: list[str]) -> dict[str, int]:
-    facts = await engine.store.facts(oids)
-    return {f.lfs_oid: f.lfs_size for f in facts.values() if f.lfs_oid}
-
-
 async def _plan(engine: Engine, repo: repos.Repo, number: int, merger, message: str) -> tuple[Row, _Plan]:
     row, pr_tip, base_tip, graph, base = await _state(engine, repo, number)
     if row.merged_commit:
@@ -254,9 +248,7 @@ async def _plan(engine: Engine, repo: repos.Repo, number: int, merger, message: 
         raise Conflict(f"Pull request #{number} has no changes to merge into {refs.short(row.base_ref)}",
                        code="NothingToMerge")
     if graph.is_ancestor(base_tip, pr_tip):
-        added = await _diff_files(engine, graph, base_tip, pr_tip)
-        lfs = await _lfs_of(engine, [c.new.oid for c in added.values() if c.new is not None])
-        return row, _Plan(base_tip, pr_tip, None, [], pr_tip, lfs, {})
+        return row, _Plan(base_tip, pr_tip, None, [], pr_tip, {})
     pr_changes = await _diff_files(engine, graph, base, pr_tip)
     base_changes = await _diff_files(engine, graph, base, base_tip)
     clashing = conflicts(pr_changes, base_changes)
@@ -277,10 +269,8 @@ async def _plan(engine: Engine, repo: repos.Repo, number: int, merger, message: 
     root, new_trees = editor.build()
     commit = gf.commit(root, [base_tip, pr_tip], author=gf.identity(merger.username),
                        message=message or f"Merge pull request #{number}\n")
-    lfs = await _lfs_of(engine, [c.new.oid for p, c in pr_changes.items()
-                                 if c.new is not None and p not in base_changes])
     parents = {base_tip: graph.trees[base_tip], pr_tip: graph.trees[pr_tip]}
-    return row, _Plan(base_tip, pr_tip, commit, new_trees, commit.oid, lfs, parents)
+    return row, _Plan(base_tip, pr_tip, commit, new_trees, commit.oid, parents)
 
 
 def _conflict_error(number: int, paths: list[str]) -> Conflict:
@@ -291,17 +281,17 @@ def _conflict_error(number: int, paths: list[str]) -> Conflict:
 
 async def merge(engine: Engine, repo: repos.Repo, request: pb.MergePullRefRequest) -> pb.PullRef:
     ref = ref_name(request.number)
-    facts = common_pb2.RepoFacts(repo=common_pb2.RepoRef(type=repo.type, namespace=repo.namespace, name=repo.name),
-                                 repo_id=str(repo.id), private=repo.private, gated=repo.gated)
+    rule = LfsRule(engine.lfs, request.merger, repo_facts(repo))
     for attempt in range(MAX_ATTEMPTS):
         row, plan = await _plan(engine, repo, request.number, request.merger, request.message)
-        # The entitlement rule of every commit: the merger may reference the LFS objects it brings in.
-        await engine.lfs.check(request.merger, facts, plan.lfs)
         planned = []
         if plan.new is not None:
             await engine.store.put([*plan.new_trees, plan.new])
             planned = await indexes.plan(engine.store, [gf.parse_commit(plan.new.oid, plan.new.data)],
                                          plan.parent_trees)
+        # The one LFS rule (lfscheck.py) on what the merge commit adds to the base branch; a
+        # fast-forward adds only commits of this repository's PR ref, checked when they landed.
+        await rule.require(planned)
         async with engine.pool.acquire() as conn, conn.transaction():
             await repos.touch(conn, repo.id)
             locked = await _existing(conn, repo.id, request.number, lock="FOR UPDATE")

@@ -49,6 +49,29 @@ def test_pointer_to_missing_lfs_object_refused(hub, user, tmp_path):
     assert hub.api(user).repo_info(repo_id).sha == before
 
 
+def test_pointer_to_another_users_private_object_refused(hub, user, make_user, tmp_path):
+    """Knowing the oid and size of someone's private LFS object: a pushed pointer blob to it is
+    refused, with or without CRLF line ends, and nothing lands."""
+    victim = make_user()
+    private = hub.new_repo(victim, private=True)
+    data = os.urandom(5000)
+    hub.api(victim).upload_file(path_or_fileobj=data, path_in_repo="secret.bin", repo_id=private)
+    oid = hashlib.sha256(data).hexdigest()
+    repo_id = hub.new_repo(user)
+    before = hub.api(user).repo_info(repo_id).sha
+    for i, eol in enumerate(("\n", "\r\n")):
+        work = tmp_path / f"work{i}"
+        git("clone", "-q", hub.url(repo_id, user=user), str(work))
+        pointer = f"version https://git-lfs.github.com/spec/v1{eol}oid sha256:{oid}{eol}size 5000{eol}"
+        (work / "stolen.txt").write_bytes(pointer.encode())
+        git("add", "stolen.txt", cwd=work)
+        git("commit", "-q", "-m", "steal", cwd=work)
+        result = git("push", "--no-verify", "origin", "main", cwd=work, check=False)
+        assert result.returncode != 0 and oid in result.stderr.decode(), result.stderr
+    assert hub.api(user).repo_info(repo_id).sha == before
+    assert hub.api(user).list_repo_files(repo_id) == [".gitattributes"]
+
+
 def test_lfs_in_private_repo_with_token(hub, user, tmp_path):
     repo_id = hub.new_repo(user, private=True)
     work = tmp_path / "work"

@@ -1,10 +1,10 @@
-"""Small protocol pieces: pkt-lines, side-band, LFS pointers, ref names, repository paths."""
+"""Small protocol pieces: pkt-lines, side-band, ref names, repository paths."""
 from __future__ import annotations
 
 import pytest
 
 from hangar_common import errors
-from services.git import lfs_pointer, pktline, repo_path
+from services.git import pktline, repo_path
 from services.git.receive_pack import ref_problem
 
 
@@ -42,16 +42,6 @@ def test_sideband_splits_into_legal_packets():
     assert out == data
     with pytest.raises(ValueError):
         pktline.pkt(b"x" * pktline.MAX_PKT)
-
-
-def test_lfs_pointer_parse():
-    oid = "a" * 64
-    good = f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize 123\n".encode()
-    assert lfs_pointer.parse(good) == lfs_pointer.Pointer(oid=oid, size=123)
-    assert lfs_pointer.parse(good.replace(b"size 123", b"size x")) is None
-    assert lfs_pointer.parse(good.replace(b"sha256:", b"md5:")) is None
-    assert lfs_pointer.parse(b"just text\n") is None
-    assert lfs_pointer.parse(good + b"x" * 1100) is None
 
 
 @pytest.mark.parametrize("ref,ok", [

@@ -94,3 +94,27 @@ async def test_public_and_private_usage(md, endpoint, make_user, principal_of):
     await _commit_as(md, public, who, lfs=[("same.bin", oid, 1000)])   # the owner may reuse it
     usage = await md.NamespaceUsage(pb.NamespaceUsageRequest(namespace=owner.name))
     assert (usage.public_bytes, usage.private_bytes) == (1000, 0)      # each oid counted once
+
+
+async def test_a_regular_file_holding_a_pointer_is_an_lfs_reference(md, endpoint, make_user, principal_of):
+    """The commit RPC applies the LFS rule to `file` operations too (a pointer is a reference,
+    whichever operation carries it), and refuses pointers that disagree about a size."""
+    owner, stranger = make_user(), make_user()
+    who, other = await principal_of(owner), await principal_of(stranger)
+    private = await _repo(md, owner, who, private=True)
+    data, oid = payload(1500)
+    upload_basic(endpoint, f"{private.namespace}/{private.name}", data, oid, owner.token)
+    await _commit_as(md, private, who, lfs=[("w.bin", oid, 1500)])
+    pointer = f"version https://git-lfs.github.com/spec/v1\r\noid sha256:{oid}\r\nsize 1500\r\n".encode()
+    theirs = await _repo(md, stranger, other)
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await _commit_as(md, theirs, other, files={"stolen.txt": pointer})
+    assert error_code(err.value) == "LfsObjectMissing"
+    entries, _, _ = await tree_entries(md, theirs)
+    assert "stolen.txt" not in {e.path for e in entries}
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await _commit_as(md, private, who, files={"a.txt": pointer, "b.txt": pointer.replace(b"1500", b"1501")})
+    assert error_code(err.value) == "InvalidLfsPointer"
+    await _commit_as(md, private, who, files={"again.txt": pointer})      # the owner may
+    entries, _, _ = await tree_entries(md, private)
+    assert {e.path: e.lfs.oid for e in entries if e.lfs.oid} == {"w.bin": oid, "again.txt": oid}
