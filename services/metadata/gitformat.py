@@ -15,6 +15,7 @@ from typing import cast
 
 from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tag, Tree, serialize_tree, sorted_tree_items
 from dulwich.objects import parse_tree as _parse_tree
+
 from hangar_common import lfs_pointer as _lfs
 
 COMMIT, TREE, BLOB, TAG = 1, 2, 3, 4

@@ -3,6 +3,7 @@ git-lfs accepts (lfs/pointer.go), so no pointer a client would follow passes as 
 from __future__ import annotations
 
 import pytest
+
 from hangar_common import lfs_pointer
 
 OID = "4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393"

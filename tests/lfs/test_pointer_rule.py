@@ -13,7 +13,6 @@ import uuid
 
 import httpx
 import pytest
-from hangar_common import lfs_pointer
 from huggingface_hub import (
     CommitOperationAdd,
     CommitOperationCopy,
@@ -22,9 +21,10 @@ from huggingface_hub import (
     hf_hub_download,
 )
 
+from hangar_common import lfs_pointer
 from tests.git.gitutil import git, out
 
-from .lfsutil import batch, bearer, create_repo, payload
+from .lfsutil import batch, create_repo, payload
 
 # --- helpers ------------------------------------------------------------------------------------
 
