@@ -15,6 +15,12 @@ import pytest
 # huggingface_hub reads HF_HUB_DISABLE_XET once, at import: set it before any test module imports it.
 # Plain LFS is the suite's default path; Xet tests turn Xet back on for themselves (tests/xet).
 os.environ.setdefault("HF_HUB_DISABLE_XET", "1")
+# The session stack's webhooks may target receivers the tests run on loopback (the admin setting that
+# exempts networks from the forgery check); retries and polls are quick so deliveries settle fast.
+os.environ.setdefault("HANGAR_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8")
+os.environ.setdefault("HANGAR_WEBHOOK_RETRY_BASE", "0.2")
+os.environ.setdefault("HANGAR_WEBHOOK_TIMEOUT", "5")
+os.environ.setdefault("HANGAR_COMMUNITY_POLL_INTERVAL", "0.2")
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "libs"), str(ROOT)]

@@ -13,6 +13,7 @@ from hangar_common.http import create_app
 from hangar_common.runtime import Resources
 from hangar_protos import community_pb2, community_pb2_grpc
 
+from . import delivery
 from .context import Community
 from .servicer import CommunityServicer
 from .settings import CommunitySettings
@@ -22,7 +23,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 logger = logging.getLogger("hangar.community")
 
 # Background loops started with the service: each is `async def loop(ctx)` and runs until cancelled.
-WORKERS: list = []
+WORKERS: list = [delivery.run]
 
 
 def build(settings: Settings):

@@ -22,16 +22,18 @@ def repo_snapshot(facts: common_pb2.RepoFacts) -> dict:
 
 
 async def record(conn, *, scope: str, action: str, repo: common_pb2.RepoFacts | dict, body: dict | None = None,
-                 source_key: str | None = None) -> int | None:
+                 source_key: str | None = None, occurred_at: str | None = None) -> int | None:
     """Insert one event in the caller's transaction (asyncpg connection). Returns its id, or None
-    when `source_key` was already recorded (an imported event seen twice)."""
+    when `source_key` was already recorded (an imported event seen twice). `occurred_at` (RFC 3339)
+    is when an imported change happened; webhooks created after it do not get it."""
     if scope not in SCOPES or action not in ACTIONS:
         raise BadRequest(f"Unknown event {scope}/{action}")
     snapshot = repo if isinstance(repo, dict) else repo_snapshot(repo)
     event_id = await conn.fetchval(
-        "INSERT INTO events (source_key, scope, action, repo, body) VALUES ($1, $2, $3, $4::jsonb, $5::jsonb) "
+        "INSERT INTO events (source_key, scope, action, repo, body, created_at) "
+        "VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, coalesce($6::text::timestamptz, now())) "
         "ON CONFLICT (source_key) DO NOTHING RETURNING id",
-        source_key, scope, action, json.dumps(snapshot), json.dumps(body or {}))
+        source_key, scope, action, json.dumps(snapshot), json.dumps(body or {}), occurred_at)
     if event_id is not None:
         await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, str(event_id))  # sent at commit
     return event_id

@@ -13,3 +13,6 @@ ROUTERS += [m.router for m in (validate_yaml, repos, repo_info, tree, preupload,
 
 from . import storage  # noqa: E402
 ROUTERS.append(storage.router)
+
+from . import webhooks  # noqa: E402
+ROUTERS.append(webhooks.router)
