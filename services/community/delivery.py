@@ -19,6 +19,7 @@ import logging
 from itertools import groupby
 
 import httpx
+
 from hangar_common.errors import HangarError
 from hangar_common.grpcio import call
 from hangar_protos import auth_pb2, common_pb2, metadata_pb2

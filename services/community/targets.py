@@ -43,7 +43,7 @@ def parse(url: str):
     return parts, port or (443 if parts.scheme == "https" else 80)
 
 
-def _public(address: ipaddress._BaseAddress) -> bool:
+def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     return not (address.is_private or address.is_loopback or address.is_link_local or address.is_multicast
@@ -71,7 +71,7 @@ async def resolve(host: str, port: int) -> list[str]:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror:
         raise TargetRefused(f"The webhook host {host} does not resolve") from None
-    return list(dict.fromkeys(info[4][0] for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 async def check(url: str, networks: tuple) -> Pinned:
