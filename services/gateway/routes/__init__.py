@@ -16,3 +16,5 @@ ROUTERS.append(storage.router)
 
 from . import webhooks  # noqa: E402
 ROUTERS.append(webhooks.router)
+from . import likes  # noqa: E402
+ROUTERS.append(likes.router)
