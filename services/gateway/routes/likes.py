@@ -46,7 +46,8 @@ async def unlike(request: Request):
 async def likers(request: Request):
     principal = await deps.current_principal(request)
     info = await open_repo(request, _no_tail(paths.api_target(request)), "read")
-    answer = await call(deps.clients(request).community.ListLikers, pb.LikeRequest(principal=principal, repo=info.facts))
+    answer = await call(deps.clients(request).community.ListLikers,
+                        pb.LikeRequest(principal=principal, repo=info.facts))
     return JSON([{"user": u.username, "fullname": u.fullname or u.username, "avatarUrl": "", "type": "user",
                   "likedAt": u.liked_at} for u in answer.likers])
 
