@@ -13,7 +13,7 @@ from hangar_common.http import create_app
 from hangar_common.runtime import Resources
 from hangar_protos import community_pb2, community_pb2_grpc
 
-from . import delivery, likes
+from . import collections, delivery, likes
 from .context import Community
 from .servicer import CommunityServicer
 from .settings import CommunitySettings
@@ -24,8 +24,8 @@ logger = logging.getLogger("hangar.community")
 
 # Background loops started with the service: each is `async def loop(ctx)` and runs until cancelled.
 WORKERS: list = [delivery.run]
-# What other features do when a repository event is imported (a deleted repo's likes go with it).
-delivery.REPO_EVENT_HOOKS.append(likes.forget_deleted_repo)
+# What other features do when a repository event is imported (a deleted repo's likes and collection items go with it).
+delivery.REPO_EVENT_HOOKS += [likes.forget_deleted_repo, collections.forget_deleted_repo]
 
 
 def build(settings: Settings):

@@ -18,3 +18,5 @@ from . import webhooks  # noqa: E402
 ROUTERS.append(webhooks.router)
 from . import likes  # noqa: E402
 ROUTERS.append(likes.router)
+from . import collections  # noqa: E402
+ROUTERS.append(collections.router)
