@@ -124,6 +124,12 @@ def payload(public: str, event, webhook_id: str) -> dict:
     head = body.pop("headSha", None)
     if event["scope"].startswith("repo") and head:
         out_repo["headSha"] = head
+    discussion, comment = body.get("discussion"), body.get("comment")
+    if isinstance(discussion, dict) and "num" in discussion:
+        web = f"{out_repo['url']['web']}/discussions/{discussion['num']}"
+        discussion.setdefault("url", {"web": web, "api": f"{out_repo['url']['api']}/discussions/{discussion['num']}"})
+        if isinstance(comment, dict) and "id" in comment:
+            comment.setdefault("url", {"web": f"{web}#{comment['id']}"})
     return {"event": {"action": event["action"], "scope": event["scope"]}, "repo": out_repo, **body,
             "webhook": {"id": webhook_id, "version": 3}}
 

@@ -37,3 +37,17 @@ async def record(conn, *, scope: str, action: str, repo: common_pb2.RepoFacts | 
     if event_id is not None:
         await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, str(event_id))  # sent at commit
     return event_id
+
+
+async def discussion_event(conn, *, action: str, repo: common_pb2.RepoFacts, discussion: dict,
+                           comment: dict | None = None, scope: str = "discussion") -> int | None:
+    """A `discussion` or `discussion.comment` event in the Hub's shape, in the caller's transaction.
+
+    `discussion`: {"id", "num", "title", "status", "isPullRequest", "author": {"id"}} plus, for pull
+    requests, "changes": {"base": "refs/heads/main", "mergeCommitId"?}; `comment` (on creation of a
+    thread or a comment, and comment updates): {"id", "author": {"id"}, "content", "hidden"}. The
+    worker adds the `url`s (web and api) from the hub's public URL when it sends them."""
+    body = {"discussion": discussion}
+    if comment is not None:
+        body["comment"] = comment
+    return await record(conn, scope=scope, action=action, repo=repo, body=body)
