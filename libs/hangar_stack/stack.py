@@ -20,7 +20,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import infra
+from . import infra, lakefs
 from .infra import StartupError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,9 +124,21 @@ class Stack:
             # Clients reach S3 on its own origin; a different host name than the hub's keeps them from
             # carrying the hub's Authorization header over to S3 on redirects.
             self.env["HANGAR_S3_PUBLIC_URL"] = env.get("HANGAR_S3_PUBLIC_URL", f"http://localhost:{s3['port']}")
+        if env.get("HANGAR_METADATA_ENGINE", "git") == "lakefs" and not env.get("HANGAR_LAKEFS_URL"):
+            self._start_lakefs()
         for key, value in env.items():  # pass every other HANGAR_* setting through
             if key.startswith("HANGAR_") and key not in self.env and key not in ("HANGAR_STATE_DIR",):
                 self.env[key] = value
+
+    def _start_lakefs(self) -> None:
+        """lakeFS for the lakeFS engine, on the stack's S3 (its keys are kept in the state dir only)."""
+        s3 = {"endpoint": self.env["HANGAR_S3_ENDPOINT"], "access_key": self.env["HANGAR_S3_ACCESS_KEY"],
+              "secret_key": self.env["HANGAR_S3_SECRET_KEY"],
+              "region": os.environ.get("HANGAR_S3_REGION", "us-east-1")}
+        cache = Path(os.environ.get("HANGAR_LAKEFS_CACHE", ROOT / ".hangar" / "cache"))
+        record, settings = lakefs.start_lakefs(self.state, infra.free_port(), cache, s3)
+        self.env.update(settings)
+        self._record(record)
 
     def _start_services(self) -> None:
         self.service_ports = {name: {"http": infra.free_port(), "grpc": infra.free_port()} for name in SERVICES}
@@ -166,6 +178,9 @@ class Stack:
         infra.wait_for_port(self.service_ports[name]["http"], 60, proc, name)
 
     def _record_all(self) -> None:
+        # The state file holds the stack's keys (S3, lakeFS): readable by its owner only.
+        self.state_file.touch(mode=0o600)
+        self.state_file.chmod(0o600)
         self.state_file.write_text(json.dumps({"endpoint": self.endpoint, "processes": self.records,
                                                "env": self.env}, indent=2))
 
