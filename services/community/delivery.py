@@ -156,14 +156,16 @@ async def send_due(ctx: Community, http: httpx.AsyncClient) -> bool:
 async def _send_one(ctx: Community, http: httpx.AsyncClient, row) -> None:
     try:
         outcome = await _attempt(ctx, http, row)
-    except Exception as exc:   # never lose a delivery to an unexpected error: retry it later
+    except HangarError as exc:   # auth or metadata unreachable: not the target's fault, not an attempt
+        outcome = ("later", 0, f"delivery deferred: {exc.message}"[:500])
+    except Exception as exc:     # never lose a delivery to an unexpected error: retry it later
         logger.exception("webhook attempt failed")
         outcome = ("retry", 0, f"internal error: {type(exc).__name__}")
     await _record(ctx, row, *outcome)
 
 
 async def _attempt(ctx: Community, http: httpx.AsyncClient, row) -> tuple[str, int, str]:
-    """(what next: done | retry | fail | skip, HTTP status or 0, error)."""
+    """(what next: done | retry | fail | skip | later, HTTP status or 0, error)."""
     if row["disabled"]:
         return "skip", 0, "webhook disabled"
     repo = json.loads(row["repo"])
@@ -205,10 +207,10 @@ async def owner_may_read(ctx: Community, owner_id: int, owner_name: str, repo: d
 
 
 async def _record(ctx: Community, row, what: str, status_code: int, error: str) -> None:
-    attempts = row["attempts"] + (0 if what == "skip" else 1)
+    attempts = row["attempts"] + (0 if what in ("skip", "later") else 1)
     if what == "retry" and attempts >= ctx.config.max_attempts:
         what = "fail"
-    status = {"done": "delivered", "fail": "failed", "skip": "skipped", "retry": "pending"}[what]
+    status = {"done": "delivered", "fail": "failed", "skip": "skipped", "retry": "pending", "later": "pending"}[what]
     delay = min(ctx.config.retry_base * 2 ** max(attempts - 1, 0), ctx.config.retry_max)
     async with ctx.pool.acquire() as conn, conn.transaction():
         await conn.execute(
