@@ -42,6 +42,7 @@ class Settings:
     metadata_target: str
     lfs_target: str
     community_target: str
+    mirror_target: str          # the upstream mirror ("" when not deployed)
     git_http_url: str           # HTTP base URL of services reached over HTTP (for health)
     lfs_http_url: str
     secret_key: str             # HMAC key: tokens, signed URLs, sessions
@@ -82,6 +83,7 @@ class Settings:
             metadata_target=_env("METADATA_TARGET", "127.0.0.1:50052"),
             lfs_target=_env("LFS_TARGET", "127.0.0.1:50053"),
             community_target=_env("COMMUNITY_TARGET", "127.0.0.1:50054"),
+            mirror_target=_env("MIRROR_TARGET"),
             git_http_url=_env("GIT_HTTP_URL", "http://127.0.0.1:8003").rstrip("/"),
             lfs_http_url=_env("LFS_HTTP_URL", "http://127.0.0.1:8002").rstrip("/"),
             secret_key=secret,

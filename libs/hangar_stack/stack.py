@@ -26,7 +26,7 @@ from .infra import StartupError
 ROOT = Path(__file__).resolve().parents[2]
 
 # Start order matters: gRPC services own migrations and are dialled by the HTTP services.
-SERVICES = ("auth", "metadata", "lfs", "community", "git", "gateway")
+SERVICES = ("auth", "metadata", "lfs", "community", "mirror", "git", "gateway")
 
 
 @dataclass
@@ -148,6 +148,7 @@ class Stack:
             "HANGAR_METADATA_TARGET": f"127.0.0.1:{self.service_ports['metadata']['grpc']}",
             "HANGAR_LFS_TARGET": f"127.0.0.1:{self.service_ports['lfs']['grpc']}",
             "HANGAR_COMMUNITY_TARGET": f"127.0.0.1:{self.service_ports['community']['grpc']}",
+            "HANGAR_MIRROR_TARGET": f"127.0.0.1:{self.service_ports['mirror']['grpc']}",
             "HANGAR_GIT_HTTP_URL": f"http://127.0.0.1:{self.service_ports['git']['http']}",
             "HANGAR_LFS_HTTP_URL": f"http://127.0.0.1:{self.service_ports['lfs']['http']}",
         })

@@ -26,6 +26,8 @@ def build(settings: Settings):
                                  ("lfs", settings.lfs_target),
                                  ("community", settings.community_target)):
                 resources.open_channel(name, target)
+            if settings.mirror_target:
+                resources.open_channel("mirror", settings.mirror_target)
             # The gateway owns no tables; it opens the shared dependencies only to report on them.
             await resources.open_database("public", None)
             await resources.open_redis()

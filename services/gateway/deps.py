@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 
 from hangar_common import errors
 from hangar_common.grpcio import call
+from hangar_common.upstream_repos import mirror_stub
 from hangar_protos import auth_pb2, auth_pb2_grpc, common_pb2, community_pb2_grpc, lfs_pb2_grpc, metadata_pb2_grpc
 
 SESSION_COOKIE = "hangar_session"
@@ -27,6 +28,7 @@ class Clients:
         self.metadata = metadata_pb2_grpc.MetadataStub(channels["metadata"])
         self.lfs = lfs_pb2_grpc.LfsStub(channels["lfs"])
         self.community = community_pb2_grpc.CommunityStub(channels["community"])
+        self.mirror = mirror_stub(channels.get("mirror"))   # None when no mirror is deployed
 
 
 def clients(request: Request) -> Clients:

@@ -8,9 +8,9 @@ relative 307 (method and body kept), which huggingface_hub follows on its own or
 from __future__ import annotations
 
 from fastapi import Request
-
 from hangar_common import errors
 from hangar_common.grpcio import call
+from hangar_common.upstream_repos import get_repo as lookup
 from hangar_protos import auth_pb2, common_pb2, metadata_pb2
 
 from . import deps
@@ -26,20 +26,23 @@ def repo_id_of(info: metadata_pb2.RepoInfo) -> str:
 
 
 async def get_repo(request: Request, target: RepoTarget) -> metadata_pb2.RepoInfo:
-    """The repo's info from metadata; a missing repo is reported as the caller must see it."""
+    """The repo's info from metadata (or the upstream mirror behind it); a missing repo is reported
+    as the caller must see it."""
     principal = await deps.current_principal(request)
+    c = deps.clients(request)
     try:
-        return await call(deps.clients(request).metadata.GetRepo, metadata_pb2.RepoRequest(
-            repo=repo_ref(target.type, target.namespace, target.name)))
+        return await lookup(c.metadata, c.mirror, repo_ref(target.type, target.namespace, target.name), principal)
     except errors.HangarError as exc:
-        if exc.code != "RepoNotFound":
+        if exc.code not in ("RepoNotFound", "GatedRepo"):
             raise
-        raise deps.denial(principal, "RepoNotFound", "Repository not found") from None
+        raise deps.denial(principal, exc.code, exc.message or "Repository not found") from None
 
 
 async def open_repo(request: Request, target: RepoTarget, action: str) -> metadata_pb2.RepoInfo:
     """Look the repo up and authorize `action` ("read", "download", "write", "admin") on it."""
     info = await get_repo(request, target)
+    if info.upstream_cache and action not in ("read", "download"):
+        raise errors.Forbidden("This repository is a read-only mirror of the upstream Hub", code="ReadOnlyMirror")
     await deps.authorize(request, info.facts, action)
     moved = info.redirected_from.name and (
         info.facts.repo.namespace != target.namespace or info.facts.repo.name != target.name)

@@ -14,6 +14,7 @@ from typing import Any
 
 from hangar_common import errors
 from hangar_common.grpcio import call
+from hangar_common.upstream_repos import get_repo
 from hangar_protos import auth_pb2, common_pb2, metadata_pb2
 
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="Hangar"'}
@@ -61,7 +62,7 @@ async def grant(clients, authorization: str, client_address: str, repo: common_p
     info: Any
     principal, info = await asyncio.gather(
         authenticate(clients, authorization, client_address),
-        call(clients.metadata.GetRepo, metadata_pb2.RepoRequest(repo=repo)), return_exceptions=True)
+        get_repo(clients.metadata, clients.mirror, repo), return_exceptions=True)
     if isinstance(principal, BaseException):
         raise principal
     if action == "write" and principal.anonymous:

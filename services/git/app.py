@@ -19,6 +19,8 @@ def build(settings: Settings):
         try:
             resources.open_channel("auth", settings.auth_target)
             resources.open_channel("metadata", settings.metadata_target)
+            if settings.mirror_target:
+                resources.open_channel("mirror", settings.mirror_target)
             app.state.resources = resources
             app.state.clients = Clients(resources.channels)
             yield

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
 from hangar_common import errors
+from hangar_common.upstream_repos import mirror_stub
 from hangar_protos import auth_pb2_grpc, metadata_pb2_grpc
 
 from . import access, body, pktline, repo_path
@@ -31,6 +32,7 @@ class Clients:
     def __init__(self, channels: dict) -> None:
         self.auth = auth_pb2_grpc.AuthStub(channels["auth"])
         self.metadata = metadata_pb2_grpc.MetadataStub(channels["metadata"])
+        self.mirror = mirror_stub(channels.get("mirror"))   # None when no mirror is deployed
 
 
 async def _grant(request: Request, path: repo_path.GitPath, service: str) -> access.Granted:

@@ -8,7 +8,7 @@ from hangar_common.grpcio import servicer_errors
 from hangar_common.logs import request_id_var
 from hangar_protos import lfs_pb2, lfs_pb2_grpc
 
-from . import catalog, entitlement, usage
+from . import adopt, catalog, entitlement, usage
 from .xet.grpc_api import xet_hashes
 
 OID = re.compile(r"^[0-9a-f]{64}$")
@@ -61,6 +61,15 @@ class LfsServicer(lfs_pb2_grpc.LfsServicer):
     async def XetHashes(self, request, context):
         """sha256 -> Xet file hash for oids uploaded through Xet (services/lfs/xet/grpc_api.py)."""
         return await xet_hashes(self.resources, request)
+
+    @servicer_errors
+    async def AdoptObject(self, request, context):
+        """Bytes the mirror fetched from the upstream become an object once verified (adopt.py)."""
+        if not OID.match(request.oid) or request.size < 0:
+            raise errors.BadRequest("oid must be a lowercase hex sha256")
+        await adopt.adopt(self.ctx, oid=request.oid, size=request.size, staged_key=request.staged_key,
+                          repo_id=request.repo.repo_id)
+        return lfs_pb2.AdoptObjectResponse()
 
     @servicer_errors
     async def Usage(self, request, context):

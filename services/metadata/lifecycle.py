@@ -5,7 +5,7 @@ from __future__ import annotations
 from hangar_protos import common_pb2
 
 from . import gitformat as gf
-from . import indexes, refs, repos
+from . import indexes, refs, repos, upstream
 from .engine import Engine
 from .gitattributes import default_gitattributes
 
@@ -19,6 +19,7 @@ async def create_repo(engine: Engine, ref: common_pb2.RepoRef, *, private: bool,
     await engine.store.put([attributes, root, commit])
     planned = await indexes.plan(engine.store, [gf.parse_commit(commit.oid, commit.data)], {})
     async with engine.pool.acquire() as conn, conn.transaction():
+        await upstream.drop_shadowed_cache(conn, repo_type, ref.namespace, ref.name)  # local repos win
         repo_id = await repos.insert(conn, repo_type, ref.namespace, ref.name, private=private,
                                      space_sdk=space_sdk)
         await refs.compare_and_swap(conn, repo_id, refs.HEADS + "main", None, commit.oid)

@@ -23,6 +23,7 @@ from . import (
     refops,
     refs,
     repos,
+    upstream,
 )
 from . import gitformat as gf
 from .engine import Engine
@@ -112,6 +113,7 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
         if to.type and to.type != repo.type:
             raise BadRequest("A repository cannot change its type when moved", code="InvalidRepoType")
         async with self.engine.pool.acquire() as conn, conn.transaction():
+            await upstream.drop_shadowed_cache(conn, repo.type, to.namespace, to.name)
             await repos.move(conn, repo, to.namespace, to.name)
         return repo_info(await self._fresh(repo.id))
 
@@ -122,7 +124,9 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
             tree = await conn.fetchval("SELECT tree FROM repo_commits WHERE repo_id = $1 AND oid = $2",
                                        repo.id, repo.sha)
             lfs_bytes = await lfsindex.repo_bytes(conn, repo.id)
-        return repo_info(repo, card_data_json=await cards.card_data_json(self.engine, tree), lfs_bytes=lfs_bytes)
+            cache = await upstream.is_cache(conn, repo.id)
+        return repo_info(repo, card_data_json=await cards.card_data_json(self.engine, tree), lfs_bytes=lfs_bytes,
+                         upstream_cache=cache)
 
     @servicer_errors
     async def UpdateRepoSettings(self, request, context):
@@ -238,7 +242,16 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
 
     @servicer_errors
     async def GitReceive(self, request_iterator, context):
-        return await gittransport.receive(self.engine, request_iterator, self._repo)
+        async def writable(ref):
+            repo = await self._repo(ref)
+            async with self.engine.pool.acquire() as conn:
+                await upstream.refuse_if_cache(conn, repo.id)
+            return repo
+        return await gittransport.receive(self.engine, request_iterator, writable)
+
+    @servicer_errors
+    async def UpstreamSync(self, request_iterator, context):
+        return await upstream.sync(self.engine, request_iterator)
 
     # --- events and counts for the community service --------------------------------------
     @servicer_errors

@@ -22,7 +22,7 @@ from hangar_common import errors
 from hangar_common.grpcio import call
 from hangar_protos import lfs_pb2, metadata_pb2
 
-from .. import contents, deps, paths, urls
+from .. import contents, deps, paths, upstream_object, urls
 from ..repo_access import open_repo
 
 router = APIRouter()
@@ -45,7 +45,12 @@ async def resolve_file(request: Request):
         exc.headers = {**exc.headers, "X-Repo-Commit": commit}
         raise
     if entry.HasField("lfs") and entry.lfs.oid:
-        return await _lfs_redirect(request, target, entry, commit)
+        try:
+            return await _lfs_redirect(request, target, entry, commit)
+        except errors.NotFound:   # lfs does not hold the bytes (yet)
+            if not info.upstream_cache:
+                raise
+        return await upstream_object.serve(request, target, info, entry, commit)
     return await _regular(request, info.facts.repo, commit, entry)
 
 

@@ -1,0 +1,79 @@
+"""Fetching the upstream's git objects over its git smart HTTP (gitprotocol-http.txt) with dulwich's
+client: the upstream's own commits, trees and blobs, so their ids are the upstream's. dulwich is
+synchronous: callers run `fetch` in a thread. The pack lands in a temporary file (memory does not
+grow with the repository) and is read back object by object, deltas resolved, no thin packs."""
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from dulwich.client import HttpGitClient
+from dulwich.object_format import SHA1
+from dulwich.object_store import ObjectStoreGraphWalker
+from dulwich.pack import PackData, PackInflater
+
+ZERO = "0" * 40
+
+
+@dataclass
+class Fetched:
+    refs: dict[str, str]                  # refs/heads/* and refs/tags/* -> object id
+    head: str                             # HEAD's symbolic target ("refs/heads/main")
+    pack_path: str | None = None          # None when nothing new was needed
+
+    def objects(self) -> Iterator[tuple[str, int, bytes]]:
+        """(oid, git type number, raw content) of every object of the pack."""
+        if self.pack_path is None:
+            return
+        data = PackData(self.pack_path, SHA1)
+        try:
+            for obj in PackInflater.for_pack_data(data):
+                yield obj.id.decode(), obj.type_num, obj.as_raw_string()
+        finally:
+            data.close()
+
+    def close(self) -> None:
+        if self.pack_path:
+            os.unlink(self.pack_path)
+            self.pack_path = None
+
+
+def git_url(upstream: str, repo_type: str, repo_id: str) -> str:
+    prefix = {"dataset": "datasets/", "space": "spaces/"}.get(repo_type, "")
+    return f"{upstream}/{prefix}{repo_id}"
+
+
+def fetch(url: str, *, token: str, have: list[str], timeout: float, spool_dir: str) -> Fetched:
+    """Refs of the upstream repo and a pack of what `have` does not reach (blocking)."""
+    base, path = url.rsplit("/", 2)[0], "/" + "/".join(url.rsplit("/", 2)[1:])
+    client = HttpGitClient(base, username="hangar-mirror" if token else None, password=token or None,
+                           timeout=timeout, thin_packs=False, quiet=True, include_tags=True)
+    have_set = set(have)
+    os.makedirs(spool_dir, exist_ok=True)
+    fd, pack_path = tempfile.mkstemp(prefix="pack-", dir=spool_dir)
+    wrote = False
+
+    def wants(refs, depth=None):
+        return [sha for name, sha in refs.items() if _wanted(name) and sha.decode() not in have_set
+                and sha.decode() != ZERO]
+
+    walker = ObjectStoreGraphWalker([h.encode() for h in have], lambda sha: [])
+    with os.fdopen(fd, "wb") as out:
+        def pack_data(chunk: bytes) -> int:
+            nonlocal wrote
+            wrote = wrote or bool(chunk)
+            out.write(chunk)
+            return len(chunk)
+        result = client.fetch_pack(path, wants, walker, pack_data)
+    refs = {name.decode(): sha.decode() for name, sha in result.refs.items() if _wanted(name)}
+    head = (result.symrefs or {}).get(b"HEAD", b"refs/heads/main").decode()
+    if not wrote:
+        os.unlink(pack_path)
+        pack_path = None
+    return Fetched(refs=refs, head=head, pack_path=pack_path)
+
+
+def _wanted(name: bytes) -> bool:
+    return name.startswith((b"refs/heads/", b"refs/tags/")) and not name.endswith(b"^{}")

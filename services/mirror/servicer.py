@@ -1,0 +1,46 @@
+"""gRPC surface of the mirror service (protos/hangar_protos/mirror.proto)."""
+from __future__ import annotations
+
+from hangar_common import errors
+from hangar_common.grpcio import call, servicer_errors
+from hangar_common.logs import request_id_var
+from hangar_protos import metadata_pb2, mirror_pb2, mirror_pb2_grpc
+
+from . import cache, metrics
+from .objects import ObjectFetcher
+from .sync import RepoSync
+
+
+class MirrorServicer(mirror_pb2_grpc.MirrorServicer):
+    def __init__(self, settings, repos: RepoSync, objects: ObjectFetcher, metadata, db) -> None:
+        self.settings, self.repos, self.objects, self.metadata, self.db = settings, repos, objects, metadata, db
+
+    @servicer_errors
+    async def Ping(self, request, context):
+        return mirror_pb2.PingResponse(service="mirror", request_id=request_id_var.get())
+
+    @servicer_errors
+    async def EnsureRepo(self, request, context):
+        changed = await self.repos.ensure(request.repo, request.cached)
+        return mirror_pb2.EnsureRepoResponse(changed=changed)
+
+    @servicer_errors
+    async def StreamObject(self, request, context):
+        if not self.settings.enabled:
+            raise errors.EntryNotFound("The mirror is off")
+        info = await call(self.metadata.GetRepo, metadata_pb2.RepoRequest(repo=request.repo))
+        if not info.upstream_cache:
+            raise errors.EntryNotFound("Not an upstream repository")
+        if request.size < 0 or request.offset < 0 or request.offset > request.size:
+            raise errors.BadRequest("invalid range")
+        if await self.objects.stored(request.oid, request.size):
+            metrics.HITS.labels("object").inc()
+            await cache.touch_object(self.db, request.oid)
+            yield mirror_pb2.ObjectChunk(stored=True)
+            return
+        repo_id = f"{info.facts.repo.namespace}/{info.facts.repo.name}"
+        token = self.settings.service_token_for(info.facts.repo.type, repo_id)
+        fetch = self.objects.attach(info.facts, request.oid, request.size, token)
+        end = request.size if request.length < 0 else min(request.size, request.offset + request.length)
+        async for data in self.objects.read(fetch, request.offset, end):
+            yield mirror_pb2.ObjectChunk(data=data)

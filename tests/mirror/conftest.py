@@ -1,0 +1,96 @@
+"""The mirror's test bed: a SECOND Hangar stack plays huggingface.co (the upstream), seeded once per
+session with public, private and gated repos, LFS files, branches, tags and a renamed repo; the
+session's own stack is the mirror, its mirror service restarted with HANGAR_UPSTREAM_URL pointing at
+the upstream through FaultProxy (a real HTTP hop that counts requests and can misbehave)."""
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+from hangar_stack import infra
+from hangar_stack.stack import Stack
+from huggingface_hub import HfApi
+
+from ..conftest import register_user
+from .proxy import FaultProxy
+
+
+@dataclass
+class Upstream:
+    stack: Stack
+    proxy: FaultProxy
+    owner: object
+    api: HfApi
+    public: str = ""                 # model repo: README, config.json, an LFS file, branch dev, tag v1
+    lfs_oids: dict = field(default_factory=dict)
+    renamed_old: str = ""
+    renamed_new: str = ""
+    private: str = ""
+    gated: str = ""
+
+    @property
+    def endpoint(self) -> str:
+        return self.stack.endpoint
+
+
+def _seed(up: Upstream, tmp) -> None:
+    api, ns = up.api, up.owner.name
+    up.public = f"{ns}/public-{uuid.uuid4().hex[:6]}"
+    api.create_repo(up.public)
+    files = {"README.md": b"---\nlicense: mit\n---\n# upstream model\n", "config.json": b'{"hidden": 8}\n',
+             "weights/model.bin": os.urandom(3 * 1024 * 1024 + 17), "big.safetensors": os.urandom(2 * 1024 * 1024)}
+    folder = tmp / "public"
+    for path, data in files.items():
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_bytes(data)
+    api.upload_folder(folder_path=str(folder), repo_id=up.public, commit_message="add files")
+    api.create_branch(up.public, branch="dev")
+    api.upload_file(path_or_fileobj=b"dev only\n", path_in_repo="DEV.txt", repo_id=up.public, revision="dev",
+                    commit_message="dev commit")
+    api.create_tag(up.public, tag="v1", tag_message="release one")
+    import hashlib
+    up.lfs_oids = {p: hashlib.sha256(d).hexdigest() for p, d in files.items() if p.endswith((".bin", ".safetensors"))}
+    up.renamed_old = f"{ns}/old-{uuid.uuid4().hex[:6]}"
+    up.renamed_new = f"{ns}/new-{uuid.uuid4().hex[:6]}"
+    api.create_repo(up.renamed_old)
+    api.upload_file(path_or_fileobj=b"renamed\n", path_in_repo="file.txt", repo_id=up.renamed_old)
+    api.move_repo(up.renamed_old, up.renamed_new)
+    up.private = f"{ns}/private-{uuid.uuid4().hex[:6]}"
+    api.create_repo(up.private, private=True)
+    up.gated = f"{ns}/gated-{uuid.uuid4().hex[:6]}"
+    api.create_repo(up.gated)
+    api.update_repo_settings(up.gated, gated="auto")
+
+
+@pytest.fixture(scope="session")
+def upstream(stack, tmp_path_factory):
+    hub = Stack(state=stack.state / "upstream", port=infra.free_port())
+    hub.up()
+    proxy = FaultProxy(hub.endpoint)
+    try:
+        owner = register_user(hub.endpoint)
+        up = Upstream(stack=hub, proxy=proxy, owner=owner, api=HfApi(endpoint=hub.endpoint, token=owner.token))
+        _seed(up, tmp_path_factory.mktemp("upstream-seed"))
+        _restart_mirror(stack, {"HANGAR_UPSTREAM_URL": proxy.url, "HANGAR_MIRROR_TTL": "2",
+                                "HANGAR_MIRROR_TIMEOUT": "5", "HANGAR_MIRROR_DOWN_FOR": "3"})
+        yield up
+    finally:
+        _restart_mirror(stack, None)
+        proxy.close()
+        hub.down()
+
+
+def _restart_mirror(stack: Stack, settings: dict | None) -> None:
+    """The session stack's mirror service with the upstream configured (or off again)."""
+    stack.stop_service("mirror")
+    for key in ("HANGAR_UPSTREAM_URL", "HANGAR_MIRROR_TTL", "HANGAR_MIRROR_TIMEOUT", "HANGAR_MIRROR_DOWN_FOR"):
+        stack.env.pop(key, None)
+    stack.env.update(settings or {})
+    stack.start_service("mirror")
+
+
+@pytest.fixture(scope="session")
+def mirror_api(endpoint, upstream) -> HfApi:
+    return HfApi(endpoint=endpoint)
