@@ -3,7 +3,6 @@ the upstream's own commit ids and bytes (issue 18, priority 1)."""
 from __future__ import annotations
 
 import hashlib
-
 from pathlib import Path
 
 import httpx
