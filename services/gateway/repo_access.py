@@ -8,6 +8,7 @@ relative 307 (method and body kept), which huggingface_hub follows on its own or
 from __future__ import annotations
 
 from fastapi import Request
+
 from hangar_common import errors
 from hangar_common.grpcio import call
 from hangar_common.upstream_repos import get_repo as lookup

@@ -6,10 +6,11 @@ URL answers with the usual 302 to S3. HEAD answers the file's facts without fetc
 from __future__ import annotations
 
 from fastapi import Request
+from starlette.responses import Response, StreamingResponse
+
 from hangar_common import errors
 from hangar_common.grpcio import stream
 from hangar_protos import metadata_pb2, mirror_pb2
-from starlette.responses import Response, StreamingResponse
 
 from . import deps
 

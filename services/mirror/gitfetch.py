@@ -8,10 +8,12 @@ import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast
 
 from dulwich.client import HttpGitClient
 from dulwich.object_format import SHA1
 from dulwich.object_store import ObjectStoreGraphWalker
+from dulwich.objects import ObjectID
 from dulwich.pack import PackData, PackInflater
 
 ZERO = "0" * 40
@@ -59,7 +61,7 @@ def fetch(url: str, *, token: str, have: list[str], timeout: float, spool_dir: s
         return [sha for name, sha in refs.items() if _wanted(name) and sha.decode() not in have_set
                 and sha.decode() != ZERO]
 
-    walker = ObjectStoreGraphWalker([h.encode() for h in have], lambda sha: [])
+    walker = ObjectStoreGraphWalker([cast(ObjectID, h.encode()) for h in have], lambda sha: [])
     with os.fdopen(fd, "wb") as out:
         def pack_data(chunk: bytes) -> int:
             nonlocal wrote
@@ -68,7 +70,8 @@ def fetch(url: str, *, token: str, have: list[str], timeout: float, spool_dir: s
             return len(chunk)
         result = client.fetch_pack(path, wants, walker, pack_data)
     refs = {name.decode(): sha.decode() for name, sha in result.refs.items() if _wanted(name)}
-    head = (result.symrefs or {}).get(b"HEAD", b"refs/heads/main").decode()
+    symrefs = cast(dict[bytes, bytes], result.symrefs or {})
+    head = symrefs.get(b"HEAD", b"refs/heads/main").decode()
     if not wrote:
         os.unlink(pack_path)
         pack_path = None

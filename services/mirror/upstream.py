@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 import httpx
+
 from hangar_common import errors
 
 from . import metrics

@@ -9,9 +9,10 @@ import uuid
 from dataclasses import dataclass, field
 
 import pytest
+from huggingface_hub import HfApi
+
 from hangar_stack import infra
 from hangar_stack.stack import Stack
-from huggingface_hub import HfApi
 
 from ..conftest import register_user
 from .proxy import FaultProxy

@@ -14,7 +14,8 @@ def test_repo_info_revision_and_refs_keep_upstream_ids(mirror_api, upstream):
     got = mirror_api.repo_info(upstream.public)
     assert got.sha == want.sha and got.id == want.id
     assert sorted(s.rfilename for s in got.siblings) == sorted(s.rfilename for s in want.siblings)
-    assert mirror_api.repo_info(upstream.public, revision="dev").sha == upstream.api.repo_info(upstream.public, revision="dev").sha
+    dev = upstream.api.repo_info(upstream.public, revision="dev").sha
+    assert mirror_api.repo_info(upstream.public, revision="dev").sha == dev
     refs, up_refs = mirror_api.list_repo_refs(upstream.public), upstream.api.list_repo_refs(upstream.public)
     assert {(b.name, b.target_commit) for b in refs.branches} == {(b.name, b.target_commit) for b in up_refs.branches}
     assert {(t.name, t.target_commit) for t in refs.tags} == {(t.name, t.target_commit) for t in up_refs.tags}
@@ -31,7 +32,8 @@ def test_tree_and_paths_info_match_upstream(mirror_api, upstream):
     assert shape(mirror_api.list_repo_tree(upstream.public, recursive=True)) == \
         shape(upstream.api.list_repo_tree(upstream.public, recursive=True))
     paths = ["config.json", "weights/model.bin", "weights"]
-    assert shape(mirror_api.get_paths_info(upstream.public, paths)) == shape(upstream.api.get_paths_info(upstream.public, paths))
+    want = shape(upstream.api.get_paths_info(upstream.public, paths))
+    assert shape(mirror_api.get_paths_info(upstream.public, paths)) == want
 
 
 def test_snapshot_and_file_downloads_are_byte_exact(endpoint, upstream, tmp_path):
