@@ -185,7 +185,9 @@ class _Plan:
 
 
 async def _state(engine: Engine, repo: repos.Repo, number: int):
-    async with engine.pool.acquire() as conn:
+    # One snapshot: a merge moves the base ref and marks the PR merged in one transaction, so a
+    # racing merger sees both or neither (never "nothing to merge" for a PR that another just merged).
+    async with engine.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         row = await _existing(conn, repo.id, number)
         pr_tip = await refs.get(conn, repo.id, ref_name(number))
         base_tip = await refs.get(conn, repo.id, row.base_ref)
