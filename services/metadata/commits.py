@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from hangar_common.errors import BadRequest, Conflict, EntryNotFound, PayloadTooLarge, RevisionNotFound
 from hangar_protos import common_pb2
 
+from . import admission, indexes, names, pullrefs, refs, repos, trees
 from . import gitformat as gf
-from . import indexes, names, pullrefs, refs, repos, trees
 from .engine import Engine
 from .lfscheck import LfsObjectRefused, LfsRule, repo_facts
 from .treeops import TreeEditor
@@ -71,11 +71,11 @@ def check_paths(request: CommitRequest) -> None:
         if op.kind == "delete_folder":
             op.path = names.normalize_folder(op.path)
             if op.path:
-                names.validate_path(op.path)
+                names.validate_path(op.path, existing=True)
         else:
-            names.validate_path(op.path)
+            names.validate_path(op.path, existing=op.kind == "delete")
         if op.kind == "copy":
-            names.validate_path(op.src_path)
+            names.validate_path(op.src_path, existing=True)
         key = (op.path + "/") if op.kind == "delete_folder" else op.path
         if key in seen:
             raise BadRequest(f"Path '{op.path}' appears in more than one operation", code="DuplicatePath")
@@ -237,11 +237,10 @@ def _parent_mismatch(parent: str, tip: str) -> Conflict:
 
 async def land(engine: Engine, repo_id: int, ref: str, expected: str | None, commit: gf.RawObject,
                parent_trees: dict[str, str], *, rule: LfsRule, prune: bool = False, on_land=None) -> bool:
-    """The LFS rule on what the commit adds (lfscheck.LfsRule), then in one transaction: lock the
+    """Admission (path rules and the LFS rule, admission.py), then in one transaction: lock the
     repo row, compare-and-swap the ref, index the commit. `on_land(conn)` runs first in that
     transaction (a pull request's own checks and record)."""
-    planned = await indexes.plan(engine.store, [gf.parse_commit(commit.oid, commit.data)], parent_trees)
-    await rule.require(planned)
+    planned = await admission.admit(engine.store, rule, [gf.parse_commit(commit.oid, commit.data)], parent_trees)
     async with engine.pool.acquire() as conn, conn.transaction():
         await repos.touch(conn, repo_id)
         if on_land is not None:

@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator, Iterable
 from hangar_common.errors import BadRequest, HangarError, PayloadTooLarge
 from hangar_protos import metadata_pb2 as pb
 
+from . import admission, indexes, names, pathrules, pullrefs, refs, repos
 from . import gitformat as gf
-from . import indexes, names, pullrefs, refs, repos
 from .commitgraph import CommitGraph
 from .commits import max_regular_file
 from .engine import Engine
@@ -209,13 +209,14 @@ class Pushed:
         obj = gf.raw_object(type_num, data)
         if claimed and claimed != obj.oid:
             raise BadRequest(f"object {claimed} hashes to {obj.oid}", code="InvalidObject")
+        problem = _fsck(obj)
+        if problem:
+            raise BadRequest(f"object {obj.oid}: {problem}", code="InvalidObject")
         try:
             if type_num == gf.COMMIT:
                 self.commits[obj.oid] = gf.parse_commit(obj.oid, data)
             elif type_num == gf.TAG:
                 self.tags[obj.oid] = gf.parse_tag(data)
-            elif type_num == gf.TREE:
-                gf.parse_tree(data)
         except Exception as exc:
             raise BadRequest(f"malformed {gf.TYPE_NAMES[type_num]} {obj.oid}: {exc}", code="InvalidObject") from None
         self.types[obj.oid] = type_num
@@ -228,6 +229,16 @@ class Pushed:
         if self._pending:
             await self.store.put(self._pending)
             self._pending, self._pending_bytes = [], 0
+
+
+def _fsck(obj: gf.RawObject) -> str | None:
+    """git fsck's object checks on a pushed object: commits and tags well-formed, trees following
+    git's path rules (pathrules.py; where a tree sits is checked at admission)."""
+    if obj.type == gf.TREE:
+        return admission.tree_checked(obj.oid, obj.data)
+    if obj.type in (gf.COMMIT, gf.TAG):
+        return pathrules.object_problem(obj.type, obj.data)
+    return None
 
 
 async def _read_objects(stream, pushed: Pushed, max_object: int) -> None:
@@ -386,11 +397,10 @@ async def _check_trees(store: ObjectStore, graph: CommitGraph, pushed: Pushed, n
 
 async def _apply(engine: Engine, repo: repos.Repo, commands, graph: CommitGraph, new_commits: list[str],
                  pushed: Pushed, rule: LfsRule) -> None:
-    """The LFS rule on the LFS pointers the new commits bring (lfscheck.py), then one transaction:
+    """Admission of the new commits (path rules, LFS rule: admission.py), then one transaction:
     compare-and-swap every ref, index the new commits, prune after deletions."""
     try:
-        planned = await indexes.plan(engine.store, [pushed.commits[c] for c in new_commits], graph.trees)
-        await rule.require(planned)
+        planned = await admission.admit(engine.store, rule, [pushed.commits[c] for c in new_commits], graph.trees)
     except HangarError as exc:
         raise PushRefused("", exc.message) from None
     async with engine.pool.acquire() as conn, conn.transaction():

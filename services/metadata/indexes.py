@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from hangar_common.errors import BadRequest
 
 from . import gitformat as gf
-from . import trees
+from . import pathrules, trees
 from .objects import ObjectStore
 
 # Ancestors of a commit inside one repository, following every parent through the commit index.
@@ -31,6 +31,9 @@ class Planned:
     commit: gf.CommitFacts
     paths: list[str]
     lfs: dict[str, int]
+    # (path, mode, oid) of what pathrules looks at: every tree that differs from the first
+    # parent's at its path (the root included), and new symbolic links and .gitmodules files
+    checked: tuple[tuple[str, int, str], ...] = ()
 
 
 async def plan(store: ObjectStore, commits: list[gf.CommitFacts], parent_trees: dict[str, str]) -> list[Planned]:
@@ -41,7 +44,8 @@ async def plan(store: ObjectStore, commits: list[gf.CommitFacts], parent_trees: 
     Paths count as changed relative to EVERY parent (git's history simplification: a merge that took
     a path from one side did not change it); LFS oids are new relative to the first parent, which
     keeps "every LFS oid of a reachable tree was introduced by a reachable commit" true, and is what
-    lfscheck.LfsRule checks before any commit lands."""
+    lfscheck.LfsRule checks before any commit lands. The same induction makes the trees, links and
+    .gitmodules that differ from the first parent all that pathrules must see (admission.py)."""
     tree_of = dict(parent_trees)
     out = []
     for c in commits:
@@ -58,7 +62,9 @@ async def plan(store: ObjectStore, commits: list[gf.CommitFacts], parent_trees: 
             if f.lfs_oid and lfs.setdefault(f.lfs_oid, f.lfs_size) != f.lfs_size:
                 raise BadRequest(f"Pointers to LFS object {f.lfs_oid} disagree about its size",
                                  code="InvalidLfsPointer")
-        out.append(Planned(c, sorted(_db_text(p) for p in changed), lfs))
+        checked = [("", gf.DIR_MODE, c.tree), *((ch.path, ch.new.mode, ch.new.oid) for ch in changes
+                                                if ch.new is not None and _path_checked(ch.new))]
+        out.append(Planned(c, sorted(_db_text(p) for p in changed), lfs, tuple(checked)))
     return out
 
 
@@ -90,6 +96,11 @@ async def write(conn, repo_id: int, planned: list[Planned]) -> None:
                 """INSERT INTO lfs_refs (repo_id, commit_oid, lfs_oid, size)
                    SELECT $1, $2, o, s FROM unnest($3::text[], $4::int8[]) AS t(o, s) ON CONFLICT DO NOTHING""",
                 repo_id, c.oid, list(p.lfs), list(p.lfs.values()))
+
+
+def _path_checked(item: gf.TreeItem) -> bool:
+    kind = item.mode & 0o170000
+    return kind in (gf.DIR_MODE, gf.LINK_MODE) or (kind == 0o100000 and pathrules.is_dotfile(item.name, "gitmodules"))
 
 
 def _db_text(path: str) -> str:

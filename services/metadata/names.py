@@ -3,7 +3,8 @@
 Repo names follow the Hub's rules (huggingface_hub `validate_repo_id`): letters, digits, `-`, `_`,
 `.`; no `--` or `..`; `-` and `.` neither start nor end a name; at most 96 characters. Namespaces
 that collide with routes are reserved. Ref names follow `git check-ref-format`. Paths are
-repository-relative and must never escape the tree or name git's own directory.
+repository-relative and must never escape the tree; each segment follows git's path rules
+(pathrules.py: `.git` in every spelling, control characters, ...).
 """
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import re
 
 from hangar_common.errors import BadRequest
 
+from . import pathrules
+
 REPO_TYPES = ("model", "dataset", "space")
 MAX_NAME = 96
 MAX_PATH_BYTES = 4096
-MAX_SEGMENT_BYTES = 255
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 RESERVED_NAMESPACES = frozenset({
     "api", "models", "datasets", "spaces", "organizations", "settings", "new", "docs", "login",
@@ -76,8 +78,10 @@ def _bad_path(path: str, why: str) -> BadRequest:
     return BadRequest(f"Invalid path '{path[:200]}': {why}", code="InvalidPath")
 
 
-def validate_path(path: str) -> list[str]:
-    """The segments of a valid repository file path, or BadRequest(code=InvalidPath)."""
+def validate_path(path: str, *, existing: bool = False) -> list[str]:
+    """The segments of a valid repository file path, or BadRequest(code=InvalidPath). A path that
+    only names an `existing` entry (to delete or copy it) is not held to the rules for new names,
+    so a file that predates them can still be removed."""
     if not path:
         raise _bad_path(path, "empty")
     if "\x00" in path:
@@ -88,22 +92,15 @@ def validate_path(path: str) -> list[str]:
         raise _bad_path(path, "absolute paths are not allowed")
     if len(path.encode("utf-8", "surrogatepass")) > MAX_PATH_BYTES:
         raise _bad_path(path, f"longer than {MAX_PATH_BYTES} bytes")
-    segments = path.split("/")
-    for seg in segments:
-        if not seg:
-            raise _bad_path(path, "empty path segment")
-        if seg in (".", ".."):
-            raise _bad_path(path, "'.' and '..' segments are not allowed")
-        if seg.lower() == ".git":
-            raise _bad_path(path, "'.git' is reserved")
-        if len(seg.encode("utf-8", "surrogatepass")) > MAX_SEGMENT_BYTES:
-            raise _bad_path(path, f"a segment is longer than {MAX_SEGMENT_BYTES} bytes")
-        if any(ord(ch) < 0x20 for ch in seg):
-            raise _bad_path(path, "contains a control character")
     try:
         path.encode("utf-8")
     except UnicodeEncodeError:
         raise _bad_path(path, "not valid UTF-8") from None
+    segments = path.split("/")
+    for seg in segments:
+        problem = pathrules.name_problem(seg.encode("utf-8"))
+        if problem and (not existing or not seg or seg in (".", "..")):
+            raise _bad_path(path, problem)
     return segments
 
 

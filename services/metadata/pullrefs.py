@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from hangar_common.errors import BadRequest, Conflict, HangarError, NotFound, RevisionNotFound
 from hangar_protos import metadata_pb2 as pb
 
+from . import admission, indexes, refs, repos, trees
 from . import gitformat as gf
-from . import indexes, refs, repos, trees
 from .commitgraph import CommitGraph
 from .engine import Engine
 from .lfscheck import LfsRule, repo_facts
@@ -289,11 +289,10 @@ async def merge(engine: Engine, repo: repos.Repo, request: pb.MergePullRefReques
         planned = []
         if plan.new is not None:
             await engine.store.put([*plan.new_trees, plan.new])
-            planned = await indexes.plan(engine.store, [gf.parse_commit(plan.new.oid, plan.new.data)],
-                                         plan.parent_trees)
-        # The one LFS rule (lfscheck.py) on what the merge commit adds to the base branch; a
-        # fast-forward adds only commits of this repository's PR ref, checked when they landed.
-        await rule.require(planned)
+            # Admission (admission.py) of the merge commit; a fast-forward adds only commits of
+            # this repository's PR ref, admitted when they landed.
+            planned = await admission.admit(engine.store, rule, [gf.parse_commit(plan.new.oid, plan.new.data)],
+                                            plan.parent_trees)
         async with engine.pool.acquire() as conn, conn.transaction():
             await repos.touch(conn, repo.id)
             locked = await _existing(conn, repo.id, request.number, lock="FOR UPDATE")
