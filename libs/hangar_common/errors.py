@@ -57,6 +57,19 @@ class Conflict(HangarError):
     status, code, grpc_status = 409, "Conflict", grpc.StatusCode.ALREADY_EXISTS
 
 
+class PreconditionFailed(HangarError):
+    status, code, grpc_status = 412, "PreconditionFailed", grpc.StatusCode.FAILED_PRECONDITION
+
+
+class UnprocessableEntity(HangarError):
+    status, code, grpc_status = 422, "UnprocessableEntity", grpc.StatusCode.INVALID_ARGUMENT
+
+
+class InvalidPath(UnprocessableEntity):
+    """A path inside a repository that is not acceptable: 422, as the Hub answers."""
+    code = "InvalidPath"
+
+
 class PayloadTooLarge(HangarError):
     status, code, grpc_status = 413, "PayloadTooLarge", grpc.StatusCode.RESOURCE_EXHAUSTED
 

@@ -57,10 +57,21 @@ def _deny_unseen(principal) -> Decision:
     return Decision(False, "RepoNotFound", "Repository not found")
 
 
+def gated_message(facts: common_pb2.RepoFacts, public_url: str) -> str:
+    """The Hub's wording for a gated download (scripts match on it), with the repo's page URL."""
+    repo = facts.repo
+    prefix = "" if repo.type in ("", "model") else f"{repo.type}s/"
+    return (f"Access to {repo.type or 'model'} {repo.namespace}/{repo.name} is restricted and you are not in "
+            f"the authorized list. Visit {public_url.rstrip('/')}/{prefix}{repo.namespace}/{repo.name} "
+            "to ask for access.")
+
+
 def decide(principal: common_pb2.Principal, facts: common_pb2.RepoFacts, action: str, *,
-           org_role: str = "", access_granted: bool = False, owner_user_id: str = "") -> Decision:
+           org_role: str = "", access_granted: bool = False, owner_user_id: str = "",
+           public_url: str = "") -> Decision:
     """May `principal` do `action` on the repo? `org_role` is its role in the repo's namespace;
-    `owner_user_id` is the author of the PR, thread or comment the action touches."""
+    `owner_user_id` is the author of the PR, thread or comment the action touches; `public_url`
+    (the hub's external origin) goes into the gated message."""
     level = _level(principal, facts.repo.namespace, org_role)
     if facts.private and level == 0:
         return _deny_unseen(principal)
@@ -68,8 +79,7 @@ def decide(principal: common_pb2.Principal, facts: common_pb2.RepoFacts, action:
         return ALLOW
     if action == "download":
         if facts.gated and level == 0 and not access_granted:
-            return Decision(False, "GatedRepo", f"Access to repository {facts.repo.namespace}/"
-                            f"{facts.repo.name} is restricted: you must ask for access and be granted it")
+            return Decision(False, "GatedRepo", gated_message(facts, public_url))
         return ALLOW
     if action in ("discuss", "contribute") or action in OWNED_ACTIONS:
         return _decide_community(principal, facts, action, level=level, access_granted=access_granted,

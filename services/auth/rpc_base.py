@@ -86,7 +86,7 @@ class ServicerBase:
     async def _require(self, principal, facts, action: str) -> None:
         """Raise unless `principal` may do `action` on the repo (as Authorize would answer)."""
         role = await self.memberships.role_in(principal.user_id, facts.repo.namespace)
-        decision = policy.decide(principal, facts, action, org_role=role)
+        decision = policy.decide(principal, facts, action, org_role=role, public_url=self.settings.public_url)
         if not decision.allowed:
             code = decision.error_code
             if code == "Forbidden":

@@ -26,7 +26,8 @@ class DecisionsRpc(ServicerBase):
                 and principal.user_id.isdigit() and not role):
             granted = await self._access_granted(facts.repo_id, int(principal.user_id))
         decision = policy.decide(principal, facts, request.action, org_role=role, access_granted=granted,
-                                   owner_user_id=request.owner_user_id)
+                                   owner_user_id=request.owner_user_id,
+                                   public_url=self.settings.public_url)
         return auth_pb2.AuthorizeResponse(allowed=decision.allowed, error_code=decision.error_code,
                                           message=decision.message)
 

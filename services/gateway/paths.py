@@ -57,7 +57,7 @@ def raw_segments(request: Request) -> list[str]:
     return raw.decode("latin-1").split("/")[1:]
 
 
-def _decode(segment: str) -> str:
+def decode_segment(segment: str) -> str:
     try:
         return unquote(segment, encoding="utf-8", errors="strict")
     except UnicodeDecodeError:
@@ -69,8 +69,8 @@ def api_target(request: Request) -> RepoTarget:
     seg = raw_segments(request)
     if len(seg) < 4 or seg[0] != "api" or seg[1] not in PLURALS:
         raise errors.NotFound("Not found")
-    return RepoTarget(PLURALS[seg[1]], _decode(seg[2]), _decode(seg[3]), [_decode(s) for s in seg[4:]],
-                      raw_head=f"/api/{seg[1]}", raw_tail="".join("/" + s for s in seg[4:]))
+    return RepoTarget(PLURALS[seg[1]], decode_segment(seg[2]), decode_segment(seg[3]),
+                      [decode_segment(s) for s in seg[4:]], raw_head=f"/api/{seg[1]}", raw_tail="".join("/" + s for s in seg[4:]))
 
 
 def resolve_target(request: Request) -> RepoTarget:
@@ -81,8 +81,8 @@ def resolve_target(request: Request) -> RepoTarget:
         plural, head, seg = seg[0], f"/{seg[0]}", seg[1:]
     if len(seg) < 3:
         raise errors.NotFound("Not found")
-    return RepoTarget(PLURALS[plural], _decode(seg[0]), _decode(seg[1]), [_decode(s) for s in seg[2:]],
-                      raw_head=head, raw_tail="".join("/" + s for s in seg[2:]))
+    return RepoTarget(PLURALS[plural], decode_segment(seg[0]), decode_segment(seg[1]),
+                      [decode_segment(s) for s in seg[2:]], raw_head=head, raw_tail="".join("/" + s for s in seg[2:]))
 
 
 def repo_api(router: APIRouter, suffix: str, methods: list[str]):
@@ -134,12 +134,12 @@ def file_path(path: str, *, folder: bool = False) -> str:
     """A path inside a repo: relative, '/'-separated, no '.'/'..'/empty segments, no backslash or
     control characters (DESIGN.md §4: path traversal is bad input). A folder may end with '/'."""
     if not isinstance(path, str):
-        raise errors.BadRequest("Path must be a string", code="InvalidPath")
+        raise errors.InvalidPath("Path must be a string")
     if folder:
         path = path.rstrip("/") if path not in ("", "/") else path
     problem = _path_problem(path)
     if problem:
-        raise errors.BadRequest(f"Invalid path '{path[:200]}': {problem}", code="InvalidPath")
+        raise errors.InvalidPath(f"Invalid path '{path[:200]}': {problem}")
     return path
 
 

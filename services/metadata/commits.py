@@ -1,6 +1,7 @@
 """Commits through the API: operations applied atomically to a branch.
 
-With `parent_commit`, the branch must still point at it (else Conflict, code ParentCommitMismatch).
+With `parent_commit`, the branch must still point at it (else 412 Precondition Failed, code
+ParentCommitMismatch, with the Hub's message).
 Without it, the operations apply to the current tip and the ref compare-and-swap is retried on
 the new tip, so parallel committers all land. New objects are written (insert-if-absent, one
 batch) before the transaction that moves the ref and indexes the commit.
@@ -11,7 +12,8 @@ import asyncio
 import random
 from dataclasses import dataclass, field
 
-from hangar_common.errors import BadRequest, Conflict, EntryNotFound, PayloadTooLarge, RevisionNotFound
+from hangar_common.errors import (BadRequest, Conflict, EntryNotFound, PayloadTooLarge, PreconditionFailed,
+                                  RevisionNotFound)
 from hangar_protos import common_pb2
 
 from . import admission, indexes, names, pullrefs, refs, repos, trees
@@ -230,9 +232,12 @@ async def _open_pull_request(engine: Engine, repo: repos.Repo, ref: str, base_re
     return commit.oid
 
 
-def _parent_mismatch(parent: str, tip: str) -> Conflict:
-    return Conflict(f"The parent commit {parent} is not the tip of the branch ({tip}); "
-                    "someone committed in between", code="ParentCommitMismatch")
+STALE_PARENT = "The branch was updated since you opened this page. Please refresh and try again."
+
+
+def _parent_mismatch(parent: str, tip: str) -> PreconditionFailed:
+    """412 with exactly the Hub's message: scripts match on it."""
+    return PreconditionFailed(STALE_PARENT, code="ParentCommitMismatch")
 
 
 async def land(engine: Engine, repo_id: int, ref: str, expected: str | None, commit: gf.RawObject,

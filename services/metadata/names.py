@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from hangar_common.errors import BadRequest
+from hangar_common.errors import BadRequest, InvalidPath
 
 from . import pathrules
 
@@ -74,12 +74,12 @@ def validate_ref_name(name: str, what: str = "branch") -> None:
         raise BadRequest(f"Invalid {what} name '{name}': {why}", code="InvalidRefName")
 
 
-def _bad_path(path: str, why: str) -> BadRequest:
-    return BadRequest(f"Invalid path '{path[:200]}': {why}", code="InvalidPath")
+def _bad_path(path: str, why: str) -> InvalidPath:
+    return InvalidPath(f"Invalid path '{path[:200]}': {why}")
 
 
 def validate_path(path: str, *, existing: bool = False) -> list[str]:
-    """The segments of a valid repository file path, or BadRequest(code=InvalidPath). A path that
+    """The segments of a valid repository file path, or InvalidPath (422). A path that
     only names an `existing` entry (to delete or copy it) is not held to the rules for new names,
     so a file that predates them can still be removed."""
     if not path:

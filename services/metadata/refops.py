@@ -2,7 +2,7 @@
 repository row; deletions drop from the indexes the history no ref reaches any more."""
 from __future__ import annotations
 
-from hangar_common.errors import BadRequest
+from hangar_common.errors import Forbidden
 from hangar_protos import metadata_pb2 as pb
 
 from . import gitformat as gf
@@ -33,10 +33,10 @@ def _short_name(name: str, prefix: str) -> str:
 
 async def create_branch(engine: Engine, repo: repos.Repo, request: pb.CreateBranchRequest) -> pb.Ref:
     name = _short_name(request.name, refs.HEADS)
+    async with engine.pool.acquire() as conn:   # a missing starting point is reported before the name
+        start = await refs.resolve(conn, engine.store, repo.id, repo.default_branch, request.starting_point)
     names.validate_ref_name(name, "branch")
     ref = refs.HEADS + name
-    async with engine.pool.acquire() as conn:
-        start = await refs.resolve(conn, engine.store, repo.id, repo.default_branch, request.starting_point)
     async with engine.pool.acquire() as conn, conn.transaction():
         await repos.touch(conn, repo.id)
         await refs.create(conn, repo.id, ref, start.commit, exist_ok=request.exist_ok, what="branch")
@@ -47,7 +47,7 @@ async def create_branch(engine: Engine, repo: repos.Repo, request: pb.CreateBran
 async def delete_branch(engine: Engine, repo: repos.Repo, name: str) -> None:
     name = _short_name(name, refs.HEADS)
     if name == repo.default_branch:
-        raise BadRequest(f"Cannot delete the default branch '{name}'", code="DefaultBranchProtected")
+        raise Forbidden(f"Cannot delete refs/heads/{name}", code="DefaultBranchProtected")   # the Hub's wording
     async with engine.pool.acquire() as conn, conn.transaction():
         await repos.touch(conn, repo.id)
         await refs.delete(conn, repo.id, refs.HEADS + name, what="branch")
@@ -56,10 +56,10 @@ async def delete_branch(engine: Engine, repo: repos.Repo, name: str) -> None:
 
 async def create_tag(engine: Engine, repo: repos.Repo, request: pb.CreateTagRequest) -> pb.Ref:
     name = _short_name(request.tag, refs.TAGS)
+    async with engine.pool.acquire() as conn:   # a missing revision is reported before the name
+        target = await refs.resolve(conn, engine.store, repo.id, repo.default_branch, request.revision)
     names.validate_ref_name(name, "tag")
     ref = refs.TAGS + name
-    async with engine.pool.acquire() as conn:
-        target = await refs.resolve(conn, engine.store, repo.id, repo.default_branch, request.revision)
     pointed = target.commit
     if request.message:
         tag = gf.annotated_tag(name, target.commit, gf.COMMIT, tagger=gf.identity(request.tagger.username),

@@ -3,6 +3,7 @@
 racing on one branch never lose a commit."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import asyncpg
@@ -14,6 +15,8 @@ from . import outbox
 from .objects import ObjectStore
 
 HEADS, TAGS = "refs/heads/", "refs/tags/"
+# An abbreviated commit id, as `git rev-parse` takes it: at least 7 lowercase hex digits.
+ABBREVIATED = re.compile(r"^[0-9a-f]{7,39}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +43,9 @@ async def peel(store: ObjectStore, oid: str) -> tuple[int, str]:
 
 
 async def resolve(conn, store: ObjectStore, repo_id: int, default_branch: str, revision: str) -> Resolved:
-    """A branch, tag, full ref (refs/heads/x, refs/tags/x, refs/pr/N) or a 40-hex commit id that
-    belongs to this repository; RevisionNotFound otherwise."""
+    """A branch, tag, full ref (refs/heads/x, refs/tags/x, refs/pr/N), a 40-hex commit id, or an
+    abbreviated one (7+ hex digits), of a commit that belongs to this repository; RevisionNotFound
+    otherwise. Refs win over an abbreviation that spells the same name (as in git)."""
     revision = revision or default_branch
     if gf.HEX40.match(revision) and await conn.fetchval(
             "SELECT 1 FROM repo_commits WHERE repo_id = $1 AND oid = $2", repo_id, revision):
@@ -54,7 +58,24 @@ async def resolve(conn, store: ObjectStore, repo_id: int, default_branch: str, r
             kind, target = await peel(store, rows[name])
             if kind == gf.COMMIT:
                 return Resolved(target, name)
+    if ABBREVIATED.match(revision):
+        return Resolved(await expand_abbreviated(conn, repo_id, revision), "")
     raise RevisionNotFound(f"Invalid rev id: {revision}")
+
+
+async def expand_abbreviated(conn, repo_id: int, prefix: str) -> str:
+    """The one commit of this repository whose id starts with `prefix`. A range scan on the
+    (repo_id, oid) primary key: only this repository's commits are ever looked at, so neither the
+    answer nor the ambiguity error says anything about other repositories."""
+    rows = await conn.fetch(
+        "SELECT oid FROM repo_commits WHERE repo_id = $1 AND oid BETWEEN $2 AND $3 ORDER BY oid LIMIT 2",
+        repo_id, prefix.ljust(40, "0"), prefix.ljust(40, "f"))
+    if not rows:
+        raise RevisionNotFound(f"Invalid rev id: {prefix}")
+    if len(rows) > 1:
+        raise BadRequest(f"Ambiguous revision {prefix}: several commits of this repository start with it; "
+                         "give more digits", code="AmbiguousRevision")
+    return rows[0]["oid"]
 
 
 async def get(conn, repo_id: int, ref: str) -> str | None:
@@ -99,10 +120,10 @@ async def create(conn, repo_id: int, ref: str, target: str, *, exist_ok: bool, w
         if exist_ok:
             return
         code = "BranchExists" if what == "branch" else "TagExists"
-        raise Conflict(f"{what.capitalize()} '{short(ref)}' already exists", code=code)
+        raise Conflict(f"Reference {ref} already exists", code=code)   # the Hub's wording
 
 
 async def delete(conn, repo_id: int, ref: str, *, what: str) -> None:
     current = await get(conn, repo_id, ref)
     if current is None or not await compare_and_swap(conn, repo_id, ref, current, None):
-        raise RevisionNotFound(f"{what.capitalize()} '{short(ref)}' not found")
+        raise RevisionNotFound(f"Invalid rev id: {short(ref)}")   # the Hub's wording

@@ -108,7 +108,8 @@ async def move(conn, repo: Repo, namespace: str, name: str) -> None:
     try:
         await conn.execute("UPDATE repos SET namespace = $2, name = $3 WHERE id = $1", repo.id, namespace, name)
     except asyncpg.UniqueViolationError:
-        raise Conflict(f"Repository {namespace}/{name} already exists", code="RepoExists") from None
+        raise Conflict(f"A {repo.type} repository called {namespace}/{name} already exists",  # the Hub's wording
+                       code="RepoExists") from None
     await conn.execute("DELETE FROM repo_redirects WHERE type = $1 AND namespace_lower = lower($2) "
                        "AND name_lower = lower($3)", repo.type, namespace, name)
     if (repo.namespace.lower(), repo.name.lower()) != (namespace.lower(), name.lower()):

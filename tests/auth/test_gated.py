@@ -42,6 +42,9 @@ def test_stranger_sees_metadata_but_download_is_gated(gated_repo, make_user, end
     resp = httpx.get(f"{endpoint}/{repo_id}/resolve/main/model.bin",
                      headers={"Authorization": f"Bearer {stranger.token}"})
     assert resp.status_code == 403 and resp.headers["X-Error-Code"] == "GatedRepo"
+    # The Hub's wording, which scripts match on (issue 15)
+    assert resp.json()["error"] == (f"Access to model {repo_id} is restricted and you are not in the authorized "
+                                    f"list. Visit {endpoint}/{repo_id} to ask for access.")
     assert open(download(repo_id, owner.read_token), "rb").read() == b"weights"
 
 

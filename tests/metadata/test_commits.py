@@ -176,7 +176,7 @@ async def test_parallel_commits_with_shared_parent_exactly_one_lands(md):
         try:
             return await commit(md, repo, {f"f{i}.txt": b"x"}, parent=parent)
         except grpc.aio.AioRpcError as exc:
-            assert exc.code() == grpc.StatusCode.ALREADY_EXISTS
+            assert exc.code() == grpc.StatusCode.FAILED_PRECONDITION   # 412 at the HTTP edge
             return error_code(exc)
 
     results = await asyncio.gather(*[attempt(i) for i in range(16)])

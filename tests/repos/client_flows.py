@@ -287,9 +287,75 @@ class Flows:
         oks = [o for o in outcomes if isinstance(o, str)]
         failures = [o for o in outcomes if not isinstance(o, str)]
         assert len(oks) == 1, outcomes
-        assert all(isinstance(e, HfHubHTTPError) and status_of(e) in (409, 412) for e in failures), failures
+        assert all(isinstance(e, HfHubHTTPError) and status_of(e) == 412 for e in failures), failures
         history = [c.commit_id for c in self.api.list_repo_commits(repo_id)]
         assert history[0] == oks[0] and history[1] == parent
+
+    # --- Hub parity (issue 15) -----------------------------------------------------------------------
+    def flow_missing_repos_answer_false(self):
+        """repo_exists / revision_exists / file_exists answer False for any missing repo, ids without
+        a namespace included, signed in (404) and anonymous (401)."""
+        anonymous = HfApi(endpoint=self.endpoint, token=False)
+        for api in (self.api, anonymous):
+            for repo_type in ("model", "dataset", "space"):
+                for repo_id in (unique("no-namespace"), f"{self.user}/{unique('missing')}"):
+                    assert api.repo_exists(repo_id, repo_type=repo_type) is False, (repo_id, repo_type)
+                    assert api.revision_exists(repo_id, "main", repo_type=repo_type) is False, repo_id
+                    assert api.file_exists(repo_id, "README.md", repo_type=repo_type) is False, repo_id
+                    expect_http_error(lambda: api.repo_info(repo_id, repo_type=repo_type),
+                                      status=404 if api is self.api else 401, cls=RepositoryNotFoundError)
+        repo_id = self.new_repo("exists")
+        assert self.api.repo_exists(repo_id) and self.api.file_exists(repo_id, ".gitattributes")
+        assert self.api.revision_exists(repo_id, "main") and not self.api.revision_exists(repo_id, "nope")
+
+    def flow_abbreviated_commit_ids(self):
+        """A commit id of at least 7 hex digits names the commit wherever a revision is taken."""
+        repo_id = self.new_repo("short-ids")
+        first = self.api.upload_file(path_or_fileobj=b"one", path_in_repo="f.txt", repo_id=repo_id).oid
+        self.api.upload_file(path_or_fileobj=b"two", path_in_repo="f.txt", repo_id=repo_id)
+        for short in (first[:7], first[:12], first[:39]):
+            assert self.api.repo_info(repo_id, revision=short).sha == first, short
+            assert self.api.revision_exists(repo_id, short)
+            assert {f.path for f in self.api.list_repo_tree(repo_id, revision=short)} == {".gitattributes", "f.txt"}
+            [info] = self.api.get_paths_info(repo_id, ["f.txt"], revision=short)
+            assert info.path == "f.txt" and info.size == 3
+            assert self.download(repo_id, "f.txt", revision=short) == b"one"
+            assert [c.commit_id for c in self.api.list_repo_commits(repo_id, revision=short)][0] == first
+        self.api.create_branch(repo_id, branch="from-short", revision=first[:7])
+        self.api.create_tag(repo_id, tag="v-short", revision=first[:8])
+        refs = self.api.list_repo_refs(repo_id)
+        assert {b.name: b.target_commit for b in refs.branches}["from-short"] == first
+        assert {t.name: t.target_commit for t in refs.tags}["v-short"] == first
+        assert not self.api.revision_exists(repo_id, first[:6])   # too short to be an abbreviation
+        unknown = next(p for p in ("0000000", "fffffff") if not first.startswith(p))
+        assert not self.api.revision_exists(repo_id, unknown)
+
+    def flow_refs_errors_as_the_hub(self):
+        """Missing revisions before bad names, the Hub's messages, 412 on a stale parent."""
+        from huggingface_hub.utils import RevisionNotFoundError
+        repo_id = self.new_repo("ref-errors")
+        for create in (lambda: self.api.create_branch(repo_id, branch="ok", revision="no-such-rev"),
+                       lambda: self.api.create_branch(repo_id, branch="bad..name", revision="no-such-rev"),
+                       lambda: self.api.create_tag(repo_id, tag="bad..name", revision="no-such-rev")):
+            error = expect_http_error(create, 404, cls=RevisionNotFoundError)
+            assert "Invalid rev id: no-such-rev" in str(error), error
+        self.api.create_branch(repo_id, branch="dev")
+        error = expect_http_error(lambda: self.api.create_branch(repo_id, branch="dev"), 409)
+        assert "Reference refs/heads/dev already exists" in str(error), error
+        self.api.create_tag(repo_id, tag="v1")
+        error = expect_http_error(lambda: self.api.create_tag(repo_id, tag="v1"), 409)
+        assert "Reference refs/tags/v1 already exists" in str(error), error
+        error = expect_http_error(lambda: self.api.delete_branch(repo_id, branch="main"))
+        assert "Cannot delete refs/heads/main" in str(error), error
+        parent = self.api.repo_info(repo_id).sha
+        self.api.upload_file(path_or_fileobj=b"x", path_in_repo="x.txt", repo_id=repo_id)
+        error = expect_http_error(lambda: self.api.create_commit(
+            repo_id, [CommitOperationAdd("y.txt", b"y")], commit_message="stale", parent_commit=parent), 412)
+        assert "The branch was updated since you opened this page. Please refresh and try again." in str(error)
+        other = f"{self.user}/{unique('taken')}"
+        self.api.create_repo(other)
+        error = expect_http_error(lambda: self.api.move_repo(repo_id, other), 409)
+        assert f"A model repository called {other} already exists" in str(error), error
 
 
 def flow_names() -> list[str]:

@@ -20,3 +20,5 @@ from . import likes  # noqa: E402
 ROUTERS.append(likes.router)
 from . import collections  # noqa: E402
 ROUTERS.append(collections.router)
+from . import fallback  # noqa: E402  (last: it answers repo URLs no route above matched)
+ROUTERS.append(fallback.router)

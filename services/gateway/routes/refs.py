@@ -53,8 +53,6 @@ async def delete_branch(request: Request):
     target = paths.api_target(request)
     name = _single(target, "branch")
     info = await open_repo(request, target, "write")
-    if name in (info.default_branch, f"refs/heads/{info.default_branch}"):
-        raise errors.Forbidden("The default branch cannot be deleted", code="DefaultBranch")
     await call(deps.clients(request).metadata.DeleteBranch,
                metadata_pb2.RefRequest(repo=info.facts.repo, name=name))
     return JSON({})

@@ -1,0 +1,57 @@
+"""Repo URLs no other route matched: they name no repository the caller may see, so they answer
+RepoNotFound as every repo route does (401 anonymous, 404 signed in; DESIGN.md §3), never a bare
+route miss. That covers ids without a namespace (`GET /api/models/gpt2`, `HEAD /gpt2/resolve/main/x`):
+every Hangar repository has one, so `repo_exists`, `revision_exists` and `file_exists` answer False.
+
+A URL whose first two segments do name a visible repository but no route of it stays NotFound.
+Mounted last (routes/__init__.py), so it only sees what nothing else took.
+"""
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from hangar_common import errors
+
+from .. import deps, paths
+from ..repo_access import get_repo
+
+router = APIRouter()
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+
+
+async def _missing(request: Request, repo_type: str, segments: list[str]):
+    """segments: the decoded path after the repo type (`/api/models/` or `/datasets/`...)."""
+    if len(segments) >= 2 and segments[0] and segments[1]:
+        try:
+            info = await get_repo(request, paths.RepoTarget(repo_type, segments[0], segments[1]))
+            await deps.authorize(request, info.facts, "read")
+        except errors.HangarError as exc:
+            if exc.code in ("RepoNotFound", "InvalidRepoName"):
+                raise deps.denial(await deps.current_principal(request), "RepoNotFound", "") from None
+            raise
+        raise errors.NotFound("Not found")
+    raise deps.denial(await deps.current_principal(request), "RepoNotFound", "")
+
+
+def _api_handler(repo_type: str):
+    async def unmatched_api(request: Request, rest: str):
+        seg = paths.raw_segments(request)[2:]
+        return await _missing(request, repo_type, [paths.decode_segment(s) for s in seg])
+    return unmatched_api
+
+
+def _resolve_handler(repo_type: str, skip: int):
+    async def unmatched_resolve(request: Request, rest: str):
+        seg = [paths.decode_segment(s) for s in paths.raw_segments(request)[skip:]]
+        if seg[1:2] == ["resolve"]:
+            seg = seg[:1]   # `/{id}/resolve/...`: an id without a namespace
+        return await _missing(request, repo_type, seg)
+    return unmatched_resolve
+
+
+for _plural, _type in paths.PLURALS.items():
+    router.add_api_route(f"/api/{_plural}/{{rest:path}}", _api_handler(_type), methods=METHODS,
+                         include_in_schema=False)
+    _prefix, _skip = ("", 0) if _type == "model" else (f"/{_plural}", 1)
+    router.add_api_route(f"{_prefix}/{{name}}/resolve/{{rest:path}}", _resolve_handler(_type, _skip),
+                         methods=["GET", "HEAD"], include_in_schema=False)
