@@ -70,7 +70,8 @@ def api_target(request: Request) -> RepoTarget:
     if len(seg) < 4 or seg[0] != "api" or seg[1] not in PLURALS:
         raise errors.NotFound("Not found")
     return RepoTarget(PLURALS[seg[1]], decode_segment(seg[2]), decode_segment(seg[3]),
-                      [decode_segment(s) for s in seg[4:]], raw_head=f"/api/{seg[1]}", raw_tail="".join("/" + s for s in seg[4:]))
+                      [decode_segment(s) for s in seg[4:]], raw_head=f"/api/{seg[1]}",
+                      raw_tail="".join("/" + s for s in seg[4:]))
 
 
 def resolve_target(request: Request) -> RepoTarget:

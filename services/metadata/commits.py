@@ -12,8 +12,14 @@ import asyncio
 import random
 from dataclasses import dataclass, field
 
-from hangar_common.errors import (BadRequest, Conflict, EntryNotFound, PayloadTooLarge, PreconditionFailed,
-                                  RevisionNotFound)
+from hangar_common.errors import (
+    BadRequest,
+    Conflict,
+    EntryNotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    RevisionNotFound,
+)
 from hangar_protos import common_pb2
 
 from . import admission, indexes, names, pullrefs, refs, repos, trees

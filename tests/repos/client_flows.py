@@ -302,7 +302,8 @@ class Flows:
                     assert api.repo_exists(repo_id, repo_type=repo_type) is False, (repo_id, repo_type)
                     assert api.revision_exists(repo_id, "main", repo_type=repo_type) is False, repo_id
                     assert api.file_exists(repo_id, "README.md", repo_type=repo_type) is False, repo_id
-                    expect_http_error(lambda: api.repo_info(repo_id, repo_type=repo_type),
+                    expect_http_error(lambda api=api, repo_id=repo_id, repo_type=repo_type: api.repo_info(
+                                          repo_id, repo_type=repo_type),
                                       status=404 if api is self.api else 401, cls=RepositoryNotFoundError)
         repo_id = self.new_repo("exists")
         assert self.api.repo_exists(repo_id) and self.api.file_exists(repo_id, ".gitattributes")
