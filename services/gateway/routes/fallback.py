@@ -9,6 +9,7 @@ Mounted last (routes/__init__.py), so it only sees what nothing else took.
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from starlette.routing import Match
 
 from hangar_common import errors
 
@@ -29,8 +30,17 @@ async def _missing(request: Request, repo_type: str, segments: list[str]):
             if exc.code in ("RepoNotFound", "InvalidRepoName"):
                 raise deps.denial(await deps.current_principal(request), "RepoNotFound", "") from None
             raise
-        raise errors.NotFound("Not found")
+        raise _route_miss(request)
     raise deps.denial(await deps.current_principal(request), "RepoNotFound", "")
+
+
+def _route_miss(request: Request) -> errors.HangarError:
+    """What the router would have answered without this fallback: 405 when a route takes the path
+    with another method, else 404."""
+    for route in request.app.router.routes:
+        if getattr(route, "endpoint", None) not in _OURS and route.matches(request.scope)[0] == Match.PARTIAL:
+            return errors.HangarError("Method Not Allowed", code="MethodNotAllowed", status=405)
+    return errors.NotFound("Not found")
 
 
 def _api_handler(repo_type: str):
@@ -49,9 +59,11 @@ def _resolve_handler(repo_type: str, skip: int):
     return unmatched_resolve
 
 
+_OURS: set = set()
 for _plural, _type in paths.PLURALS.items():
-    router.add_api_route(f"/api/{_plural}/{{rest:path}}", _api_handler(_type), methods=METHODS,
+    _handlers = (_api_handler(_type), _resolve_handler(_type, 0 if _type == "model" else 1))
+    _OURS.update(_handlers)
+    router.add_api_route(f"/api/{_plural}/{{rest:path}}", _handlers[0], methods=METHODS, include_in_schema=False)
+    _prefix = "" if _type == "model" else f"/{_plural}"
+    router.add_api_route(f"{_prefix}/{{name}}/resolve/{{rest:path}}", _handlers[1], methods=["GET", "HEAD"],
                          include_in_schema=False)
-    _prefix, _skip = ("", 0) if _type == "model" else (f"/{_plural}", 1)
-    router.add_api_route(f"{_prefix}/{{name}}/resolve/{{rest:path}}", _resolve_handler(_type, _skip),
-                         methods=["GET", "HEAD"], include_in_schema=False)
