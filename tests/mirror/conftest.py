@@ -4,6 +4,7 @@ session's own stack is the mirror, its mirror service restarted with HANGAR_UPST
 the upstream through FaultProxy (a real HTTP hop that counts requests and can misbehave)."""
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -16,6 +17,9 @@ from hangar_stack.stack import Stack
 
 from ..conftest import register_user
 from .proxy import FaultProxy
+
+# One fresh LFS file per test that needs an object no earlier test fetched.
+FAULT_FILES = ("concurrent", "wrong", "short", "err", "slow")
 
 
 @dataclass
@@ -30,6 +34,7 @@ class Upstream:
     renamed_new: str = ""
     private: str = ""
     gated: str = ""
+    faults: str = ""                 # one fresh LFS file per fault test
 
     @property
     def endpoint(self) -> str:
@@ -51,8 +56,14 @@ def _seed(up: Upstream, tmp) -> None:
     api.upload_file(path_or_fileobj=b"dev only\n", path_in_repo="DEV.txt", repo_id=up.public, revision="dev",
                     commit_message="dev commit")
     api.create_tag(up.public, tag="v1", tag_message="release one")
-    import hashlib
     up.lfs_oids = {p: hashlib.sha256(d).hexdigest() for p, d in files.items() if p.endswith((".bin", ".safetensors"))}
+    # Files no other test downloads (snapshot_download takes the whole public repo).
+    up.faults = f"{ns}/faults-{uuid.uuid4().hex[:6]}"
+    api.create_repo(up.faults)
+    for name in FAULT_FILES:
+        data = os.urandom(1024 * 1024 + 5)
+        api.upload_file(path_or_fileobj=data, path_in_repo=f"faults/{name}.bin", repo_id=up.faults)
+        up.lfs_oids[f"faults/{name}.bin"] = hashlib.sha256(data).hexdigest()
     up.renamed_old = f"{ns}/old-{uuid.uuid4().hex[:6]}"
     up.renamed_new = f"{ns}/new-{uuid.uuid4().hex[:6]}"
     api.create_repo(up.renamed_old)
