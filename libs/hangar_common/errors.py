@@ -1,11 +1,24 @@
 """One error family for every service. Each error carries an HTTP status and a stable error code.
 
-Over gRPC an error travels as a status code plus `x-error-code` / `x-error-message` trailing
-metadata, so the gateway can answer the client with the same code the owning service chose.
+Over gRPC an error travels as a status code plus `x-error-code` / `x-error-message-bin` trailing
+metadata, so the gateway can answer the client with the same code the owning service chose. gRPC
+text metadata is printable ASCII only, so the message (which may quote a user's non-ASCII name or
+path) travels as UTF-8 in a `-bin` key; `x-error-message` keeps an ASCII-escaped copy for humans.
+
+Only a HangarError's message ever reaches a client. Anything else a peer reports (an unexpected
+exception's details, a transport error naming an internal address) stays in the logs.
 """
 from __future__ import annotations
 
+import logging
+
 import grpc
+
+logger = logging.getLogger("hangar.errors")
+
+INTERNAL_MESSAGE = "Internal error"
+UNAVAILABLE_MESSAGE = "A service the hub depends on is temporarily unavailable; retry shortly"
+RETRY_AFTER_SECONDS = 5
 
 
 class HangarError(Exception):
@@ -79,7 +92,17 @@ class TooManyRequests(HangarError):
 
 
 class Unavailable(HangarError):
+    """A dependency (a peer service, PostgreSQL, Redis, S3) cannot be reached: 503 with Retry-After."""
     status, code, grpc_status = 503, "ServiceUnavailable", grpc.StatusCode.UNAVAILABLE
+
+    def __init__(self, message: str = UNAVAILABLE_MESSAGE, **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
+
+
+def internal() -> HangarError:
+    """The only thing a client learns about an unexpected failure (its details go to the log)."""
+    return HangarError(INTERNAL_MESSAGE)
 
 
 _BY_GRPC = {
@@ -95,18 +118,36 @@ _BY_GRPC = {
 }
 
 
-def grpc_trailers(error: HangarError) -> tuple[tuple[str, str], ...]:
-    return (("x-error-code", error.code), ("x-error-message", error.message[:1000]),
+def ascii_escaped(text: str) -> str:
+    """Printable ASCII only (gRPC text metadata): anything else as a Python-style escape."""
+    return "".join(ch if " " <= ch <= "~" else ascii(ch)[1:-1] for ch in text)
+
+
+def grpc_trailers(error: HangarError) -> tuple[tuple[str, str | bytes], ...]:
+    message = error.message[:1000]
+    return (("x-error-code", ascii_escaped(error.code)),
+            ("x-error-message-bin", message.encode("utf-8", "replace")),
+            ("x-error-message", ascii_escaped(message)[:1000]),
             ("x-http-status", str(error.status)))
 
 
 def from_grpc(exc: grpc.aio.AioRpcError) -> HangarError:
-    """Rebuild the HangarError a peer service raised (or a 503 when the peer is unreachable)."""
-    trailers = {k: v for k, v in (exc.trailing_metadata() or ())}
-    cls = _BY_GRPC.get(exc.code(), HangarError)
+    """Rebuild the HangarError a peer service raised; a peer that could not answer is a 503, and
+    any other failure is an internal error whose details are logged here, never passed on."""
+    trailers = dict(exc.trailing_metadata() or ())
     code = trailers.get("x-error-code")
+    if not code or code == HangarError.code:
+        if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
+                          grpc.StatusCode.CANCELLED):
+            logger.warning("peer unavailable", extra={"fields": {"grpc_status": exc.code().name,
+                                                                 "details": exc.details()}})
+            return Unavailable()
+        if not code:
+            logger.error("peer failed", extra={"fields": {"grpc_status": exc.code().name,
+                                                          "details": exc.details()}})
+        return internal()
+    raw = trailers.get("x-error-message-bin")
+    message = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else trailers.get("x-error-message", "")
     status = trailers.get("x-http-status")
-    if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED) and not code:
-        return Unavailable(f"upstream unavailable: {exc.details()}")
-    return cls(trailers.get("x-error-message") or exc.details() or "", code=code,
-               status=int(status) if status else None)
+    cls = _BY_GRPC.get(exc.code(), HangarError)
+    return cls(message, code=code, status=int(status) if status and status.isdigit() else None)

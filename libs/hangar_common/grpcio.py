@@ -2,6 +2,7 @@
 the current request id (metadata key `x-request-id`) and turn peer errors back into HangarError."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from . import errors
+from . import errors, faults
 from .logs import new_request_id, request_id_var
 
 logger = logging.getLogger("hangar.grpc")
@@ -23,14 +24,68 @@ _OPTIONS = [
 
 
 class _RequestIdServerInterceptor(grpc.aio.ServerInterceptor):
-    """Adopts the caller's request id for the duration of the handler."""
+    """Adopts the caller's request id for the duration of the handler, and guards every handler:
+    whatever it raises reaches the caller only as a HangarError's code and message."""
 
     async def intercept_service(self, continuation, handler_call_details):
         md = dict(handler_call_details.invocation_metadata or ())
         request_id_var.set(md.get("x-request-id") or new_request_id())
-        if not handler_call_details.method.startswith("/grpc.health"):
-            logger.info("rpc", extra={"fields": {"method": handler_call_details.method}})
-        return await continuation(handler_call_details)
+        method = handler_call_details.method
+        if not method.startswith("/grpc.health"):
+            logger.info("rpc", extra={"fields": {"method": method}})
+        handler = await continuation(handler_call_details)
+        return _guarded(handler, method) if handler is not None else None
+
+
+async def _abort(context, exc: BaseException, where: str):
+    if context.cancelled() or context.done():  # the caller went away: no one to answer
+        raise asyncio.CancelledError()
+    error = faults.to_error(exc, where)
+    context.set_trailing_metadata(errors.grpc_trailers(error))
+    await context.abort(error.grpc_status, errors.ascii_escaped(error.message)[:1000])
+
+
+def _guard_unary(behavior, where: str):
+    async def guarded(request_or_iterator, context):
+        try:
+            return await behavior(request_or_iterator, context)
+        except grpc.aio.AbortError:
+            raise
+        except Exception as exc:
+            await _abort(context, exc, where)
+    return guarded
+
+
+def _guard_stream(behavior, where: str):
+    async def guarded(request_or_iterator, context):
+        try:
+            async for item in behavior(request_or_iterator, context):
+                yield item
+        except grpc.aio.AbortError:
+            raise
+        except Exception as exc:
+            await _abort(context, exc, where)
+    return guarded
+
+
+def _guarded(handler, where: str):
+    """The same handler, each behavior wrapped (async ones only; the sync health service is left)."""
+    import inspect
+
+    for kind, guard, factory in (("unary_unary", _guard_unary, grpc.unary_unary_rpc_method_handler),
+                                 ("stream_unary", _guard_unary, grpc.stream_unary_rpc_method_handler),
+                                 ("unary_stream", _guard_stream, grpc.unary_stream_rpc_method_handler),
+                                 ("stream_stream", _guard_stream, grpc.stream_stream_rpc_method_handler)):
+        behavior = getattr(handler, kind)
+        if behavior is None:
+            continue
+        if kind in ("unary_stream", "stream_stream") and not inspect.isasyncgenfunction(behavior):
+            return handler  # a coroutine writing with context.write(): leave it to servicer_errors
+        if kind in ("unary_unary", "stream_unary") and not inspect.iscoroutinefunction(behavior):
+            return handler
+        return factory(guard(behavior, where), request_deserializer=handler.request_deserializer,
+                       response_serializer=handler.response_serializer)
+    return handler
 
 
 def create_server(servicers: list[tuple[Callable[[Any, grpc.aio.Server], None], Any]],
@@ -115,26 +170,32 @@ async def check_health(ch: grpc.aio.Channel, service: str = "", timeout: float =
 
 
 def servicer_errors(fn):
-    """Decorator for servicer methods: HangarError becomes a gRPC status with error trailers."""
+    """Decorator for servicer methods: HangarError becomes a gRPC status with error trailers, and
+    any other exception an internal error (or a 503 for a dependency outage) whose details are
+    logged, never sent. (The server interceptor does the same for every handler; this keeps the
+    mapping when a servicer is called directly.)"""
     import functools
     import inspect
 
+    where = fn.__qualname__
     if inspect.isasyncgenfunction(fn):
         @functools.wraps(fn)
         async def gen_wrapper(self, request, context):
             try:
                 async for item in fn(self, request, context):
                     yield item
-            except errors.HangarError as exc:
-                context.set_trailing_metadata(errors.grpc_trailers(exc))
-                await context.abort(exc.grpc_status, exc.message)
+            except grpc.aio.AbortError:
+                raise
+            except Exception as exc:
+                await _abort(context, exc, where)
         return gen_wrapper
 
     @functools.wraps(fn)
     async def wrapper(self, request, context):
         try:
             return await fn(self, request, context)
-        except errors.HangarError as exc:
-            context.set_trailing_metadata(errors.grpc_trailers(exc))
-            await context.abort(exc.grpc_status, exc.message)
+        except grpc.aio.AbortError:
+            raise
+        except Exception as exc:
+            await _abort(context, exc, where)
     return wrapper

@@ -1,10 +1,14 @@
 """The HTTP face every service has: request ids, Prometheus metrics, /health, and one error shape.
 
-Middleware is pure ASGI so streamed responses stay streams.
+Middleware is pure ASGI so streamed responses stay streams. It is also the last line of defence:
+a URL no route can accept is a 400 before any handler runs (inputs.py), a dependency outage is a
+503 with Retry-After, and any other failure is a 500 that says "Internal error" and the request id,
+nothing else (the traceback goes to the log under the same request id).
 """
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 
@@ -15,7 +19,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
-from .errors import HangarError
+from . import errors, faults, inputs
+from .errors import INTERNAL_MESSAGE, BadRequest, HangarError
 from .logs import new_request_id, request_id_var
 
 logger = logging.getLogger("hangar.http")
@@ -25,6 +30,11 @@ REQUESTS = Counter("hangar_http_requests_total", "HTTP requests", ["service", "m
 LATENCY = Histogram("hangar_http_request_seconds", "HTTP request latency", ["service", "method"])
 
 HealthCheck = Callable[[], Awaitable[bool]]
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Response header values must not hold control characters (a CR/LF or NUL from user input would
+# break the response, or split it): each becomes a space.
+_HEADER_CONTROLS = bytes.maketrans(bytes(range(32)) + b"\x7f", b" " * 33)
 
 
 class RequestContextMiddleware:
@@ -40,22 +50,33 @@ class RequestContextMiddleware:
         rid = ""
         for key, value in scope.get("headers", ()):
             if key == b"x-request-id":
-                rid = value.decode("latin-1")[:128]
+                rid = value.decode("latin-1")
                 break
-        rid = rid or new_request_id()
+        rid = rid if _REQUEST_ID.match(rid) else new_request_id()
         token = request_id_var.set(rid)
         started = time.perf_counter()
         status_holder = [500]
+        response_started = [False]
 
         async def send_wrapper(message):
             if message["type"] == "http.response.start":
                 status_holder[0] = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + [(b"x-request-id", rid.encode())]
+                response_started[0] = True
+                message["headers"] = [(k, v.translate(_HEADER_CONTROLS)) for k, v in message.get("headers", ())]
+                message["headers"].append((b"x-request-id", rid.encode()))
             await send(message)
 
         try:
-            await self.app(scope, receive, send_wrapper)
+            problem = inputs.url_problem(scope)
+            if problem:
+                await error_response(BadRequest(problem, code="InvalidRequest"))(scope, receive, send_wrapper)
+            else:
+                await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            if response_started[0]:  # too late for an error answer: the client sees a cut stream
+                logger.exception("error after the response started")
+                raise
+            await error_response(faults.to_error(exc, scope.get("path", "")))(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
             REQUESTS.labels(self.service, scope["method"], str(status_holder[0])).inc()
@@ -68,16 +89,28 @@ class RequestContextMiddleware:
 
 
 def error_response(exc: HangarError) -> Response:
-    headers = {"X-Error-Code": exc.code, "X-Error-Message": _header_safe(exc.message), **exc.headers}
+    if exc.status >= 500 and exc.code == HangarError.code:
+        return internal_error_response()
+    headers = {"X-Error-Code": header_safe(exc.code), "X-Error-Message": header_safe(exc.message),
+               **{k: header_safe(v) for k, v in exc.headers.items()}}
     body = exc.body if exc.body is not None else {"error": exc.message}
     return Response(orjson.dumps(body), status_code=exc.status, headers=headers,
                     media_type="application/json")
 
 
-def _header_safe(text: str) -> str:
-    """A header value: no control characters (a NUL or CR from user input would break the response)."""
-    text = "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in text[:1000])
-    return text.encode("latin-1", "replace").decode("latin-1")
+def internal_error_response() -> Response:
+    """A 500 that names nothing internal: the message and the request id to quote to an operator."""
+    rid = request_id_var.get()
+    message = f"{INTERNAL_MESSAGE} (request id {rid})" if rid else INTERNAL_MESSAGE
+    return Response(orjson.dumps({"error": INTERNAL_MESSAGE, "request_id": rid}), status_code=500,
+                    headers={"X-Error-Code": HangarError.code, "X-Error-Message": message},
+                    media_type="application/json")
+
+
+def header_safe(text: str, limit: int = 1000) -> str:
+    """A header value from any text: printable ASCII, with anything else escaped (`\\u00e9`), so a
+    NUL, CR or non-Latin-1 character from user input can never break or split the response."""
+    return errors.ascii_escaped(str(text)[:limit])[:limit]
 
 
 def create_app(service: str, *, lifespan=None,
@@ -101,11 +134,6 @@ def create_app(service: str, *, lifespan=None,
     async def _validation_error(_request: Request, exc: RequestValidationError):
         detail = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors())
         return error_response(HangarError(f"Invalid request: {detail}", code="BadRequest", status=400))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception):
-        logger.exception("unhandled error")
-        return error_response(HangarError("Internal error"))
 
     @app.get("/health")
     async def health() -> Response:

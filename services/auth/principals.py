@@ -13,7 +13,6 @@ stops working on every replica at once.
 from __future__ import annotations
 
 import base64
-import binascii
 
 from hangar_common.errors import Forbidden, Unauthorized
 from hangar_protos import common_pb2
@@ -39,7 +38,7 @@ def token_from_header(header: str) -> str:
     if scheme.lower() == "basic" and value:
         try:
             decoded = base64.b64decode(value, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError):  # binascii.Error, or non-ASCII base64 text
             raise Unauthorized(INVALID) from None
         _user, sep, password = decoded.partition(":")
         if sep and password:

@@ -6,8 +6,10 @@ from urllib.parse import parse_qsl
 
 import orjson
 from fastapi import Request
+from pydantic import BaseModel, field_validator
 
 from hangar_common import errors
+from hangar_common.inputs import json_problem
 
 from .paths import repo_api  # noqa: F401  (kept importable from here for route modules that use it)
 
@@ -38,7 +40,27 @@ async def json_object(request: Request, *, optional: bool = False) -> dict:
         raise errors.BadRequest("Request body must be valid JSON", code="InvalidJSON") from None
     if not isinstance(body, dict):
         raise errors.BadRequest("Request body must be a JSON object", code="InvalidJSON")
+    _check_strings(body)
     return body
+
+
+def _check_strings(body) -> None:
+    problem = json_problem(body)
+    if problem:
+        raise errors.BadRequest(f"Invalid request body: {problem}", code="InvalidJSON")
+
+
+class Body(BaseModel):
+    """Base of the gateway's JSON body models: no string field may hold a NUL or a lone surrogate
+    (FastAPI's JSON parser accepts both; neither survives gRPC or PostgreSQL)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _valid_text(cls, value):
+        problem = json_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 async def form_items(request: Request) -> list[tuple[str, str]]:
@@ -51,15 +73,18 @@ async def form_items(request: Request) -> list[tuple[str, str]]:
             raise errors.BadRequest("Request body must be valid JSON", code="InvalidJSON") from None
         if not isinstance(body, dict):
             raise errors.BadRequest("Request body must be a JSON object", code="InvalidJSON")
+        _check_strings(body)
         items = []
         for key, value in body.items():
             for v in value if isinstance(value, list) else [value]:
                 items.append((key, v if isinstance(v, str) else orjson.dumps(v).decode()))
         return items
     try:
-        return parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+        items = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
     except (UnicodeDecodeError, ValueError):
         raise errors.BadRequest("Invalid form body", code="InvalidForm") from None
+    _check_strings([v for item in items for v in item])
+    return items
 
 
 def string_field(body: dict, key: str, *, required: bool = False, default: str | None = None) -> str | None:

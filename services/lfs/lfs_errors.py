@@ -7,6 +7,7 @@ import orjson
 from starlette.responses import Response
 
 from hangar_common.errors import HangarError
+from hangar_common.http import header_safe
 from hangar_common.logs import request_id_var
 
 LFS_JSON = "application/vnd.git-lfs+json"
@@ -21,12 +22,13 @@ class LfsError(Exception):
     @classmethod
     def from_hangar(cls, exc: HangarError) -> LfsError:
         status = exc.status if 400 <= exc.status < 600 else 500
+        if status >= 500 and exc.code == HangarError.code:  # nothing internal reaches the client
+            return cls(500, f"Internal error (request id {request_id_var.get()})", code=exc.code)
         return cls(status, exc.message, code=exc.code, headers=exc.headers)
 
     def response(self) -> Response:
         body = {"message": self.message, "error": self.message, "request_id": request_id_var.get()}
-        safe = self.message.replace("\r", " ").replace("\n", " ").encode("latin-1", "replace").decode("latin-1")
-        headers = {"X-Error-Code": self.code, "X-Error-Message": safe[:1000], **self.headers}
+        headers = {"X-Error-Code": self.code, "X-Error-Message": header_safe(self.message), **self.headers}
         return Response(orjson.dumps(body), status_code=self.status, headers=headers, media_type=LFS_JSON)
 
 

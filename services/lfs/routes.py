@@ -18,7 +18,9 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from hangar_common import faults
 from hangar_common.errors import HangarError
+from hangar_common.inputs import json_problem
 
 from . import batch, completion, locks
 from .access import parse, public_origin
@@ -39,9 +41,13 @@ async def _json(request: Request):
             raise LfsError(413, "Request body too large", code="PayloadTooLarge")
         chunks.append(chunk)
     try:
-        return orjson.loads(b"".join(chunks) or b"{}")
+        body = orjson.loads(b"".join(chunks) or b"{}")
     except orjson.JSONDecodeError:
         raise LfsError(422, "The request body is not valid JSON", code="InvalidRequest") from None
+    problem = json_problem(body)
+    if problem:
+        raise LfsError(422, f"Invalid request body: {problem}", code="InvalidRequest")
+    return body
 
 
 async def _dispatch(request: Request, lfs_path) -> Response:
@@ -84,3 +90,5 @@ async def lfs_api(request: Request) -> Response:
         return exc.response()
     except HangarError as exc:
         return LfsError.from_hangar(exc).response()
+    except Exception as exc:  # an outage (503) or a bug (500), in the LFS API's own error shape
+        return LfsError.from_hangar(faults.to_error(exc, "lfs_api")).response()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from hangar_common import grpcio
-from hangar_common.errors import BadRequest, HangarError, PayloadTooLarge
+from hangar_common.errors import BadRequest, PayloadTooLarge
 from hangar_common.logs import request_id_var
 from hangar_protos import common_pb2, metadata_pb2_grpc
 from hangar_protos import metadata_pb2 as pb
@@ -31,35 +31,8 @@ from .engine import Engine
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-def _ascii(message: str) -> str:
-    """gRPC trailers carry printable ASCII only: escape anything else (paths may hold NUL or UTF-8)."""
-    return "".join(ch if " " <= ch <= "~" else ascii(ch)[1:-1] for ch in message)
-
-
-def servicer_errors(fn):
-    """hangar_common's error mapping, with messages made safe for gRPC trailers first."""
-    import functools
-    import inspect
-
-    if inspect.isasyncgenfunction(fn):
-        @functools.wraps(fn)
-        async def gen(self, request, context):
-            try:
-                async for item in fn(self, request, context):
-                    yield item
-            except HangarError as exc:
-                exc.message = _ascii(exc.message)
-                raise
-        return grpcio.servicer_errors(gen)
-
-    @functools.wraps(fn)
-    async def call(self, request, context):
-        try:
-            return await fn(self, request, context)
-        except HangarError as exc:
-            exc.message = _ascii(exc.message)
-            raise
-    return grpcio.servicer_errors(call)
+# Messages may quote paths with NUL or UTF-8: grpcio carries them in `-bin` trailers.
+servicer_errors = grpcio.servicer_errors
 
 
 def repo_info(repo: repos.Repo, **extra) -> pb.RepoInfo:

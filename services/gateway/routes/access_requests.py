@@ -77,7 +77,7 @@ def _page(request: Request) -> tuple[int, int]:
         limit = int(request.query_params.get("limit", 500))
     except ValueError:
         raise errors.BadRequest("cursor and limit must be integers", code="InvalidField") from None
-    if cursor < 0 or not 1 <= limit <= 1000:
+    if not 0 <= cursor <= 2**53 or not 1 <= limit <= 1000:
         raise errors.BadRequest("cursor must be >= 0 and limit within 1..1000", code="InvalidField")
     return cursor, limit
 

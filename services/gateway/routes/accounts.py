@@ -6,19 +6,19 @@ from __future__ import annotations
 import json
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from hangar_common.errors import NotFound
 from hangar_common.grpcio import call
 from hangar_protos import auth_pb2
 
+from ..bodies import Body
 from ..deps import CurrentUser, Services
 from .identity_json import org_membership_json
 
 router = APIRouter()
 
 
-class SettingsBody(BaseModel):
+class SettingsBody(Body):
     fullname: str | None = None
     settings: dict | None = None
 

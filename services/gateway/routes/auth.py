@@ -4,12 +4,12 @@ whose shape huggingface_hub's `whoami()` and `hf auth login` read (`name`, `orgs
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel
 
 from hangar_common.errors import HangarError
 from hangar_common.grpcio import call
 from hangar_protos import auth_pb2
 
+from ..bodies import Body
 from ..deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -24,24 +24,24 @@ from .identity_json import token_json, user_json, whoami_json
 router = APIRouter()
 
 
-class RegisterBody(BaseModel):
+class RegisterBody(Body):
     username: str
     email: str
     password: str
     fullname: str = ""
 
 
-class LoginBody(BaseModel):
+class LoginBody(Body):
     username: str
     password: str
 
 
-class PasswordBody(BaseModel):
+class PasswordBody(Body):
     currentPassword: str = ""
     newPassword: str
 
 
-class TokenBody(BaseModel):
+class TokenBody(Body):
     name: str
     role: str = "read"
 

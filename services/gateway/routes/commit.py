@@ -86,12 +86,15 @@ def header_message(line: int, item, *, repo, revision: str, author) -> metadata_
     if key != "header":
         raise _bad("The first line of a commit must be its header", "MissingHeader")
     summary = _text(line, value, "summary", required=False).strip()
+    description = _text(line, value, "description", required=False)
+    if "\x00" in summary or "\x00" in description:  # as git commit-tree refuses it
+        raise _bad("A commit message must not contain NUL characters", "InvalidCommitMessage")
     parent = _text(line, value, "parentCommit", required=False)
     if parent and not _SHA1.match(parent):
         raise _bad(f"parentCommit must be a 40-hex commit id, got '{parent[:60]}'", "InvalidParentCommit")
     return metadata_pb2.CommitChunk(header=metadata_pb2.CommitHeader(
         repo=repo, revision=revision, summary=summary or "Update files",
-        description=_text(line, value, "description", required=False), parent_commit=parent,
+        description=description, parent_commit=parent,
         author=author))
 
 

@@ -7,33 +7,33 @@ import json
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel
 
 from hangar_common import errors
 from hangar_common.grpcio import call
 from hangar_protos import auth_pb2, metadata_pb2
 
+from ..bodies import Body
 from ..deps import CurrentUser, Services
 from .identity_json import org_membership_json
 
 router = APIRouter()
 
 
-class CreateOrgBody(BaseModel):
+class CreateOrgBody(Body):
     name: str
     fullname: str = ""
 
 
-class AddMemberBody(BaseModel):
+class AddMemberBody(Body):
     username: str
     role: str = "read"
 
 
-class RoleBody(BaseModel):
+class RoleBody(Body):
     role: str
 
 
-class RenameBody(BaseModel):
+class RenameBody(Body):
     newName: str
 
 
@@ -134,7 +134,7 @@ async def _must_own_no_repos(services, principal, name: str) -> None:
 
 @router.get("/api/organizations/{name}/members")
 async def hub_org_members(name: str, request: Request, response: Response, services: Services,
-                          cursor: int = Query(0, ge=0), limit: int = Query(500, ge=1, le=1000)) -> list:
+                          cursor: int = Query(0, ge=0, le=2**53), limit: int = Query(500, ge=1, le=1000)) -> list:
     """Paginated like the Hub: an absolute `Link: <...>; rel="next"` while more members remain."""
     page = await call(services.auth.ListOrgMembers, auth_pb2.ListOrgMembersRequest(
         org=name, offset=cursor, limit=limit))

@@ -13,6 +13,7 @@ import yaml
 from fastapi import APIRouter, Request
 
 from hangar_common import errors as hangar_errors
+from hangar_common.http import header_safe
 
 from ..bodies import read_limited
 from ..shapes import JSON
@@ -31,7 +32,7 @@ def _answer(errors: list[str], warnings: list[str]):
     body = {"errors": [{"message": m} for m in errors], "warnings": [{"message": m} for m in warnings]}
     headers = {}
     if errors:
-        headers = {"X-Error-Code": "InvalidMetadata", "X-Error-Message": errors[0][:300].replace("\n", " ")}
+        headers = {"X-Error-Code": "InvalidMetadata", "X-Error-Message": header_safe(errors[0], 300)}
     return JSON(body, status_code=400 if errors else 200, headers=headers)
 
 
