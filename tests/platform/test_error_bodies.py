@@ -63,7 +63,8 @@ def test_nul_in_names_and_revisions_is_a_clean_400(http, repo, url):
         assert_clean_4xx(http.request(method, url), 400)
 
 
-@pytest.mark.parametrize("url", ["/api/models/{repo}/tree/%FF", "/api/models/%C3%28/x", "/{repo}/resolve/main/%ED%A0%80"])
+@pytest.mark.parametrize("url", ["/api/models/{repo}/tree/%FF", "/api/models/%C3%28/x",
+                                 "/{repo}/resolve/main/%ED%A0%80"])
 def test_invalid_utf8_in_the_url_is_a_clean_400(http, repo, url):
     assert_clean_4xx(http.get(url.format(repo=repo)), 400)
 
@@ -92,7 +93,8 @@ def test_nul_and_lone_surrogates_in_json_bodies(endpoint, body):
 
 def test_nul_in_other_json_bodies(http, repo):
     def post(url, body, method="POST"):
-        return http.request(method, url, content=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+        return http.request(method, url, content=json.dumps(body).encode(),
+                            headers={"Content-Type": "application/json"})
     assert_clean_4xx(post(f"/api/users/{repo.split('/')[0]}/settings", {"fullname": "a\x00"}, "PUT"), 400, 422)
     assert_clean_4xx(post(f"/api/models/{repo}/paths-info/main", {"paths": ["a\x00"]}), 400)
     assert_clean_4xx(post(f"/api/models/{repo}/branch/b1", {"startingPoint": "main\x00"}), 400)
