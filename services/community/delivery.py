@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from itertools import groupby
 
 import httpx
@@ -223,9 +224,30 @@ async def _record(ctx: Community, row, what: str, status_code: int, error: str) 
 
 # --- the loop --------------------------------------------------------------------------------
 
+PRUNE_EVERY = 3600.0   # seconds between two prunings of the delivery log by one replica
+
+
+async def prune(ctx: Community) -> None:
+    """Finished deliveries older than the retention go, then the events nothing refers to any more
+    (an event waiting for its fan-out or a pending delivery always stays)."""
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await conn.execute("DELETE FROM deliveries WHERE status <> 'pending' "
+                           "AND created_at < now() - make_interval(secs => $1)", ctx.config.log_days * 86400)
+        await conn.execute(
+            """DELETE FROM events e WHERE e.fanned_out AND e.created_at < now() - make_interval(secs => $1)
+               AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)""", ctx.config.log_days * 86400)
+
+
 async def run(ctx: Community) -> None:
+    pruned_at = 0.0
     async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as http:
         while True:
+            if time.monotonic() - pruned_at > PRUNE_EVERY:
+                pruned_at = time.monotonic()
+                try:
+                    await prune(ctx)
+                except Exception:
+                    logger.exception("pruning the delivery log failed")
             busy = False
             for step in (import_repo_events, fan_out):
                 try:

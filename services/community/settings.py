@@ -7,6 +7,7 @@
     HANGAR_WEBHOOK_MAX_ATTEMPTS         8      attempts before a delivery is marked failed
     HANGAR_WEBHOOK_RETRY_BASE           10     seconds before the first retry; doubles each time
     HANGAR_WEBHOOK_RETRY_MAX            3600   longest wait between two attempts
+    HANGAR_WEBHOOK_LOG_DAYS             30     finished deliveries (and their events) are kept this long
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ class CommunitySettings:
     max_attempts: int
     retry_base: float
     retry_max: float
+    log_days: float
 
     @classmethod
     def from_env(cls) -> CommunitySettings:
@@ -40,4 +42,5 @@ class CommunitySettings:
                    webhook_timeout=_float("WEBHOOK_TIMEOUT", 10.0),
                    max_attempts=int(_float("WEBHOOK_MAX_ATTEMPTS", 8)),
                    retry_base=_float("WEBHOOK_RETRY_BASE", 10.0),
-                   retry_max=_float("WEBHOOK_RETRY_MAX", 3600.0))
+                   retry_max=_float("WEBHOOK_RETRY_MAX", 3600.0),
+                   log_days=_float("WEBHOOK_LOG_DAYS", 30.0))

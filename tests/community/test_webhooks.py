@@ -97,8 +97,10 @@ def test_repo_events_reach_the_receiver_with_secret_and_payloads(api, user, rece
 
     refs = _refs(got)
     head = api.model_info(repo).sha
-    assert {"ref": "refs/heads/main", "oldSha": refs[0]["oldSha"], "newSha": commit.oid} == refs[0]
-    assert refs[0]["oldSha"] and refs[0]["oldSha"] != commit.oid
+    # Deliveries are concurrent: receivers see them in any order.
+    main = [ref for ref in refs if ref["ref"] == "refs/heads/main"]
+    assert len(main) == 1 and main[0]["newSha"] == commit.oid
+    assert main[0]["oldSha"] and main[0]["oldSha"] != commit.oid
     assert {"ref": "refs/heads/dev", "oldSha": None, "newSha": head} in refs
     assert {"ref": "refs/heads/dev", "oldSha": head, "newSha": None} in refs
     assert {"ref": "refs/tags/v1", "oldSha": None, "newSha": head} in refs
@@ -266,3 +268,19 @@ def test_webhook_access_errors(endpoint, user, make_user):
         resp = http.post("/api/settings/webhooks", headers=auth, json={
             "url": "http://127.0.0.1:9/", "watched": [{"type": "model", "name": private}]})
         assert resp.status_code == 404 and resp.headers["x-error-code"] == "RepoNotFound"
+
+
+def test_gated_repo_events_need_accepted_access(endpoint, make_user, receiver):
+    owner, watcher = make_user(), make_user()
+    owner_api, watcher_api = HfApi(endpoint=endpoint, token=owner.token), HfApi(endpoint=endpoint, token=watcher.token)
+    repo = owner_api.create_repo(f"{owner.name}/{unique_name('gated')}").repo_id
+    owner_api.update_repo_settings(repo, gated="manual")
+    path = _path()
+    hook = watcher_api.create_webhook(url=receiver.url(path), watched=[{"type": "model", "name": repo}])
+    owner_api.create_tag(repo, tag="before-access")
+    with httpx.Client(base_url=endpoint, headers={"Authorization": f"Bearer {watcher.token}"}) as http:
+        _wait_log(http, hook.id, lambda log: any(d["status"] == "skipped" for d in log))
+        owner_api.grant_access(repo, watcher.name)
+        owner_api.create_tag(repo, tag="after-access")
+        got = receiver.wait(path, lambda g: any(ref["ref"] == "refs/tags/after-access" for ref in _refs(g)))
+    assert "refs/tags/before-access" not in [ref["ref"] for ref in _refs(got)]
