@@ -3,6 +3,8 @@ a tree can hold 100k entries, DESIGN.md §6). Field names are the ones huggingfa
 (`hf_api.py`: ModelInfo, RepoSibling, RepoFile, RepoFolder, GitRefInfo, GitCommitInfo)."""
 from __future__ import annotations
 
+import html
+
 import orjson
 from starlette.responses import Response
 
@@ -81,7 +83,10 @@ def ref(item: metadata_pb2.Ref) -> dict:
     return {"name": item.name, "ref": item.ref, "targetCommit": item.target_commit}
 
 
-def commit(item: metadata_pb2.CommitInfo) -> dict:
-    return {"id": item.id, "title": item.title, "message": item.message,
+def commit(item: metadata_pb2.CommitInfo, *, formatted: bool = False) -> dict:
+    body = {"id": item.id, "title": item.title, "message": item.message,
             "authors": [{"user": a.user, "avatar": None} for a in item.authors] or [{"user": "unknown"}],
             "date": item.date, "parents": list(item.parents)}
+    if formatted:   # `expand[]=formatted` (list_repo_commits(formatted=True)): inert HTML of the text
+        body["formatted"] = {"title": html.escape(item.title), "message": html.escape(item.message)}
+    return body

@@ -15,6 +15,14 @@ async def repo_bytes(conn, repo_id: int) -> int:
         repo_id))
 
 
+async def repos_bytes(conn, repo_ids: list[int]) -> dict[int, int]:
+    """LFS bytes of each repository (each oid counted once per repository), in one query."""
+    rows = await conn.fetch(
+        """SELECT repo_id, sum(size) AS bytes FROM (SELECT DISTINCT repo_id, lfs_oid, size FROM lfs_refs
+           WHERE repo_id = ANY($1::bigint[])) t GROUP BY repo_id""", repo_ids)
+    return {r["repo_id"]: int(r["bytes"]) for r in rows}
+
+
 async def repos_referencing(engine: Engine, oids: list[str]) -> pb.ReposReferencingOidsResponse:
     async with engine.pool.acquire() as conn:
         rows = await conn.fetch(

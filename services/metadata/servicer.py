@@ -118,7 +118,15 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
                 direction=request.direction, limit=request.limit, cursor=request.cursor,
                 private_namespaces=list(request.private_namespaces),
                 include_all_private=request.include_all_private)
-        return pb.ListReposResponse(repos=[repo_info(r) for r in found], next_cursor=cursor)
+            if not request.with_storage:
+                return pb.ListReposResponse(repos=[repo_info(r) for r in found], next_cursor=cursor)
+            sizes = await lfsindex.repos_bytes(conn, [r.id for r in found])
+        answer = pb.ListReposResponse(repos=[repo_info(r, lfs_bytes=sizes.get(r.id, 0)) for r in found],
+                                      next_cursor=cursor)
+        if request.author:
+            usage = await lfsindex.namespace_usage(self.engine, request.author)
+            answer.namespace_lfs_bytes = usage.public_bytes + usage.private_bytes
+        return answer
 
     # --- revisions and refs -----------------------------------------------------------------
     @servicer_errors

@@ -358,6 +358,15 @@ class Flows:
         error = expect_http_error(lambda: self.api.move_repo(repo_id, other), 409)
         assert f"A model repository called {other} already exists" in str(error), error
 
+    def flow_formatted_commits_and_storage_listing(self):
+        repo_id = self.new_repo("formatted")
+        self.api.upload_file(path_or_fileobj=LFS_PAYLOAD, path_in_repo="w.bin", repo_id=repo_id,
+                             commit_message="<i>tag</i> & more")
+        latest = self.api.list_repo_commits(repo_id, formatted=True)[0]
+        assert latest.formatted_title == "&lt;i&gt;tag&lt;/i&gt; &amp; more", latest
+        if hasattr(self.api, "list_user_repos"):   # huggingface_hub >= 1.x
+            mine = {r.id: r for r in self.api.list_user_repos()}
+            assert mine[repo_id].storage == len(LFS_PAYLOAD) and mine[repo_id].visibility == "public"
 
 def flow_names() -> list[str]:
     return [name for name in vars(Flows) if name.startswith("flow_")]

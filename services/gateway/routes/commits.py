@@ -43,7 +43,8 @@ async def list_commits(request: Request):
     headers = {"X-Total-Count": str(answer.total)}
     if (page + 1) * limit < answer.total and answer.commits:
         headers["Link"] = urls.next_link(request, p=page + 1, limit=limit)
-    return JSON([commit(c) for c in answer.commits], headers=headers)
+    formatted = "formatted" in request.query_params.getlist("expand[]") + request.query_params.getlist("expand")
+    return JSON([commit(c, formatted=formatted) for c in answer.commits], headers=headers)
 
 
 @paths.repo_api(router, "/super-squash/{rest:path}", ["POST"])
