@@ -145,6 +145,8 @@ async def listing(ctx: Community, request) -> list[pb.Collection]:
                     repo=common_pb2.RepoRef(type=kind, namespace=namespace, name=name)))
             except NotFound:
                 return []
+            if not await visible_repos(ctx, principal, [info.facts.repo_id]):
+                return []   # which collections hold a repo is not a way to learn that it exists
             args.append(info.facts.repo_id)
             clauses.append(f"id IN (SELECT collection_id FROM collection_items WHERE repo_id = ${len(args)})")
         elif kind == "collection":

@@ -113,6 +113,8 @@ def test_private_collections_and_hidden_items(api, user, make_user, make_org, en
     assert [i.item_id for i in api.get_collection(shared.slug).items] == [private_repo, public_repo, secret.slug]
     assert [i.item_id for i in stranger.get_collection(shared.slug).items] == [public_repo]
     assert [i.item_id for i in anonymous.get_collection(shared.slug).items] == [public_repo]
+    assert [c.slug for c in api.list_collections(item=f"models/{private_repo}")] == [shared.slug]
+    assert list(stranger.list_collections(item=f"models/{private_repo}")) == []
     # Someone who cannot see a repo cannot add it either.
     theirs = stranger.create_collection(unique_name("Theirs"))
     with pytest.raises(HfHubHTTPError) as err:
