@@ -84,7 +84,7 @@ def ref(item: metadata_pb2.Ref) -> dict:
 
 
 def commit(item: metadata_pb2.CommitInfo, *, formatted: bool = False) -> dict:
-    body = {"id": item.id, "title": item.title, "message": item.message,
+    body: dict = {"id": item.id, "title": item.title, "message": item.message,
             "authors": [{"user": a.user, "avatar": None} for a in item.authors] or [{"user": "unknown"}],
             "date": item.date, "parents": list(item.parents)}
     if formatted:   # `expand[]=formatted` (list_repo_commits(formatted=True)): inert HTML of the text
