@@ -29,9 +29,9 @@ async def read_limited(request: Request, limit: int = SMALL_BODY_LIMIT) -> bytes
     return b"".join(chunks)
 
 
-async def json_object(request: Request, *, optional: bool = False) -> dict:
+async def json_object(request: Request, *, optional: bool = False, limit: int = SMALL_BODY_LIMIT) -> dict:
     """The body as a JSON object; `optional` lets an empty body stand for `{}`."""
-    raw = await read_limited(request)
+    raw = await read_limited(request, limit)
     if not raw.strip() and optional:
         return {}
     try:

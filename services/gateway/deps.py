@@ -68,11 +68,13 @@ async def require_user(principal: CurrentPrincipal) -> common_pb2.Principal:
 CurrentUser = Annotated[common_pb2.Principal, Depends(require_user)]
 
 
-async def authorize(request: Request, facts: common_pb2.RepoFacts, action: str) -> common_pb2.Principal:
-    """Raise the error the client must see unless the caller may do `action` on the repo."""
+async def authorize(request: Request, facts: common_pb2.RepoFacts, action: str, *,
+                    owner_user_id: str = "") -> common_pb2.Principal:
+    """Raise the error the client must see unless the caller may do `action` on the repo
+    (`owner_user_id`: the author of the PR or thread the action touches)."""
     principal = await current_principal(request)
     decision = await call(clients(request).auth.Authorize, auth_pb2.AuthorizeRequest(
-        principal=principal, repo=facts, action=action))
+        principal=principal, repo=facts, action=action, owner_user_id=owner_user_id))
     if decision.allowed:
         return principal
     raise denial(principal, decision.error_code, decision.message)

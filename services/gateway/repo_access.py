@@ -55,6 +55,29 @@ async def open_repo(request: Request, target: RepoTarget, action: str) -> metada
     return info
 
 
+async def open_for_upload(request: Request, target: RepoTarget, revision: str, *, create_pr: bool):
+    """Open the repo for an upload or commit at `revision`, as the Hub allows it: `create_pr` needs
+    the right to contribute (anyone signed in who can read, auth decides); `refs/pr/N` needs the
+    right to push to that PR (its author, or a writer); anything else needs write. Returns the
+    repo info and, for `refs/pr/N`, metadata's record of that PR ref."""
+    if not create_pr and not revision.startswith("refs/pr/"):
+        return await open_repo(request, target, "write"), None
+    info = await open_repo(request, target, "read")
+    if create_pr:
+        await deps.authorize(request, info.facts, "contribute")
+        return info, None
+    number = revision[len("refs/pr/"):]
+    if not number.isdigit() or len(number) > 9 or int(number) <= 0:
+        raise errors.RevisionNotFound(f"Invalid rev id: {revision}")
+    try:
+        pull = await call(deps.clients(request).metadata.GetPullRef, metadata_pb2.PullRefRequest(
+            repo=info.facts.repo, number=int(number)))
+    except errors.NotFound:
+        raise errors.RevisionNotFound(f"Invalid rev id: {revision}") from None
+    await deps.authorize(request, info.facts, "push-pr", owner_user_id=pull.owner_user_id)
+    return info, pull
+
+
 async def authorize_namespace(request: Request, namespace: str, action: str) -> common_pb2.Principal:
     """Whether the caller may create ("write") or delete/move ("admin") repos under `namespace`."""
     principal = await deps.current_principal(request)

@@ -24,6 +24,7 @@ CHALLENGE = {"WWW-Authenticate": 'Basic realm="Hangar"'}
 class Granted:
     principal: common_pb2.Principal
     repo: metadata_pb2.RepoInfo
+    pr_only: bool = False       # a push by someone without write access: only to their own refs/pr/N
 
     @property
     def ref(self) -> common_pb2.RepoRef:
@@ -75,6 +76,12 @@ async def grant(clients, authorization: str, client_address: str, repo: common_p
         principal=principal, repo=info.facts, action=action))
     if decision.allowed:
         return Granted(principal=principal, repo=info)
+    if action == "write" and decision.error_code == "Forbidden":
+        # Pull request authors push to their own refs/pr/N (each command is checked with auth).
+        contributor = await call(clients.auth.Authorize, auth_pb2.AuthorizeRequest(
+            principal=principal, repo=info.facts, action="contribute"))
+        if contributor.allowed:
+            return Granted(principal=principal, repo=info, pr_only=True)
     if decision.error_code in ("Forbidden", "GatedRepo"):
         if principal.anonymous:
             raise needs_credentials(decision.message or "Authentication required")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from hangar_common import errors
 from hangar_common.grpcio import call
-from hangar_protos import metadata_pb2
+from hangar_protos import auth_pb2, metadata_pb2
 
 from . import pktline
 from .packreader import PackError, PackReader
@@ -51,10 +51,16 @@ class Command:
         return self.new == ZERO_OID
 
 
+_PR_REF = re.compile(r"^refs/pr/([1-9][0-9]{0,8})$")
+
+
 def ref_problem(ref: str) -> str | None:
-    """Why `ref` may not be pushed to (git-check-ref-format rules, branches and tags only)."""
+    """Why `ref` may not be pushed to (git-check-ref-format rules; branches, tags, and the pull
+    request refs `refs/pr/N` that exist: metadata refuses creating or deleting those)."""
+    if _PR_REF.match(ref):
+        return None
     if not (ref.startswith("refs/heads/") or ref.startswith("refs/tags/")):
-        return "only branches (refs/heads/) and tags (refs/tags/) can be pushed"
+        return "only branches (refs/heads/), tags (refs/tags/) and pull requests (refs/pr/N) can be pushed"
     if (_BAD_REF.search(ref) or ref.endswith(("/", ".", ".lock"))
             or any(part.startswith(".") or not part for part in ref.split("/"))):
         return "invalid ref name"
@@ -117,6 +123,8 @@ class ReceivePack:
             return _once(b"")         # git's probe request ("0000") before a large POST
         report = Report(caps)
         problems = [(c.ref, ref_problem(c.ref)) for c in commands]
+        if self.granted.pr_only and not any(p for _, p in problems):
+            problems = [(c.ref, await self._pr_problem(c)) for c in commands]
         if any(p for _, p in problems):
             await _drain(reader)
             return _once(report.render(None, [(ref, p or "atomic push failed") for ref, p in problems]))
@@ -165,6 +173,22 @@ class ReceivePack:
             timings.mark("apply")
             logger.info("push received", extra={"fields": {
                 "objects": progress.total, "refs": len(commands), **timings.ms}})
+
+    async def _pr_problem(self, command: Command) -> str | None:
+        """For a pusher without write access: only refs/pr/N of pull requests they may push to
+        (their own; auth decides with the PR's owner from metadata)."""
+        match = _PR_REF.match(command.ref)
+        if not match:
+            return "you may push only to your own pull requests (refs/pr/N); this needs write access"
+        try:
+            pull = await call(self.clients.metadata.GetPullRef, metadata_pb2.PullRefRequest(
+                repo=self.granted.ref, number=int(match.group(1))))
+        except errors.NotFound:
+            return "no such pull request"
+        decision = await call(self.clients.auth.Authorize, auth_pb2.AuthorizeRequest(
+            principal=self.granted.principal, repo=self.granted.repo.facts, action="push-pr",
+            owner_user_id=pull.owner_user_id))
+        return None if decision.allowed else (decision.message or "not your pull request")
 
     async def _read_commands(self, reader: pktline.PktReader) -> tuple[list[Command], set[bytes]]:
         lines, _ = await reader.read_section()

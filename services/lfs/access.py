@@ -76,3 +76,36 @@ async def open_repo(peers, ref, authorization: str, action: str, client: str = "
         raise LfsError(403, decision.message or "You do not have write access to this repository",
                        code=decision.error_code)
     raise _missing(principal)
+
+
+_PR_REF = re.compile(r"^refs/pr/([1-9][0-9]{0,8})$")
+
+
+async def open_for_upload(peers, ref, authorization: str, target_ref: str, client: str = ""):
+    """(principal, facts, contributor) for an upload. Writers upload for any ref. Someone who may
+    not write still uploads for a pull request of their own (auth decides: "push-pr" for
+    `refs/pr/N` with its owner, "contribute" when the client names no ref, as huggingface_hub does
+    with create_pr); `contributor` is then True and the uploads count against their quota. A branch
+    or tag named as the ref needs write, as before."""
+    try:
+        principal, facts = await open_repo(peers, ref, authorization, "write", client)
+        return principal, facts, False
+    except LfsError as refused:
+        if refused.status != 403 or refused.code != "Forbidden":
+            raise
+        denied = refused
+    principal = await authenticate(peers, authorization, client)
+    facts = (await peers.get_repo(ref)).facts
+    match = _PR_REF.match(target_ref or "")
+    if target_ref and not match:
+        raise denied
+    owner = ""
+    if match:
+        try:
+            owner = (await peers.pull_ref(facts.repo, int(match.group(1)))).owner_user_id
+        except errors.NotFound:
+            raise LfsError(404, f"Pull request ref {target_ref} not found", code="RevisionNotFound") from None
+    decision = await peers.authorize(principal, facts, "push-pr" if match else "contribute", owner)
+    if not decision.allowed:
+        raise LfsError(403, decision.message or denied.message, code=decision.error_code or "Forbidden")
+    return principal, facts, True

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 
-from . import catalog, entitlement
-from .access import open_repo
+from hangar_common.errors import HangarError
+
+from . import catalog, contributors, entitlement
+from .access import open_for_upload, open_repo
 from .lfs_errors import LfsError
 from .settings import S3_MAX_SINGLE_PUT
 from .transfers import upload_action
@@ -56,9 +58,13 @@ def _invalid(obj) -> dict | None:
 
 async def handle(ctx, lfs_path, body, authorization: str, client: str, origin: str) -> dict:
     operation, transfers, objects = parse_request(body, ctx.config.max_batch_objects)
-    # "download", not "read": a gated repo can be seen by everyone but downloaded only once granted.
-    action = "write" if operation == "upload" else "download"
-    principal, facts = await open_repo(ctx.peers, lfs_path.ref, authorization, action, client)
+    contributor = False
+    if operation == "upload":
+        principal, facts, contributor = await open_for_upload(
+            ctx.peers, lfs_path.ref, authorization, _ref_name(body), client)
+    else:
+        # "download", not "read": a gated repo can be seen by everyone but downloaded only once granted.
+        principal, facts = await open_repo(ctx.peers, lfs_path.ref, authorization, "download", client)
     answers: list[dict | None] = [_invalid(obj) for obj in objects]
     wanted = {obj["oid"]: obj["size"] for obj, a in zip(objects, answers) if a is None}
     multipart = operation == "upload" and "multipart" in transfers
@@ -66,6 +72,8 @@ async def handle(ctx, lfs_path, body, authorization: str, client: str, origin: s
         known = await catalog.verified(conn, list(wanted))
         if operation == "upload":
             done = await _uploads(ctx, conn, origin + lfs_path.base, principal, facts, wanted, known, multipart)
+            if contributor:
+                await _count_contributor(ctx, conn, principal, facts, done)
         else:
             done = await _downloads(ctx, conn, facts, wanted, known)
     for i, obj in enumerate(objects):
@@ -73,6 +81,22 @@ async def handle(ctx, lfs_path, body, authorization: str, client: str, origin: s
             answers[i] = done[obj["oid"]]
     uses_multipart = any("chunk_size" in a.get("actions", {}).get("upload", {}).get("header", {}) for a in answers)
     return {"transfer": "multipart" if uses_multipart else "basic", "objects": answers, "hash_algo": "sha256"}
+
+
+def _ref_name(body: dict) -> str:
+    """The ref the upload is for (git-lfs and huggingface_hub send `ref: {name}`; optional)."""
+    ref = body.get("ref")
+    name = ref.get("name") if isinstance(ref, dict) else None
+    return name if isinstance(name, str) else ""
+
+
+async def _count_contributor(ctx, conn, principal, facts, done: dict[str, dict]) -> None:
+    """A contributor's objects that are to be sent count against their quota (whole batch or none)."""
+    items = {f"lfs:{oid}": a["size"] for oid, a in done.items() if "actions" in a}
+    try:
+        await contributors.reserve(conn, ctx.config, user_id=principal.user_id, repo_id=facts.repo_id, items=items)
+    except HangarError as exc:
+        raise LfsError.from_hangar(exc) from None
 
 
 async def _uploads(ctx, conn, base, principal, facts, wanted, known, multipart) -> dict[str, dict]:

@@ -17,9 +17,12 @@ class Peers:
         return await call(self.auth.Authenticate, auth_pb2.AuthenticateRequest(
             authorization=authorization, client_address=client_address))
 
-    async def authorize(self, principal, facts, action: str) -> auth_pb2.AuthorizeResponse:
+    async def authorize(self, principal, facts, action: str, owner_user_id: str = "") -> auth_pb2.AuthorizeResponse:
         return await call(self.auth.Authorize, auth_pb2.AuthorizeRequest(
-            principal=principal, repo=facts, action=action))
+            principal=principal, repo=facts, action=action, owner_user_id=owner_user_id))
+
+    async def pull_ref(self, ref: common_pb2.RepoRef, number: int) -> metadata_pb2.PullRef:
+        return await call(self.metadata.GetPullRef, metadata_pb2.PullRefRequest(repo=ref, number=number))
 
     async def get_repo(self, ref: common_pb2.RepoRef) -> metadata_pb2.RepoInfo:
         return await call(self.metadata.GetRepo, metadata_pb2.RepoRequest(repo=ref))

@@ -9,6 +9,8 @@
     HANGAR_LFS_GC_INTERVAL          0        > 0: the service collects on this schedule
     HANGAR_LFS_QUOTA_BYTES          0        per-namespace quota checked at commit time (0 = none)
     HANGAR_LFS_MAX_BATCH_OBJECTS    1000
+    HANGAR_LFS_CONTRIBUTOR_REPO_BYTES  5 GiB   uploads for one's own pull requests, per user and repo
+    HANGAR_LFS_CONTRIBUTOR_USER_BYTES  20 GiB  the same, per user over all repositories
 """
 from __future__ import annotations
 
@@ -40,6 +42,8 @@ class LfsSettings:
     gc_interval: int             # 0 = no in-service schedule
     quota_bytes: int             # per namespace; 0 = unlimited
     max_batch_objects: int
+    contributor_repo_bytes: int = 5 * GiB    # contributors (no write access) per user and repo
+    contributor_user_bytes: int = 20 * GiB   # contributors per user over all repos
 
     @classmethod
     def from_env(cls) -> LfsSettings:
@@ -54,6 +58,8 @@ class LfsSettings:
             gc_interval=_int("GC_INTERVAL", 0),
             quota_bytes=_int("QUOTA_BYTES", 0),
             max_batch_objects=_int("MAX_BATCH_OBJECTS", 1000),
+            contributor_repo_bytes=_int("CONTRIBUTOR_REPO_BYTES", 5 * GiB),
+            contributor_user_bytes=_int("CONTRIBUTOR_USER_BYTES", 20 * GiB),
         )
 
 

@@ -5,7 +5,7 @@ import hashlib
 
 import httpx
 
-from .lfsutil import LFS_HEADERS, batch, bearer, create_repo, payload, upload_basic
+from .lfsutil import LFS_HEADERS, batch, batch_url, bearer, create_repo, payload, upload_basic
 
 MiB = 1024 * 1024
 
@@ -98,7 +98,11 @@ def test_upload_needs_write_access(endpoint, user, other_user):
     oid = hashlib.sha256(b"y").hexdigest()
     anonymous = batch(endpoint, public, "upload", [(oid, 1)])
     assert anonymous.status_code == 401 and "www-authenticate" in anonymous.headers
-    assert batch(endpoint, public, "upload", [(oid, 1)], headers=bearer(other_user.token)).status_code == 403
+    # for a branch, write access is needed; without a ref (huggingface_hub's create_pr uploads) a
+    # non-member gets the bounded contributor right instead (tests/prs/test_contributor_uploads.py)
+    for_branch = {"operation": "upload", "objects": [{"oid": oid, "size": 1}], "ref": {"name": "refs/heads/main"}}
+    resp = httpx.post(batch_url(endpoint, public), json=for_branch, headers={**LFS_HEADERS, **bearer(other_user.token)})
+    assert resp.status_code == 403
     assert batch(endpoint, public, "upload", [(oid, 1)], headers=bearer(user.read_token)).status_code == 403
     assert batch(endpoint, public, "download", [(oid, 1)]).status_code == 200  # public: anyone reads
 

@@ -123,16 +123,6 @@ def test_oversized_line_and_body(http, stack, repo):
     assert sha(http, repo) == before
 
 
-def test_create_pr_is_refused(http, repo):
-    before = sha(http, repo)
-    assert_refused(commit(http, repo, ndjson(HEADER, file_op("pr.txt")), params={"create_pr": "1"}),
-                   code="PullRequestsNotSupported")
-    resp = http.post(f"/api/models/{repo}/preupload/main", params={"create_pr": "1"},
-                     json={"files": [{"path": "pr.txt", "size": 1, "sample": "eA=="}]})
-    assert_refused(resp, code="PullRequestsNotSupported")
-    assert sha(http, repo) == before
-
-
 def test_stale_parent_is_a_conflict(http, api, repo):
     parent = sha(http, repo)
     api.upload_file(path_or_fileobj=b"1", path_in_repo="one.txt", repo_id=repo)

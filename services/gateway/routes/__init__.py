@@ -20,5 +20,7 @@ from . import likes  # noqa: E402
 ROUTERS.append(likes.router)
 from . import collections  # noqa: E402
 ROUTERS.append(collections.router)
+from . import discussions  # noqa: E402
+ROUTERS.append(discussions.router)
 from . import fallback  # noqa: E402  (last: it answers repo URLs no route above matched)
 ROUTERS.append(fallback.router)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import os
 import re
 
@@ -19,11 +20,12 @@ import grpc
 from fastapi import APIRouter, Request
 
 from hangar_common import errors
-from hangar_protos import metadata_pb2
+from hangar_common.grpcio import call
+from hangar_protos import community_pb2, metadata_pb2
 
 from .. import deps, ndjson, paths, urls
 from ..bodies import truthy
-from ..repo_access import open_repo, repo_id_of
+from ..repo_access import open_for_upload, repo_id_of
 from ..shapes import JSON
 
 router = APIRouter()
@@ -41,13 +43,6 @@ _FIELDS = {
     "deletedFolder": {"path"},
     "copyFile": {"path", "srcRevision", "destPath"},
 }
-
-
-def refuse_pull_requests(create_pr: bool) -> None:
-    """Pull requests do not exist yet: refuse instead of silently committing to the branch."""
-    if create_pr:
-        raise errors.BadRequest("Pull requests are not supported by this hub yet (create_pr=1)",
-                                code="PullRequestsNotSupported")
 
 
 def max_line(request: Request) -> int:
@@ -81,7 +76,7 @@ def _text(line: int, value: dict, field: str, *, required: bool = True) -> str:
     return raw
 
 
-def header_message(line: int, item, *, repo, revision: str, author) -> metadata_pb2.CommitChunk:
+def header_message(line: int, item, *, repo, revision: str, author, pr_number: int = 0) -> metadata_pb2.CommitChunk:
     key, value = _split(line, item) if isinstance(item, dict) and "key" in item else ("", {})
     if key != "header":
         raise _bad("The first line of a commit must be its header", "MissingHeader")
@@ -95,7 +90,7 @@ def header_message(line: int, item, *, repo, revision: str, author) -> metadata_
     return metadata_pb2.CommitChunk(header=metadata_pb2.CommitHeader(
         repo=repo, revision=revision, summary=summary or "Update files",
         description=description, parent_commit=parent,
-        author=author))
+        author=author, create_pr=pr_number > 0, pr_number=pr_number))
 
 
 class OperationReader:
@@ -165,26 +160,52 @@ async def commit(request: Request):
     target = paths.api_target(request)
     if len(target.tail) != 2 or not target.tail[1]:
         raise errors.NotFound("Not found")
-    refuse_pull_requests(truthy(request.query_params.get("create_pr", "0")))
+    create_pr = truthy(request.query_params.get("create_pr", "0"))
+    revision = target.tail[1]
     ndjson.declared_size_check(request, MAX_COMMIT_BYTES)
-    info = await open_repo(request, target, "write")
+    info, _ = await open_for_upload(request, target, revision, create_pr=create_pr)
     principal = await deps.current_principal(request)
-    result, summary = await _stream_commit(request, info, target.tail[1], principal)
     repo_id = repo_id_of(info)
+    pr_url = None
+    if create_pr:
+        result, header, number = await _open_pull_request(request, info, revision, principal)
+        pr_url = f"{urls.repo_url(request, info.facts.repo.type, repo_id)}/discussions/{number}"
+    else:
+        result, header = await _stream_commit(request, info, revision, principal)
     return JSON({"success": True, "commitOid": result.commit_oid,
                  "commitUrl": urls.commit_url(request, info.facts.repo.type, repo_id, result.commit_oid),
-                 "commitMessage": summary, "hookOutput": "", "pullRequestUrl": None})
+                 "commitMessage": header.summary, "hookOutput": "", "pullRequestUrl": pr_url})
 
 
-async def _stream_commit(request: Request, info, revision: str, principal):
+async def _open_pull_request(request: Request, info, revision: str, principal):
+    """create_pr=1 (DESIGN.md §9): a number from the community service, the commit landed by
+    metadata as the new refs/pr/N (from the branch tip or parentCommit; the branch never moves),
+    then the PR's thread. A thread that cannot be recorded takes the ref back: nothing half-made."""
+    community = deps.clients(request).community
+    target = community_pb2.DiscussionTarget(principal=principal, repo=info.facts)
+    number = (await call(community.ReservePullRequest, target)).number
+    result, header = await _stream_commit(request, info, revision, principal, pr_number=number)
+    try:
+        await call(community.RecordPullRequest, community_pb2.RecordPullRequestRequest(
+            principal=principal, repo=info.facts, number=number, title=header.summary,
+            description=header.description))
+    except BaseException:
+        with contextlib.suppress(errors.HangarError):
+            await call(deps.clients(request).metadata.DeletePullRef, metadata_pb2.PullRefRequest(
+                repo=info.facts.repo, number=number))
+        raise
+    return result, header, number
+
+
+async def _stream_commit(request: Request, info, revision: str, principal, *, pr_number: int = 0):
     reader = OperationReader()
     rpc = None
-    summary = ""
+    header = None
     try:
         async for number, item in ndjson.lines(request, max_body=MAX_COMMIT_BYTES, max_line=max_line(request)):
             if rpc is None:
-                header = header_message(number, item, repo=info.facts.repo, revision=revision, author=principal)
-                summary = header.header.summary
+                header = header_message(number, item, repo=info.facts.repo, revision=revision, author=principal,
+                                        pr_number=pr_number)
                 rpc = deps.clients(request).metadata.Commit(timeout=COMMIT_TIMEOUT)
                 await _write(rpc, header)
                 continue
@@ -193,7 +214,7 @@ async def _stream_commit(request: Request, info, revision: str, principal):
         if rpc is None:
             raise _bad("Empty commit body: the header line is missing", "MissingHeader")
         await rpc.done_writing()
-        return await rpc, summary
+        return await rpc, header.header
     except grpc.aio.AioRpcError as exc:
         raise errors.from_grpc(exc) from None
     except BaseException:

@@ -16,9 +16,8 @@ from hangar_protos import metadata_pb2
 
 from .. import deps, paths
 from ..bodies import json_object, truthy
-from ..repo_access import open_repo
+from ..repo_access import open_for_upload
 from ..shapes import JSON
-from .commit import refuse_pull_requests
 
 router = APIRouter()
 
@@ -48,7 +47,6 @@ async def preupload(request: Request):
     target = paths.api_target(request)
     if len(target.tail) != 2 or not target.tail[1]:
         raise errors.NotFound("Not found")
-    refuse_pull_requests(truthy(request.query_params.get("create_pr", "0")))
     body = await json_object(request)
     files = body.get("files")
     if not isinstance(files, list) or len(files) > MAX_FILES:
@@ -58,7 +56,8 @@ async def preupload(request: Request):
     if not isinstance(git_ignore, str):
         raise errors.BadRequest("'gitIgnore' must be a string", code="InvalidPreupload")
     request_files = [_file(item) for item in files]
-    info = await open_repo(request, target, "write")
+    info, _ = await open_for_upload(request, target, target.tail[1],
+                                    create_pr=truthy(request.query_params.get("create_pr", "0")))
     answer = await call(deps.clients(request).metadata.Preupload, metadata_pb2.PreuploadRequest(
         repo=info.facts.repo, revision=target.tail[1], files=request_files,
         git_ignore=git_ignore.splitlines()))

@@ -31,7 +31,7 @@ async def list_refs(request: Request):
     refs = await call(deps.clients(request).metadata.ListRefs, metadata_pb2.RepoRequest(repo=info.facts.repo))
     body = {"branches": [ref(b) for b in refs.branches], "converts": [], "tags": [ref(t) for t in refs.tags]}
     if truthy(request.query_params.get("include_prs", "0")):
-        body["pullRequests"] = []
+        body["pullRequests"] = [ref(p) for p in refs.pull_requests]
     return JSON(body)
 
 

@@ -25,6 +25,7 @@ from hangar_common import errors
 from hangar_common.grpcio import call
 from hangar_protos import metadata_pb2, metadata_pb2_grpc
 
+from .. import contributors
 from . import gc, lfs_bridge, store, tokens
 from .hashing import BadHash, hash_from_hex, hash_hex
 from .materialize import Mismatch, materialize
@@ -107,6 +108,10 @@ async def upload_xorb(request: Request, prefix: str, xorb_hash: str):
         info = await asyncio.to_thread(parse_xorb, body, expected)
     except XorbError as exc:
         raise errors.BadRequest(f"Xorb rejected: {exc}", code="InvalidXorb") from None
+    if token.contributor:   # someone uploading for their own pull request: bounded (issue 13)
+        async with res.engine.begin() as conn:
+            await contributors.reserve(conn, request.app.state.lfs.config, user_id=token.user_id,
+                                       repo_id=token.repo_id, items={f"xorb:{xorb_hash}": len(body)})
     key = store.new_xorb_key(xorb_hash)
     await store.put_bytes(res.store, key, body[:info.data_length])
     inserted = await store.insert_xorb(res.engine, info, key, repo_id=token.repo_id, user_id=token.user_id)

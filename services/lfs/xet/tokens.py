@@ -31,6 +31,7 @@ class CasToken:
     user_id: str
     scope: str
     exp: int
+    contributor: bool = False     # a write token of someone without write access (for their own PR)
 
     def allows(self, scope: str) -> bool:
         return self.scope == "write" or scope == "read"
@@ -49,12 +50,15 @@ def _unb64(text: str) -> bytes:
 
 
 def mint(secret: str, *, repo_id: str, user_id: str, scope: str, ttl: int = TTL_SECONDS,
-         now: float | None = None) -> tuple[str, int]:
+         now: float | None = None, contributor: bool = False) -> tuple[str, int]:
     """A signed token and its expiry (unix seconds)."""
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}")
     exp = int(now if now is not None else time.time()) + ttl
-    payload = _b64(orjson.dumps({"repo_id": repo_id, "user_id": user_id, "scope": scope, "exp": exp}))
+    claims = {"repo_id": repo_id, "user_id": user_id, "scope": scope, "exp": exp}
+    if contributor:
+        claims["contributor"] = True
+    payload = _b64(orjson.dumps(claims))
     signature = _b64(hmac.new(_key(secret), f"{PREFIX}.{payload}".encode(), hashlib.sha256).digest())
     return f"{PREFIX}.{payload}.{signature}", exp
 
@@ -73,7 +77,8 @@ def verify(secret: str, token: str, *, now: float | None = None) -> CasToken:
     if not isinstance(claims, dict):
         raise InvalidToken("bad token signature")
     token_claims = CasToken(str(claims.get("repo_id", "")), str(claims.get("user_id", "")),
-                            str(claims.get("scope", "")), int(claims.get("exp", 0)))
+                            str(claims.get("scope", "")), int(claims.get("exp", 0)),
+                            claims.get("contributor") is True)
     if token_claims.scope not in SCOPES or not token_claims.repo_id:
         raise InvalidToken("bad token claims")
     if token_claims.exp <= int(now if now is not None else time.time()):
