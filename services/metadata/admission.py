@@ -15,7 +15,7 @@ from .objects import ObjectStore
 
 READ_BATCH = 500
 READ_BYTES = 16 * 1024 * 1024
-_GOOD_TREES: LRU[str, bool] = LRU(100_000)   # tree ids that passed (a pure function of their bytes)
+_GOOD_TREES: LRU[str, bool] = LRU(8 * 1024 * 1024)   # tree ids that passed (a pure function of their bytes)
 
 
 class PathRefused(BadRequest):

@@ -7,10 +7,10 @@ from datetime import date, datetime
 import yaml
 
 from . import trees
-from .cache import LRU
+from .cache import LRU, weigh_text
 from .engine import Engine
 
-_CARDS: LRU[str, str] = LRU(10_000)
+_CARDS: LRU[str, str] = LRU(16 * 1024 * 1024, weigh_text)   # README blob id -> card JSON
 MAX_README = 1024 * 1024
 
 

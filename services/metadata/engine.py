@@ -2,6 +2,7 @@
 the LFS checker and the settings."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -10,7 +11,7 @@ from hangar_common import db
 from hangar_common.config import Settings
 
 from .lfscheck import LfsChecker
-from .objects import ObjectStore
+from .objects import DEFAULT_CACHE_MB, ObjectStore
 
 
 @dataclass
@@ -32,7 +33,8 @@ class Engine:
                 server_settings={"search_path": f"{schema},public", "application_name": name})
         requests = await pool(16, "hangar-metadata")
         objects = await pool(8, "hangar-metadata-objects")
-        engine = cls(requests, ObjectStore(objects), LfsChecker(lfs_channel), settings)
+        cache_mb = int(os.environ.get("HANGAR_METADATA_CACHE_MB") or DEFAULT_CACHE_MB)
+        engine = cls(requests, ObjectStore(objects, cache_mb), LfsChecker(lfs_channel), settings)
         engine._pools = (requests, objects)
         return engine
 

@@ -9,7 +9,9 @@ refs, instead of 1,000 S3 PUTs at tens of milliseconds each; reads of trees and 
 lookups; and objects, index rows and the ref move can share one transaction. Type, size and the LFS
 pointer's oid/size are columns, so tree listings, paths-info and pack planning never touch blob bytes
 (PostgreSQL keeps large `data` values out of line, so reading the other columns stays cheap).
-Objects are immutable: parsed trees, commits and object facts are cached in-process forever (LRU).
+Objects are immutable: parsed trees, commits and object facts are cached in-process without
+invalidation, in LRUs bounded by bytes (cache.py): HANGAR_METADATA_CACHE_MB in all, shared as
+CACHE_SHARES says.
 """
 from __future__ import annotations
 
@@ -17,9 +19,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import gitformat as gf
-from .cache import LRU
+from .cache import LRU, budget_bytes, weigh_text, weigh_tree, weigh_tree_map
 
 BATCH_BYTES = 32 * 1024 * 1024
+DEFAULT_CACHE_MB = 256
+CACHE_SHARES = {"trees": 0.40, "maps": 0.25, "facts": 0.25, "small": 0.10}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,12 +35,18 @@ class ObjectFacts:
 
 
 class ObjectStore:
-    def __init__(self, pool) -> None:
+    def __init__(self, pool, cache_mb: int = DEFAULT_CACHE_MB) -> None:
         self.pool = pool
-        self._trees: LRU[str, tuple[gf.TreeItem, ...]] = LRU(200_000)
-        self._facts: LRU[str, ObjectFacts] = LRU(2_000_000)
-        self._small: LRU[str, bytes] = LRU(50_000)   # commits and tags
-        self._maps: LRU[str, dict[bytes, gf.TreeItem]] = LRU(20_000)
+        share = {name: budget_bytes(cache_mb, part) for name, part in CACHE_SHARES.items()}
+        self._trees: LRU[str, tuple[gf.TreeItem, ...]] = LRU(share["trees"], weigh_tree)
+        self._facts: LRU[str, ObjectFacts] = LRU(share["facts"])
+        self._small: LRU[str, bytes] = LRU(share["small"], weigh_text)   # commits and tags
+        self._maps: LRU[str, dict[bytes, gf.TreeItem]] = LRU(share["maps"], weigh_tree_map)
+
+    def cache_bytes(self) -> dict[str, int]:
+        """Estimated bytes held by each cache (for tests and the soak benchmark)."""
+        return {"trees": self._trees.bytes, "facts": self._facts.bytes, "small": self._small.bytes,
+                "maps": self._maps.bytes}
 
     async def put(self, objects: Iterable[gf.RawObject], conn=None) -> None:
         """Insert objects that are absent, in as few statements as possible."""

@@ -11,7 +11,14 @@ from .cache import LRU
 from .engine import Engine
 from .listing import at_revision, to_entries
 
-_ATTRIBUTES: LRU[str, list] = LRU(10_000)   # .gitattributes blob id -> compiled rules
+RULE_BYTES = 2048   # a compiled pattern (its regex included), generously
+
+
+def _weigh_rules(rules: list) -> int:
+    return 56 + RULE_BYTES * len(rules)
+
+
+_ATTRIBUTES: LRU[str, list] = LRU(16 * 1024 * 1024, _weigh_rules)   # .gitattributes blob id -> compiled rules
 
 
 async def _lfs_rules(engine: Engine, tree: str) -> list:
