@@ -118,3 +118,21 @@ async def test_a_regular_file_holding_a_pointer_is_an_lfs_reference(md, endpoint
     await _commit_as(md, private, who, files={"again.txt": pointer})      # the owner may
     entries, _, _ = await tree_entries(md, private)
     assert {e.path: e.lfs.oid for e in entries if e.lfs.oid} == {"w.bin": oid, "again.txt": oid}
+
+
+async def test_a_pull_request_cannot_bring_in_someone_elses_object(md, endpoint, make_user, principal_of):
+    """The PR route passes the same admission: a pointer to an object the contributor may not
+    read is refused when the PR's commit is made, so no merge can carry it into the branch."""
+    owner, contributor = make_user(), make_user()
+    who, other = await principal_of(owner), await principal_of(contributor)
+    private = await _repo(md, owner, who, private=True)
+    data, oid = payload(1200)
+    upload_basic(endpoint, f"{private.namespace}/{private.name}", data, oid, owner.token)
+    await _commit_as(md, private, who, lfs=[("w.bin", oid, 1200)])
+    public = await _repo(md, owner, who)
+    pointer = f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize 1200\n".encode()
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await _commit_as(md, public, other, files={"w.txt": pointer}, create_pr=True, pr_number=1)
+    assert error_code(err.value) == "LfsObjectMissing"
+    refs = await md.ListRefs(pb.RepoRequest(repo=public))
+    assert list(refs.pull_requests) == []
