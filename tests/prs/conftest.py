@@ -8,6 +8,7 @@ import httpx
 import pytest
 from huggingface_hub import HfApi, constants
 
+from tests.community.conftest import receiver  # noqa: F401  (the webhook receiver)
 from tests.git.conftest import git_home, hub  # noqa: F401  (fixtures for the git tests here)
 
 
