@@ -20,6 +20,11 @@ _OPTIONS = [
     ("grpc.max_receive_message_length", MAX_MESSAGE),
     ("grpc.max_send_message_length", MAX_MESSAGE),
     ("grpc.keepalive_time_ms", 30_000),
+    # A peer that was down (or not up yet at start) is dialled again within seconds, not after gRPC's
+    # default backoff of up to two minutes during which every call fails at once with UNAVAILABLE.
+    ("grpc.initial_reconnect_backoff_ms", 250),
+    ("grpc.min_reconnect_backoff_ms", 250),
+    ("grpc.max_reconnect_backoff_ms", 5_000),
 ]
 
 

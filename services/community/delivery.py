@@ -22,7 +22,7 @@ from itertools import groupby
 import httpx
 
 from hangar_common.errors import HangarError
-from hangar_common.grpcio import call
+from hangar_common.grpcio import call, check_health
 from hangar_protos import auth_pb2, common_pb2, metadata_pb2
 
 from . import events, targets
@@ -30,7 +30,7 @@ from .context import Community
 
 logger = logging.getLogger("hangar.community.webhooks")
 BATCH = 50
-SEND_CONCURRENCY = 16
+SEND_CONCURRENCY = 32
 
 
 # --- 1. import metadata's events -------------------------------------------------------------
@@ -149,28 +149,36 @@ _LEASE = """
 async def send_due(ctx: Community, http: httpx.AsyncClient) -> bool:
     async with ctx.pool.acquire() as conn:
         due = await conn.fetch(_LEASE, SEND_CONCURRENCY, ctx.config.webhook_timeout + 5)
-    if due:
-        await asyncio.gather(*(_send_one(ctx, http, row) for row in due))
-    return bool(due)
-
-
-async def _send_one(ctx: Community, http: httpx.AsyncClient, row) -> None:
+    if not due:
+        return False
     try:
-        outcome = await _attempt(ctx, http, row)
+        allowed = await owners_may_read(ctx, due)
     except HangarError as exc:   # auth or metadata unreachable: not the target's fault, not an attempt
-        outcome = ("later", 0, f"delivery deferred: {exc.message}"[:500])
+        await asyncio.gather(*(_record(ctx, row, "later", 0, f"delivery deferred: {exc.message}"[:500])
+                               for row in due))
+        return True
+    await asyncio.gather(*(_send_one(ctx, http, row, allowed[_owner_repo(row)]) for row in due))
+    return True
+
+
+def _owner_repo(row) -> tuple[int, str]:
+    return row["owner_id"], json.loads(row["repo"])["id"]
+
+
+async def _send_one(ctx: Community, http: httpx.AsyncClient, row, allowed: bool) -> None:
+    try:
+        outcome = await _attempt(ctx, http, row, allowed)
     except Exception as exc:     # never lose a delivery to an unexpected error: retry it later
         logger.exception("webhook attempt failed")
         outcome = ("retry", 0, f"internal error: {type(exc).__name__}")
     await _record(ctx, row, *outcome)
 
 
-async def _attempt(ctx: Community, http: httpx.AsyncClient, row) -> tuple[str, int, str]:
+async def _attempt(ctx: Community, http: httpx.AsyncClient, row, allowed: bool) -> tuple[str, int, str]:
     """(what next: done | retry | fail | skip | later, HTTP status or 0, error)."""
     if row["disabled"]:
         return "skip", 0, "webhook disabled"
-    repo = json.loads(row["repo"])
-    if not await owner_may_read(ctx, row["owner_id"], row["owner_name"], repo):
+    if not allowed:
         return "skip", 0, "the webhook's owner may not read this repository"
     try:
         pinned = await targets.check(row["url"], ctx.config.allowed_networks)
@@ -195,16 +203,31 @@ async def _attempt(ctx: Community, http: httpx.AsyncClient, row) -> tuple[str, i
     return "retry", resp.status_code, f"HTTP {resp.status_code}"
 
 
-async def owner_may_read(ctx: Community, owner_id: int, owner_name: str, repo: dict) -> bool:
-    """auth's decision for the webhook's owner on the repo as it is now (as it was, once deleted)."""
-    found = await call(ctx.metadata.GetReposById, metadata_pb2.GetReposByIdRequest(repo_ids=[repo["id"]]))
-    facts = found.repos[0].facts if found.repos else common_pb2.RepoFacts(
-        repo=common_pb2.RepoRef(type=repo["type"], namespace=repo["namespace"], name=repo["name"]),
-        repo_id=repo["id"], private=repo["private"], gated=repo.get("gated", ""))
-    principal = common_pb2.Principal(user_id=str(owner_id), username=owner_name)
-    decision = await call(ctx.auth.Authorize, auth_pb2.AuthorizeRequest(
-        principal=principal, repo=facts, action="download" if facts.gated else "read"))
-    return decision.allowed
+async def owners_may_read(ctx: Community, due) -> dict[tuple[int, str], bool]:
+    """auth's decision, once per (webhook owner, repo) of a batch, on each repo as it is now (as it
+    was, once deleted): may the owner read it (download it, when gated)?"""
+    snapshots = {}
+    owners = {}
+    for row in due:
+        repo = json.loads(row["repo"])
+        snapshots[repo["id"]] = repo
+        owners[(row["owner_id"], repo["id"])] = row["owner_name"]
+    found = await call(ctx.metadata.GetReposById, metadata_pb2.GetReposByIdRequest(repo_ids=list(snapshots)))
+    facts = {info.facts.repo_id: info.facts for info in found.repos}
+    for repo_id, repo in snapshots.items():
+        facts.setdefault(repo_id, common_pb2.RepoFacts(
+            repo=common_pb2.RepoRef(type=repo["type"], namespace=repo["namespace"], name=repo["name"]),
+            repo_id=repo_id, private=repo["private"], gated=repo.get("gated", "")))
+
+    async def decide(owner_id: int, repo_id: str) -> bool:
+        repo = facts[repo_id]
+        decision = await call(ctx.auth.Authorize, auth_pb2.AuthorizeRequest(
+            principal=common_pb2.Principal(user_id=str(owner_id), username=owners[(owner_id, repo_id)]),
+            repo=repo, action="download" if repo.gated else "read"))
+        return decision.allowed
+
+    keys = list(owners)
+    return dict(zip(keys, await asyncio.gather(*(decide(*key) for key in keys))))
 
 
 async def _record(ctx: Community, row, what: str, status_code: int, error: str) -> None:
@@ -238,7 +261,15 @@ async def prune(ctx: Community) -> None:
                AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)""", ctx.config.log_days * 86400)
 
 
+async def _peers_up(ctx: Community) -> None:
+    """Services start together: the first import waits until metadata and auth answer."""
+    for name in ("metadata", "auth"):
+        while not await check_health(ctx.resources.channels[name]):
+            await asyncio.sleep(0.5)
+
+
 async def run(ctx: Community) -> None:
+    await _peers_up(ctx)
     pruned_at = 0.0
     async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as http:
         while True:

@@ -77,9 +77,13 @@ def _handler(receiver: Receiver):
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128   # the worker delivers concurrently; a backlog of 5 drops SYNs (1 s retries)
+
+
 @pytest.fixture(scope="session")
 def receiver():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), None)
+    server = _Server(("127.0.0.1", 0), None)
     hook = Receiver(port=server.server_address[1])
     server.RequestHandlerClass = _handler(hook)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
