@@ -284,3 +284,58 @@ def test_gated_repo_events_need_accepted_access(endpoint, make_user, receiver):
         owner_api.create_tag(repo, tag="after-access")
         got = receiver.wait(path, lambda g: any(ref["ref"] == "refs/tags/after-access" for ref in _refs(g)))
     assert "refs/tags/before-access" not in [ref["ref"] for ref in _refs(got)]
+
+
+def test_push_branch_pr_comment_and_merge_reach_one_receiver_across_a_restart(api, user, make_user, receiver,
+                                                                               endpoint, stack):
+    """The issue's sequence on one webhook with both domains: a push, a branch created, a PR opened, a
+    comment and the merge, with the delivering service restarted while delivering them (none lost;
+    repeats dropped by delivery id)."""
+    from huggingface_hub import CommitOperationAdd, WebhookPayload
+
+    path = f"/slow/{uuid.uuid4().hex[:8]}"
+    repo = api.create_repo(f"{user.name}/{unique_name('flow')}").repo_id
+    api.create_webhook(url=receiver.url(path), watched=[{"type": "model", "name": repo}], secret="flow-secret")
+    pushed = api.upload_file(path_or_fileobj=b"v1", path_in_repo="w.txt", repo_id=repo).oid
+    api.create_branch(repo, branch="feature")
+    contributor = HfApi(endpoint=endpoint, token=make_user().token)
+    pr = contributor.create_commit(repo, commit_message="Contribute", create_pr=True,
+                                   operations=[CommitOperationAdd("c.txt", b"contributed\n")])
+    api.comment_discussion(repo, pr.pr_num, "looks good")
+    api.merge_pull_request(repo, pr.pr_num)
+    merged_sha = api.model_info(repo).sha
+    # Discussion events are community's own (it must be up to take the comment); the restart comes
+    # while the slow receiver is still being sent the events.
+    receiver.wait(path, lambda g: len(g) >= 1)
+    stack.stop_service("community")
+    stack.start_service("community")
+
+    def unique_bodies(got):
+        by_id = {}
+        for request in got:
+            assert request.headers["x-webhook-secret"] == "flow-secret"
+            by_id.setdefault(request.headers["x-webhook-delivery"], request.body)
+        return list(by_id.values())
+
+    def kinds(bodies):
+        return {(b["event"]["scope"], b["event"]["action"]) for b in bodies}
+
+    def complete(got):
+        bodies = unique_bodies(got)
+        merged = [b for b in bodies if b.get("discussion", {}).get("status") == "merged"]
+        return merged and ("discussion.comment", "create") in kinds(bodies) and \
+            any(ref["newSha"] == merged_sha for b in bodies for ref in b.get("updatedRefs", []))
+
+    bodies = unique_bodies(receiver.wait(path, complete, timeout=90))
+    refs = [ref for b in bodies for ref in b.get("updatedRefs", [])]
+    assert {"ref": "refs/heads/main", "newSha": pushed} in [{k: r[k] for k in ("ref", "newSha")} for r in refs]
+    assert any(r["ref"] == "refs/heads/feature" and r["oldSha"] is None for r in refs)
+    assert any(r["ref"] == f"refs/pr/{pr.pr_num}" and r["oldSha"] is None for r in refs)
+    opened = [b for b in bodies if b["event"] == {"action": "create", "scope": "discussion"}]
+    assert [b["discussion"]["num"] for b in opened] == [pr.pr_num] and opened[0]["discussion"]["isPullRequest"]
+    assert "headSha" not in opened[0]["repo"]        # community events carry no head sha (Hub docs)
+    comment = next(b for b in bodies if b["event"]["scope"] == "discussion.comment")
+    assert comment["comment"]["content"] == "looks good"
+    assert comment["comment"]["url"]["web"].endswith(f"/discussions/{pr.pr_num}#{comment['comment']['id']}")
+    for body in bodies:
+        WebhookPayload.model_validate(body)
