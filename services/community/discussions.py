@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import orjson
+
 from hangar_common.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
 from hangar_protos import community_pb2 as pb
 
@@ -34,7 +35,7 @@ class CommentNotFound(NotFound):
 def rfc3339(when: datetime | None) -> str:
     if when is None:
         return ""
-    when = when.astimezone(timezone.utc)
+    when = when.astimezone(UTC)
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
@@ -133,8 +134,8 @@ async def list_threads(conn, *, repo_id: str, author: str, kind: str, status: st
         where.append("d.status IN ('closed', 'merged')")
     condition = " AND ".join(where)
     total = await conn.fetchval(f"SELECT count(*) FROM discussions d WHERE {condition}", *args)
-    closed = await conn.fetchval("SELECT count(*) FROM discussions WHERE repo_id = $1 AND status IN ('closed', 'merged')",
-                                 repo_id)
+    closed = await conn.fetchval(
+        "SELECT count(*) FROM discussions WHERE repo_id = $1 AND status IN ('closed', 'merged')", repo_id)
     rows = await conn.fetch(f"{_THREAD} WHERE {condition} ORDER BY d.num DESC LIMIT {int(page_size)} "
                             f"OFFSET {int(page) * int(page_size)}", *args)
     return [_thread(r) for r in rows], total, closed

@@ -8,12 +8,13 @@ from hangar_protos import community_pb2_grpc
 
 from .rpc_base import ServicerBase
 from .rpc_collections import CollectionsRpc
-from .rpc_likes import LikesRpc
 from .rpc_discussions import DiscussionsRpc
+from .rpc_likes import LikesRpc
 from .rpc_webhooks import WebhooksRpc
 
 
-class CommunityServicer(DiscussionsRpc, WebhooksRpc, LikesRpc, CollectionsRpc, ServicerBase, community_pb2_grpc.CommunityServicer):
+class CommunityServicer(DiscussionsRpc, WebhooksRpc, LikesRpc, CollectionsRpc, ServicerBase,
+                        community_pb2_grpc.CommunityServicer):
     """The Community service; `CommunityServicer(ctx)` is what app.py registers."""
 
     async def Ping(self, request, context):

@@ -137,7 +137,8 @@ def test_private_and_gated_repos(endpoint, owner, contributor, owner_api):
     private = f"{owner.name}/private-{uuid.uuid4().hex[:8]}"
     owner_api.create_repo(private, private=True)
     with client(endpoint, owner) as http, client(endpoint, contributor) as stranger, client(endpoint) as anonymous:
-        number = http.post(f"/api/models/{private}/discussions", json={"title": "Internal", "description": "x"}).json()["num"]
+        number = http.post(f"/api/models/{private}/discussions",
+                           json={"title": "Internal", "description": "x"}).json()["num"]
         for path in ("discussions", f"discussions/{number}"):
             assert_refused(stranger.get(f"/api/models/{private}/{path}"), 404, "RepoNotFound")
             assert_refused(anonymous.get(f"/api/models/{private}/{path}"), 401, "RepoNotFound")
@@ -165,11 +166,13 @@ def test_failed_create_pr_commit_opens_no_pr(endpoint, contributor, contributor_
     with client(endpoint, contributor) as http:
         missing = hashlib.sha256(b"never uploaded").hexdigest()
         body = (b'{"key": "header", "value": {"summary": "Bad LFS"}}\n'
-                + f'{{"key": "lfsFile", "value": {{"path": "w.bin", "algo": "sha256", "oid": "{missing}", "size": 5}}}}\n'.encode())
+                + (f'{{"key": "lfsFile", "value": {{"path": "w.bin", "algo": "sha256", "oid": "{missing}", '
+                   '"size": 5}}\n').encode())
         resp = http.post(f"/api/models/{pr_repo}/commit/main", params={"create_pr": "1"}, content=body,
                          headers={"Content-Type": "application/x-ndjson"})
         assert resp.status_code == 400 and resp.headers["x-error-code"] == "LfsObjectMissing", resp.text
-        short = b'{"key": "header", "value": {"summary": "ab"}}\n{"key": "file", "value": {"path": "a.txt", "content": "YQ==", "encoding": "base64"}}\n'
+        short = (b'{"key": "header", "value": {"summary": "ab"}}\n'
+                 b'{"key": "file", "value": {"path": "a.txt", "content": "YQ==", "encoding": "base64"}}\n')
         resp = http.post(f"/api/models/{pr_repo}/commit/main", params={"create_pr": "1"}, content=short,
                          headers={"Content-Type": "application/x-ndjson"})
         assert_refused(resp, 400, "InvalidTitle")       # the commit landed first: its ref was taken back

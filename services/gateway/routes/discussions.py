@@ -158,8 +158,9 @@ async def _files(request: Request, info, principal, number: int):
     return JSON({"base": changes.pull.base_ref, "head": changes.pull.ref, "headCommit": changes.pull.tip,
                  "mergeBase": changes.merge_base, "mergeCommitId": changes.pull.merged_commit or None,
                  "filesWithConflicts": list(changes.pull.conflicting_files),
-                 "files": [{"path": f.path, "status": f.status, "oldOid": f.old_oid or None, "newOid": f.new_oid or None,
-                            "oldLfs": lfs(f.old_lfs), "newLfs": lfs(f.new_lfs), "binary": f.binary}
+                 "files": [{"path": f.path, "status": f.status, "oldOid": f.old_oid or None,
+                            "newOid": f.new_oid or None, "oldLfs": lfs(f.old_lfs), "newLfs": lfs(f.new_lfs),
+                            "binary": f.binary}
                            for f in changes.files],
                  "diff": changes.diff, "diffTruncated": changes.diff_truncated})
 

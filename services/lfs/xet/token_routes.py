@@ -105,7 +105,8 @@ async def _token(request: Request, repo_type: str, namespace: str, name: str, ki
     try:
         principal, facts = await _authorized_repo(request, repo, ACTIONS[kind])
     except errors.Forbidden as refused:
-        granted = await _contributor(request, repo, revision) if kind == "write" and refused.code == "Forbidden" else None
+        granted = await _contributor(request, repo, revision) \
+            if kind == "write" and refused.code == "Forbidden" else None
         if granted is None:
             raise
         (principal, facts), contributor = granted, True
