@@ -76,9 +76,10 @@ async def handle(ctx, lfs_path, body, authorization: str, client: str, origin: s
                 await _count_contributor(ctx, conn, principal, facts, done)
         else:
             done = await _downloads(ctx, conn, facts, wanted, known)
+    first_of: set[str] = set()
     for i, obj in enumerate(objects):
         if answers[i] is None:
-            answers[i] = done[obj["oid"]]
+            answers[i] = _once(done[obj["oid"]], first_of) if operation == "upload" else done[obj["oid"]]
     uses_multipart = any("chunk_size" in a.get("actions", {}).get("upload", {}).get("header", {}) for a in answers)
     return {"transfer": "multipart" if uses_multipart else "basic", "objects": answers, "hash_algo": "sha256"}
 
@@ -97,6 +98,18 @@ async def _count_contributor(ctx, conn, principal, facts, done: dict[str, dict])
         await contributors.reserve(conn, ctx.config, user_id=principal.user_id, repo_id=facts.repo_id, items=items)
     except HangarError as exc:
         raise LfsError.from_hangar(exc) from None
+
+
+def _once(answer: dict, first_of: set[str]) -> dict:
+    """An oid listed twice in one upload batch (two identical files in one commit) is uploaded once:
+    its first entry carries the upload actions, the others none ("nothing to send"). Two clients
+    writing into one staging upload would race its completion, and the second verify would fail."""
+    if "actions" not in answer:
+        return answer
+    if answer["oid"] in first_of:
+        return {k: v for k, v in answer.items() if k != "actions"}
+    first_of.add(answer["oid"])
+    return answer
 
 
 async def _uploads(ctx, conn, base, principal, facts, wanted, known, multipart) -> dict[str, dict]:

@@ -15,8 +15,9 @@ MAX_README = 1024 * 1024
 
 
 def front_matter(text: str) -> str:
-    """The front matter between the leading `---` lines as JSON ("" if none or not a mapping)."""
-    lines = text.lstrip("\ufeff").splitlines()
+    """The front matter between the leading `---` lines as JSON ("" if none or not a mapping). Blank
+    lines may precede it, as the Hub and huggingface_hub's RepoCard accept."""
+    lines = text.lstrip("\ufeff").lstrip().splitlines()
     if not lines or lines[0].strip() != "---":
         return ""
     try:

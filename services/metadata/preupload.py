@@ -1,7 +1,7 @@
 """Preupload: for each file the client is about to commit, whether it goes through LFS, whether the
-client's gitignore rules exclude it, and the oid of the file now at that path (so unchanged files
-are skipped). LFS when the size reaches HANGAR_LFS_THRESHOLD or a `filter=lfs` line of the
-`.gitattributes` at that revision matches the path."""
+repository's root `.gitignore` at that revision or the client's gitignore rules exclude it, and the
+oid of the file now at that path (so unchanged files are skipped). LFS when the size reaches
+HANGAR_LFS_THRESHOLD or a `filter=lfs` line of the `.gitattributes` at that revision matches the path."""
 from __future__ import annotations
 
 from hangar_protos import metadata_pb2 as pb
@@ -19,6 +19,8 @@ def _weigh_rules(rules: list) -> int:
 
 
 _ATTRIBUTES: LRU[str, list] = LRU(16 * 1024 * 1024, _weigh_rules)   # .gitattributes blob id -> compiled rules
+_IGNORES: LRU[str, list] = LRU(4 * 1024 * 1024, lambda lines: 56 + sum(64 + len(line) for line in lines))
+MAX_RULES_BYTES = 1024 * 1024
 
 
 async def _lfs_rules(engine: Engine, tree: str) -> list:
@@ -33,10 +35,25 @@ async def _lfs_rules(engine: Engine, tree: str) -> list:
     return rules
 
 
+async def _ignore_lines(engine: Engine, tree: str) -> list[str]:
+    """The lines of the repository's own root `.gitignore` at that revision (as the Hub reads it)."""
+    entry = await trees.lookup(engine.store, tree, ".gitignore")
+    if entry is None or entry.is_dir:
+        return []
+    lines = _IGNORES.get(entry.oid)
+    if lines is None:
+        data = await engine.store.read_range(entry.oid, 0, MAX_RULES_BYTES)
+        lines = data.decode("utf-8", "replace").splitlines()
+        _IGNORES.put(entry.oid, lines)
+    return lines
+
+
 async def preupload(engine: Engine, request: pb.PreuploadRequest) -> pb.PreuploadResponse:
     at = await at_revision(engine, request.repo, request.revision)
     rules = await _lfs_rules(engine, at.tree)
-    ignore = wildmatch.IgnoreRules(list(request.git_ignore))
+    # The repo's .gitignore first, then the client's rules (the .gitignore this commit adds): the last
+    # matching rule wins, as in git.
+    ignore = wildmatch.IgnoreRules(await _ignore_lines(engine, at.tree) + list(request.git_ignore))
     existing = {}
     for f in request.files:
         entry = await trees.lookup(engine.store, at.tree, f.path.strip("/"))

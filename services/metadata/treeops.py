@@ -84,8 +84,10 @@ class TreeEditor:
         chain = await self._descend(segments, create=False, path=path)
         name = segments[-1].encode()
         entry = chain[-1].entries.get(name) if chain else None
-        if not isinstance(entry, tuple) or gf.is_dir(entry[0]):
+        if entry is None:
             raise EntryNotFound(f"File {path} not found, cannot delete it")
+        # A path that names a folder deletes the folder, as on the Hub (huggingface_hub sends a
+        # folder without its trailing slash as `deletedFile`).
         del chain[-1].entries[name]
         self._touch(chain)
 

@@ -367,6 +367,15 @@ class Flows:
         if hasattr(self.api, "list_user_repos"):   # huggingface_hub >= 1.x
             mine = {r.id: r for r in self.api.list_user_repos()}
             assert mine[repo_id].storage == len(LFS_PAYLOAD) and mine[repo_id].visibility == "public"
+    def flow_uploads_as_the_hub(self):
+        """Two identical LFS files in one commit; a folder deleted by its name (no trailing slash)."""
+        repo_id = self.new_repo("twins")
+        payload = os.urandom(3000)
+        twins = [CommitOperationAdd("w/a.bin", payload), CommitOperationAdd("w/b.bin", payload)]
+        self.api.create_commit(repo_id, twins, commit_message="twins")
+        assert self.download(repo_id, "w/b.bin") == payload
+        self.api.create_commit(repo_id, [CommitOperationDelete("w")], commit_message="drop w")
+        assert self.api.list_repo_files(repo_id) == [".gitattributes"]
 
 def flow_names() -> list[str]:
     return [name for name in vars(Flows) if name.startswith("flow_")]
