@@ -196,7 +196,8 @@ async def discussion_post(request: Request):
         return JSON({"newTitle": event_json(event)})
     if action == "status":
         event = await call(community.ChangeDiscussionStatus, cpb.ChangeStatusRequest(
-            target=t, status=string_field(body, "status", required=True), comment=string_field(body, "comment") or ""))
+            target=t, status=string_field(body, "status", required=True),
+            comment=string_field(body, "comment") or ""))
         return JSON({"newStatus": event_json(event)})
     if action == "merge":
         details = await call(community.MergePullRequest, cpb.MergeRequest(
