@@ -45,6 +45,7 @@ class Settings:
     mirror_target: str          # the upstream mirror ("" when not deployed)
     git_http_url: str           # HTTP base URL of services reached over HTTP (for health)
     lfs_http_url: str
+    web_http_url: str           # the web service (pages), "" where the gateway need not check it
     secret_key: str             # HMAC key: tokens, signed URLs, sessions
     lfs_threshold: int          # files at least this big go through LFS
     log_level: str
@@ -86,6 +87,7 @@ class Settings:
             mirror_target=_env("MIRROR_TARGET"),
             git_http_url=_env("GIT_HTTP_URL", "http://127.0.0.1:8003").rstrip("/"),
             lfs_http_url=_env("LFS_HTTP_URL", "http://127.0.0.1:8002").rstrip("/"),
+            web_http_url=_env("WEB_HTTP_URL", "").rstrip("/"),
             secret_key=secret,
             lfs_threshold=_int("LFS_THRESHOLD", 10 * 1024 * 1024),
             log_level=_env("LOG_LEVEL", "INFO"),

@@ -275,10 +275,19 @@ GIT_PATHS = r"^/(datasets/|spaces/)?[^/]+/[^/]+/(info/refs|git-upload-pack|git-r
 LFS_PATHS = r"^/(datasets/|spaces/)?[^/]+/[^/]+\.git/info/lfs(/.*)?$"
 # Xet (served by lfs): token endpoints of a repo, and the CAS API under /xet/ (the casUrl handed out).
 XET_PATHS = r"^(/api/(models|datasets|spaces)/[^/]+/[^/]+/xet-(read|write)-token(/.*)?|/xet/.*)$"
+# The gateway's HTTP surface: the API, file downloads, health and metrics, and the Hub's two
+# settings routes outside /api (PUT only). Every other path is a page of the web service.
+GATEWAY_PATHS = r"^(/api(/.*)?|/health|/metrics|/(datasets/|spaces/)?[^/]+/[^/]+/(resolve|raw)/.*)$"
+GATEWAY_PUT_PATHS = r"^/(users|organizations)/[^/]+/settings$"
 
 
-def traefik_dynamic_config(gateway: int, lfs: int, git: int) -> str:
-    """Routes: LFS API to lfs, git smart HTTP to git, everything else to the gateway."""
+def gateway_rule() -> str:
+    return f"PathRegexp(`{GATEWAY_PATHS}`) || (Method(`PUT`) && PathRegexp(`{GATEWAY_PUT_PATHS}`))"
+
+
+def traefik_dynamic_config(gateway: int, lfs: int, git: int, web: int) -> str:
+    """Routes: LFS API to lfs, git smart HTTP to git, the REST API and downloads to the gateway,
+    every other path (pages) to web."""
     def service(port: int) -> dict:
         return {"loadBalancer": {"servers": [{"url": f"http://127.0.0.1:{port}"}],
                                  "passHostHeader": True}}
@@ -290,15 +299,17 @@ def traefik_dynamic_config(gateway: int, lfs: int, git: int) -> str:
                     "entryPoints": ["web"]},
             "xet": {"rule": f"PathRegexp(`{XET_PATHS}`)", "service": "lfs", "priority": 250,
                     "entryPoints": ["web"]},
-            "gateway": {"rule": "PathPrefix(`/`)", "service": "gateway", "priority": 1,
+            "gateway": {"rule": gateway_rule(), "service": "gateway", "priority": 100,
                         "entryPoints": ["web"]},
+            "pages": {"rule": "PathPrefix(`/`)", "service": "web", "priority": 1, "entryPoints": ["web"]},
         },
-        "services": {"gateway": service(gateway), "lfs": service(lfs), "git": service(git)},
+        "services": {"gateway": service(gateway), "lfs": service(lfs), "git": service(git),
+                     "web": service(web)},
     }}
     return json.dumps(config, indent=2)
 
 
-def start_traefik(state: Path, port: int, ping_port: int, gateway: int, lfs: int, git: int) -> dict:
+def start_traefik(state: Path, port: int, ping_port: int, gateway: int, lfs: int, git: int, web: int) -> dict:
     search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     traefik = shutil.which("traefik", path=search)
     if not traefik:
@@ -308,7 +319,7 @@ def start_traefik(state: Path, port: int, ping_port: int, gateway: int, lfs: int
     dynamic = base / "dynamic.json"
     # Traefik's file provider reads YAML/TOML; JSON is valid YAML.
     dynamic_yaml = base / "dynamic.yaml"
-    dynamic_yaml.write_text(traefik_dynamic_config(gateway, lfs, git))
+    dynamic_yaml.write_text(traefik_dynamic_config(gateway, lfs, git, web))
     dynamic.unlink(missing_ok=True)
     proc = spawn([traefik, "--global.checkNewVersion=false", "--global.sendAnonymousUsage=false",
                   f"--entryPoints.web.address=127.0.0.1:{port}",

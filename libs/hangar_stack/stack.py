@@ -26,7 +26,7 @@ from .infra import StartupError
 ROOT = Path(__file__).resolve().parents[2]
 
 # Start order matters: gRPC services own migrations and are dialled by the HTTP services.
-SERVICES = ("auth", "metadata", "lfs", "community", "mirror", "git", "gateway")
+SERVICES = ("auth", "metadata", "lfs", "community", "mirror", "git", "gateway", "web")
 
 
 @dataclass
@@ -65,7 +65,8 @@ class Stack:
             ping = infra.free_port()
             ports = self.service_ports
             self._record(infra.start_traefik(self.state, self.port, ping, ports["gateway"]["http"],
-                                             ports["lfs"]["http"], ports["git"]["http"]))
+                                             ports["lfs"]["http"], ports["git"]["http"],
+                                             ports["web"]["http"]))
             self._wait_healthy(timeout)
         except BaseException:
             self.down()
@@ -151,6 +152,7 @@ class Stack:
             "HANGAR_MIRROR_TARGET": f"127.0.0.1:{self.service_ports['mirror']['grpc']}",
             "HANGAR_GIT_HTTP_URL": f"http://127.0.0.1:{self.service_ports['git']['http']}",
             "HANGAR_LFS_HTTP_URL": f"http://127.0.0.1:{self.service_ports['lfs']['http']}",
+            "HANGAR_WEB_HTTP_URL": f"http://127.0.0.1:{self.service_ports['web']['http']}",
         })
         self.env = common
         procs = []

@@ -58,7 +58,7 @@ def _hub_checks(app, resources: Resources):
             return resp.status_code == 200
         return check
 
-    return {
+    checks = {
         "auth": grpc_check("auth"),
         "metadata": grpc_check("metadata"),
         "lfs": grpc_check("lfs"),
@@ -69,3 +69,6 @@ def _hub_checks(app, resources: Resources):
         "redis": resources.redis_up,
         "s3": resources.store_up,
     }
+    if settings.web_http_url:
+        checks["web"] = http_check(settings.web_http_url)
+    return checks

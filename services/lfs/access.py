@@ -52,17 +52,18 @@ def _missing(principal) -> LfsError:
     return LfsError(404, "Repository not found", code="RepoNotFound")
 
 
-async def authenticate(peers, authorization: str, client: str):
+async def authenticate(peers, authorization: str, client: str, session=None):
     try:
-        return await peers.authenticate(authorization, client)
+        return await peers.authenticate(authorization, client, session)
     except errors.Unauthorized:
         raise LfsError(401, "Invalid credentials in Authorization header", code="Unauthorized",
                        headers=CHALLENGE) from None
 
 
-async def open_repo(peers, ref, authorization: str, action: str, client: str = ""):
-    """(principal, facts) when the caller may do `action` ("read" or "write") on the repo."""
-    principal = await authenticate(peers, authorization, client)
+async def open_repo(peers, ref, authorization: str, action: str, client: str = "", session=None):
+    """(principal, facts) when the caller may do `action` ("read" or "write") on the repo.
+    `session` is (cookie, csrf token) of a browser upload from the web pages (no Authorization)."""
+    principal = await authenticate(peers, authorization, client, session)
     try:
         info = await peers.get_repo(ref)
     except errors.NotFound:
@@ -81,20 +82,20 @@ async def open_repo(peers, ref, authorization: str, action: str, client: str = "
 _PR_REF = re.compile(r"^refs/pr/([1-9][0-9]{0,8})$")
 
 
-async def open_for_upload(peers, ref, authorization: str, target_ref: str, client: str = ""):
+async def open_for_upload(peers, ref, authorization: str, target_ref: str, client: str = "", session=None):
     """(principal, facts, contributor) for an upload. Writers upload for any ref. Someone who may
     not write still uploads for a pull request of their own (auth decides: "push-pr" for
     `refs/pr/N` with its owner, "contribute" when the client names no ref, as huggingface_hub does
     with create_pr); `contributor` is then True and the uploads count against their quota. A branch
     or tag named as the ref needs write, as before."""
     try:
-        principal, facts = await open_repo(peers, ref, authorization, "write", client)
+        principal, facts = await open_repo(peers, ref, authorization, "write", client, session)
         return principal, facts, False
     except LfsError as refused:
         if refused.status != 403 or refused.code != "Forbidden":
             raise
         denied = refused
-    principal = await authenticate(peers, authorization, client)
+    principal = await authenticate(peers, authorization, client, session)
     facts = (await peers.get_repo(ref)).facts
     match = _PR_REF.match(target_ref or "")
     if target_ref and not match:

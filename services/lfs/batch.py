@@ -56,15 +56,15 @@ def _invalid(obj) -> dict | None:
     return None
 
 
-async def handle(ctx, lfs_path, body, authorization: str, client: str, origin: str) -> dict:
+async def handle(ctx, lfs_path, body, authorization: str, client: str, origin: str, session=None) -> dict:
     operation, transfers, objects = parse_request(body, ctx.config.max_batch_objects)
     contributor = False
     if operation == "upload":
         principal, facts, contributor = await open_for_upload(
-            ctx.peers, lfs_path.ref, authorization, _ref_name(body), client)
+            ctx.peers, lfs_path.ref, authorization, _ref_name(body), client, session)
     else:
         # "download", not "read": a gated repo can be seen by everyone but downloaded only once granted.
-        principal, facts = await open_repo(ctx.peers, lfs_path.ref, authorization, "download", client)
+        principal, facts = await open_repo(ctx.peers, lfs_path.ref, authorization, "download", client, session)
     answers: list[dict | None] = [_invalid(obj) for obj in objects]
     wanted = {obj["oid"]: obj["size"] for obj, a in zip(objects, answers) if a is None}
     multipart = operation == "upload" and "multipart" in transfers

@@ -89,6 +89,21 @@ class Blobs:
 
     # --- objects -------------------------------------------------------------------------------
 
+    async def read_range(self, oid: str, offset: int, length: int, chunk: int = 1024 * 1024):
+        """Yield the bytes [offset, offset+length) of a stored object, `chunk` bytes at a time
+        (each blocking SDK read in the thread pool)."""
+        response = await asyncio.to_thread(self.client.get_object, self.bucket, canonical_key(oid),
+                                           offset=offset, length=length)
+        try:
+            while True:
+                data = await asyncio.to_thread(response.read, chunk)
+                if not data:
+                    break
+                yield data
+        finally:
+            response.close()
+            response.release_conn()
+
     async def size_of(self, key: str) -> int | None:
         try:
             stat = await asyncio.to_thread(self.client.stat_object, self.bucket, key)

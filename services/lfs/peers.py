@@ -13,9 +13,13 @@ class Peers:
         self.auth = auth_pb2_grpc.AuthStub(channels["auth"])
         self.metadata = metadata_pb2_grpc.MetadataStub(channels["metadata"])
 
-    async def authenticate(self, authorization: str, client_address: str = "") -> common_pb2.Principal:
+    async def authenticate(self, authorization: str, client_address: str = "", session=None) -> common_pb2.Principal:
+        """`session`: (cookie, csrf token) of a browser on the hub's own pages; auth checks the CSRF
+        token against the session for POST, as it does for the API."""
+        cookie, csrf = session or ("", "")
         return await call(self.auth.Authenticate, auth_pb2.AuthenticateRequest(
-            authorization=authorization, client_address=client_address))
+            authorization=authorization, client_address=client_address, session_cookie=cookie,
+            csrf_token=csrf, http_method="POST" if cookie else ""))
 
     async def authorize(self, principal, facts, action: str, owner_user_id: str = "") -> auth_pb2.AuthorizeResponse:
         return await call(self.auth.Authorize, auth_pb2.AuthorizeRequest(

@@ -57,7 +57,8 @@ async def _dispatch(request: Request, lfs_path) -> Response:
     rest, method = lfs_path.rest, request.method
     if method == "POST" and rest == "/objects/batch":
         origin = public_origin(request, os.environ.get("HANGAR_PUBLIC_URL", ""))
-        return lfs_json(await batch.handle(ctx, lfs_path, await _json(request), auth, client, origin))
+        return lfs_json(await batch.handle(ctx, lfs_path, await _json(request), auth, client, origin,
+                                           _browser_session(request, auth)))
     if method == "POST" and (m := _UPLOAD.match(rest)):
         handler = completion.verify if m.group(2) == "verify" else completion.complete
         return lfs_json(await handler(ctx, m.group(1), request.query_params.get("token", ""), await _json(request)))
@@ -71,6 +72,15 @@ async def _dispatch(request: Request, lfs_path) -> Response:
     if method == "POST" and (m := _UNLOCK.match(rest)):
         return lfs_json(await locks.unlock(ctx, lfs_path, m.group(1), await _json(request), auth))
     raise LfsError(404, "Not found", code="NotFound")
+
+
+def _browser_session(request: Request, authorization: str):
+    """The web pages upload large files through this batch API from the browser, signed in by the
+    session cookie (same origin) with the CSRF token in `X-CSRF-Token`; Authorization wins."""
+    cookie = request.cookies.get("hangar_session", "")
+    if authorization or not cookie:
+        return None
+    return cookie, request.headers.get("x-csrf-token", "")
 
 
 _METHODS = ["GET", "POST", "PUT", "DELETE", "HEAD"]

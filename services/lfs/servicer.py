@@ -13,6 +13,7 @@ from .xet.grpc_api import xet_hashes
 
 OID = re.compile(r"^[0-9a-f]{64}$")
 MAX_URL_TTL = 7 * 24 * 3600  # SigV4 presigned URLs live at most 7 days
+MAX_READ = 64 * 1024 * 1024  # ReadObject: previews read headers and footers, never whole objects
 
 
 class LfsServicer(lfs_pb2_grpc.LfsServicer):
@@ -56,6 +57,23 @@ class LfsServicer(lfs_pb2_grpc.LfsServicer):
         ttl = request.expires_seconds or self.ctx.config.download_url_ttl
         ttl = max(1, min(ttl, MAX_URL_TTL))
         return lfs_pb2.DownloadUrlResponse(url=self.ctx.blobs.presign_get(request.oid, ttl, request.filename))
+
+    @servicer_errors
+    async def ReadObject(self, request, context):
+        """A bounded range of a verified object, for previews (the caller checked download access)."""
+        if not OID.match(request.oid):
+            raise errors.BadRequest("oid must be a lowercase hex sha256")
+        if request.offset < 0 or request.length < 0 or request.length > MAX_READ:
+            raise errors.BadRequest(f"length must be between 0 and {MAX_READ}")
+        async with self.ctx.engine.connect() as conn:
+            known = await catalog.verified(conn, [request.oid])
+        if request.oid not in known:
+            raise errors.EntryNotFound(f"LFS object {request.oid} is not stored")
+        length = min(request.length, known[request.oid] - request.offset)
+        if length <= 0:
+            return
+        async for data in self.ctx.blobs.read_range(request.oid, request.offset, length):
+            yield lfs_pb2.ObjectChunk(data=data)
 
     @servicer_errors
     async def XetHashes(self, request, context):
