@@ -10,7 +10,7 @@ PROTOS := $(wildcard protos/hangar_protos/*.proto)
 CLIENT_VENVS := .venv-clients/hf1 .venv-clients/hf036
 CLIENT_PYTHONS := $(abspath .venv-clients/hf1/bin/python):$(abspath .venv-clients/hf036/bin/python)
 
-.PHONY: up down logs status test lint install protos clean bench clients
+.PHONY: up down logs status test lint install protos clean bench clients web-test-deps
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ install: $(STAMP) $(PROTO_OUT)/.stamp
 
 clients: .venv-clients/hf1/.installed .venv-clients/hf036/.installed
 
+# axe-core for the accessibility checks of tests/web, pinned by its lockfile.
+tests/web/node_modules/.package-lock.json: tests/web/package.json tests/web/package-lock.json
+	cd tests/web && npm ci --no-audit --no-fund
+
+web-test-deps: tests/web/node_modules/.package-lock.json
+
 protos: $(PROTO_OUT)/.stamp
 
 up: install
@@ -56,11 +62,11 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-test: install clients
+test: install clients web-test-deps
 	HANGAR_EXTRA_CLIENT_PYTHONS=$(CLIENT_PYTHONS) $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
 	PYTHONPATH=libs:. $(PY) -m bench $(BENCH_ARGS)
 
 clean: down
-	rm -rf .hangar $(PROTO_OUT) .venv-clients
+	rm -rf .hangar $(PROTO_OUT) .venv-clients tests/web/node_modules

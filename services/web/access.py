@@ -145,7 +145,7 @@ async def open_repo(request: Request, ref: common_pb2.RepoRef, *, form=None, nee
     opened = OpenRepo(info, who, allowed["download"], allowed.get("write", False), allowed.get("admin", False),
                       "" if allowed["download"] else answers[1].message)
     if need == "download" and not opened.can_download:
-        raise GatedContent(info, download.message)
+        raise GatedContent(info, opened.gate_message)
     if need in ("write", "admin"):
         if who.anonymous:
             raise SignInRequired("Sign in to continue")

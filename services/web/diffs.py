@@ -32,7 +32,8 @@ class Change:
     removed: int = 0
 
 
-async def _listing(c: Clients, repo, commit: str, path: str, recursive: bool = False) -> dict[str, metadata_pb2.TreeEntry]:
+async def _listing(c: Clients, repo, commit: str, path: str,
+                   recursive: bool = False) -> dict[str, metadata_pb2.TreeEntry]:
     found = {}
     req = metadata_pb2.ListTreeRequest(repo=repo, revision=commit, path=path, recursive=recursive)
     try:
@@ -41,7 +42,7 @@ async def _listing(c: Clients, repo, commit: str, path: str, recursive: bool = F
                 found[entry.path] = entry
                 if len(found) > MAX_FILES * 4:
                     return found
-    except errors.EntryNotFound:
+    except errors.NotFound:
         return {}
     return found
 

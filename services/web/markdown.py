@@ -106,10 +106,10 @@ def render_markdown(text: str, links: RepoLinks | None = None) -> str:
     if links is not None:
         for token in tokens:
             for child in [token, *(token.children or [])]:
-                if child.type == "link_open" and _relative(child.attrGet("href") or ""):
-                    child.attrSet("href", links.link(child.attrGet("href")))
-                elif child.type == "image" and _relative(child.attrGet("src") or ""):
-                    child.attrSet("src", links.image(child.attrGet("src")))
+                if child.type == "link_open" and _relative(href := str(child.attrGet("href") or "")):
+                    child.attrSet("href", links.link(href))
+                elif child.type == "image" and _relative(src := str(child.attrGet("src") or "")):
+                    child.attrSet("src", links.image(src))
     html = _MD.renderer.render(tokens, _MD.options, {})
     return sanitize(html)
 

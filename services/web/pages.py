@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -45,7 +45,7 @@ def relative_date(value: str) -> str:
     when = parse_date(value)
     if when is None:
         return ""
-    seconds = (datetime.now(timezone.utc) - when).total_seconds()
+    seconds = (datetime.now(UTC) - when).total_seconds()
     for limit, unit, div in ((60, "second", 1), (3600, "minute", 60), (86400, "hour", 3600),
                              (86400 * 30, "day", 86400), (86400 * 365, "month", 86400 * 30)):
         if seconds < limit:
@@ -94,7 +94,7 @@ def render(request: Request, template: str, status: int = 200, **context) -> HTM
     body = ENV.get_template(template).render(
         request=request, me=None if who is None or who.anonymous else who, csrf=form_token(request),
         public_url=settings.public_url, registration=settings.registration_enabled,
-        path=request.url.path, query=request.query_params.get("q", "") if template == "home.html" else "",
+        page_path=request.url.path, query=request.query_params.get("q", "") if template == "home.html" else "",
         static=request.app.state.static_url, **context)
     response = HTMLResponse(body, status_code=status, headers={"Cache-Control": "private, no-cache"})
     if getattr(request.state, "new_form_token", ""):

@@ -70,7 +70,9 @@ async def safetensors_summary(data: FileBytes) -> SafetensorsSummary | str:
     if not isinstance(header, dict):
         return "The safetensors header is not a JSON object."
     meta = header.pop("__metadata__", None)
-    tensors, dtypes, total = [], {}, 0
+    tensors: list[tuple[str, str, list[int], int]] = []
+    dtypes: dict[str, int] = {}
+    total = 0
     for name, spec in header.items():
         if not isinstance(spec, dict):
             continue

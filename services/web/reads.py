@@ -10,7 +10,8 @@ from hangar_protos import common_pb2, lfs_pb2, metadata_pb2
 from .access import Clients
 
 
-async def entry_at(c: Clients, repo: common_pb2.RepoRef, revision: str, path: str) -> tuple[str, metadata_pb2.TreeEntry]:
+async def entry_at(c: Clients, repo: common_pb2.RepoRef, revision: str,
+                   path: str) -> tuple[str, metadata_pb2.TreeEntry]:
     """(commit, entry) of a file, or EntryNotFound."""
     chunks = stream(c.metadata.ReadFile(metadata_pb2.ReadFileRequest(
         repo=repo, revision=revision, path=path, meta_only=True), timeout=30))
@@ -56,5 +57,5 @@ async def lfs_usable(c: Clients, oid: str, size: int) -> bool:
     try:
         await call(c.lfs.DownloadUrl, lfs_pb2.DownloadUrlRequest(oid=oid, size=size, expires_seconds=60))
         return True
-    except errors.EntryNotFound:
+    except errors.NotFound:
         return False

@@ -7,7 +7,7 @@ from pathlib import Path
 from hangar_common.logs import redact
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("auth", "community", "gateway", "git", "lfs", "metadata", "mirror")
+SERVICES = ("auth", "community", "gateway", "git", "lfs", "metadata", "mirror", "web")
 
 
 def _imports(path: Path) -> set[str]:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 import yaml
 
-from hangar_stack.infra import traefik_dynamic_config
+from hangar_stack.infra import GATEWAY_PATHS, GATEWAY_PUT_PATHS, traefik_dynamic_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,7 +27,7 @@ def test_compose_file_is_valid():
                             capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
-    expected = {"traefik", "gateway", "auth", "metadata", "lfs", "community", "mirror", "git", "postgres", "redis",
+    expected = {"traefik", "gateway", "auth", "metadata", "lfs", "community", "mirror", "git", "web", "postgres", "redis",
                 "minio"}
     assert expected <= set(services)
 
@@ -40,7 +40,7 @@ def test_kubernetes_manifests_are_valid():
 
 
 def test_deployed_routes_match_the_launcher():
-    local = json.loads(traefik_dynamic_config(1, 2, 3))["http"]["routers"]
+    local = json.loads(traefik_dynamic_config(1, 2, 3, 4))["http"]["routers"]
     compose_routes = yaml.safe_load((ROOT / "deploy" / "traefik" / "dynamic.yaml").read_text())
     k8s_map = next(d for d in yaml.safe_load_all((ROOT / "deploy" / "k8s" / "hangar.yaml").read_text())
                    if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "traefik-routes")
@@ -64,8 +64,33 @@ def _requests_seen(stack, service: str) -> float:
     ("/spaces/alice/app/git-receive-pack", "git"),
     ("/api/models/alice/model/commit/main", "gateway"),
     ("/alice/model/resolve/main/info/refs", "gateway"),
+    ("/api/validate-yaml", "gateway"),
+    ("/alice/model/upload/main", "web"),
+    ("/login", "web"),
+    ("/datasets/alice/data/settings", "web"),
 ])
 def test_traefik_routes_paths_to_their_service(stack, endpoint, path, service):
     before = _requests_seen(stack, service)
     httpx.post(f"{endpoint}{path}", content=b"{}")
     assert _requests_seen(stack, service) == before + 1
+
+
+def _sample(path: str) -> str:
+    """A concrete URL path for a route template: `{name}` -> "x", `{rest:path}` -> "a/b"."""
+    return re.sub(r"\{[^}:]+:path\}", "a/b", re.sub(r"\{[^}:]+\}", "x", path))
+
+
+def test_every_gateway_route_is_routed_to_the_gateway():
+    """Pages get every path the gateway does not serve: each route of the gateway's app must match the
+    gateway's Traefik rule, so adding an API route outside these prefixes fails here, not in production."""
+    from hangar_common.config import Settings
+    from services.gateway.app import build
+
+    app = build(Settings.from_env("gateway"))
+    for route in app.routes:
+        path, methods = getattr(route, "path", ""), getattr(route, "methods", None) or {"GET"}
+        if not path:
+            continue
+        sample = _sample(path)
+        routed = re.match(GATEWAY_PATHS, sample) or (methods == {"PUT"} and re.match(GATEWAY_PUT_PATHS, sample))
+        assert routed, f"gateway route {sorted(methods)} {path} would be sent to the web service"

@@ -64,7 +64,8 @@ async def change_members(request: Request, org: str):
     action, username = str(form.get("action", "")), str(form.get("username", "")).strip()[:100]
     try:
         if action == "remove":
-            await call(c.auth.RemoveOrgMember, auth_pb2.RemoveOrgMemberRequest(principal=who, org=org, username=username))
+            await call(c.auth.RemoveOrgMember,
+                       auth_pb2.RemoveOrgMemberRequest(principal=who, org=org, username=username))
             if username == who.username:
                 return pages.redirect(f"/{pages.url_segment(org)}")
         elif action in ("add", "role"):

@@ -19,7 +19,7 @@ from hangar_common.grpcio import call, stream
 from hangar_protos import auth_pb2, lfs_pb2, metadata_pb2
 
 from .. import access, diffs, pages, previews
-from ..access import GatedContent, PageNotFound
+from ..access import PageNotFound
 from ..markdown import RepoLinks, highlight_code, render_markdown, split_front_matter
 from ..reads import FileBytes, entry_at
 from . import common, write
@@ -27,10 +27,10 @@ from .common import RepoUrl
 
 router = APIRouter()
 
-TREE_PAGE = 100
+TREE_PAGE = 50  # as the API's expanded tree page (entries with their last commit)
 COMMITS_PAGE = 30
 MAX_CARD = 1024 * 1024
-MAX_TEXT = 512 * 1024
+MAX_TEXT = 128 * 1024  # highlighted text: more is slow to render and to read; download the rest
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".ico", ".avif")
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 CARD_KEYS = ("license", "library_name", "pipeline_tag", "base_model", "datasets", "language", "tags",
@@ -73,13 +73,14 @@ async def card(request: Request, url: RepoUrl):
             front, body = split_front_matter(data.decode("utf-8", errors="replace"))
             meta = front or meta
             html = render_markdown(body, RepoLinks(url.base, info.sha, "README.md"))
-        except errors.EntryNotFound:
+        except errors.NotFound:
             pass
     refs = await refs_task
     return pages.render(request, "repo_card.html", **common.repo_context(
         opened, url, "card", card_html=pages.markup(html), has_readme=has_readme,
         meta=_card_facts(meta), last=last.commits[0] if last.commits else None,
-        branches=refs.branches, tags=refs.tags, snippets=_snippets(request, opened)))
+        branches=refs.branches, tags=refs.tags, snippets=_snippets(request, opened),
+        requested=request.query_params.get("requested", "")))
 
 
 def _card_facts(meta: dict) -> list[tuple[str, list[str]]]:
@@ -90,7 +91,7 @@ def _card_facts(meta: dict) -> list[tuple[str, list[str]]]:
         if value in (None, "", []):
             continue
         values = value if isinstance(value, list) else [value]
-        facts.append((key.replace("_", " "), [str(v)[:100] for v in values[:30]]))
+        facts.append((key.replace("_", " ").capitalize(), [str(v)[:100] for v in values[:30]]))
     return facts
 
 
@@ -104,7 +105,8 @@ def _snippets(request: Request, opened: access.OpenRepo) -> list[tuple[str, str,
     python = (f'import os\nos.environ["HF_ENDPOINT"] = "{hub}"\n\n'
               f'from huggingface_hub import snapshot_download\n'
               f'path = snapshot_download("{repo_id}"{type_arg})')
-    cli = f"export HF_ENDPOINT={hub}\nhf download {repo_id}" + ("" if ref.type == "model" else f" --repo-type {ref.type}")
+    cli = f"export HF_ENDPOINT={hub}\nhf download {repo_id}"
+    cli += "" if ref.type == "model" else f" --repo-type {ref.type}"
     git = f"git lfs install\ngit clone {clone}"
     return [("huggingface_hub", "python", python), ("hf CLI", "bash", cli), ("git", "bash", git)]
 
@@ -134,13 +136,15 @@ async def tree(request: Request, url: RepoUrl):
             commit = commit or page.commit
             entries.extend(page.entries)
             next_cursor = page.next_cursor or next_cursor
-    except errors.EntryNotFound:
+    except errors.NotFound:
         if path:  # a file's URL under /tree/ shows the file
             await entry_at(c, opened.ref, revision, path)
             return pages.redirect(f"{url.base}/blob/{pages.url_segment(revision)}/{pages.url_path(path)}")
         raise
     except errors.BadRequest:
         raise PageNotFound("Not found") from None
+    if path and len(entries) == 1 and entries[0].type == "file" and entries[0].path == path:
+        return pages.redirect(f"{url.base}/blob/{pages.url_segment(revision)}/{pages.url_path(path)}")
     xet = await _xet_hashes(c, [e.lfs.oid for e in entries if e.HasField("lfs") and e.lfs.oid])
     refs = await common.refs_of(request, opened.ref)
     return pages.render(request, "repo_tree.html", **common.repo_context(
@@ -254,7 +258,8 @@ async def commit(request: Request, url: RepoUrl):
         raise PageNotFound("Not found")
     info = answer.commits[0]
     parent = info.parents[0] if info.parents else ""
-    changes, truncated = [], False
+    changes: list[diffs.Change] = []
+    truncated = False
     if opened.can_download:
         changes, truncated = await diffs.changed_paths(c, opened.ref, parent, info.id)
         await diffs.render_text_diffs(c, opened.ref, parent, info.id, changes)

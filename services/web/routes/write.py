@@ -15,6 +15,7 @@ import json
 
 import grpc
 from fastapi import APIRouter
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from hangar_common import errors
@@ -151,21 +152,21 @@ async def upload(request: Request, url: RepoUrl):
     if who.user_id != opened.who.user_id:
         raise access.SignInRequired("Sign in again")
     branch, folder = _branch(url, opened), str(form.get("folder", "")).strip("/")
-    files = [f for f in form.getlist("files") if hasattr(f, "read") and f.filename]
+    files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
     context = dict(folder=folder, threshold=threshold, revision=branch)
     try:
         if not files:
             raise errors.BadRequest("Choose at least one file")
-        big = [f.filename for f in files if (f.size or 0) >= threshold]
+        big = [str(f.filename) for f in files if (f.size or 0) >= threshold]
         if big:
             raise errors.BadRequest(f"{', '.join(big)}: files of {pages.human_size(threshold)} or more go through "
                                     "LFS; upload them with JavaScript enabled, or with the hf CLI")
-        names = ", ".join(f.filename for f in files[:3]) + ("…" if len(files) > 3 else "")
+        names = ", ".join(str(f.filename) for f in files[:3]) + ("…" if len(files) > 3 else "")
         summary = str(form.get("summary", "")).strip() or f"Upload {names}"
 
         async def ops():
             for f in files:
-                path = _join(folder, f.filename.replace("\\", "/").rsplit("/", 1)[-1])
+                path = _join(folder, str(f.filename).replace("\\", "/").rsplit("/", 1)[-1])
                 data = await f.read(CHUNK)
                 while True:
                     following = await f.read(CHUNK) if data else b""
@@ -222,7 +223,7 @@ async def edit(request: Request, url: RepoUrl):
         if len(content.encode()) > MAX_EDIT:
             raise errors.BadRequest("The file is larger than 1 MB")
         summary = str(form.get("summary", "")).strip() or f"{'Update' if parent else 'Create'} {path}"
-        result = await commit(request, opened, branch, summary, _ops(metadata_pb2.CommitChunk(
+        await commit(request, opened, branch, summary, _ops(metadata_pb2.CommitChunk(
             file=metadata_pb2.FileOp(path=path, data=content.encode()))),
             description=str(form.get("description", "")), parent=parent)
     except errors.HangarError as exc:
@@ -296,11 +297,13 @@ async def settings(request: Request, url: RepoUrl):
             if target.count("/") != 1:
                 raise errors.BadRequest("The new name must be 'namespace/name'")
             namespace, name = target.split("/")
-            if namespace.lower() != ref.namespace.lower() and not await access.may_create_in(request, namespace, opened.who):
+            elsewhere = namespace.lower() != ref.namespace.lower()
+            if elsewhere and not await access.may_create_in(request, namespace, opened.who):
                 raise errors.Forbidden(f"You may not create repositories in '{namespace}'")
             moved = await call(c.metadata.MoveRepo, metadata_pb2.MoveRepoRequest(
                 **{"from": ref, "to": common_pb2.RepoRef(type=ref.type, namespace=namespace, name=name)}))
-            return pages.redirect(pages.repo_path(ref.type, moved.facts.repo.namespace, moved.facts.repo.name) + "/settings?saved=move")
+            new = pages.repo_path(ref.type, moved.facts.repo.namespace, moved.facts.repo.name)
+            return pages.redirect(f"{new}/settings?saved=move")
         elif action == "delete":
             if str(form.get("confirm", "")).strip() != f"{ref.namespace}/{ref.name}":
                 raise errors.BadRequest("Type the repository's full name to delete it")
