@@ -15,7 +15,15 @@ from starlette.requests import Request
 
 from hangar_common import errors
 from hangar_common.grpcio import call
-from hangar_protos import auth_pb2, auth_pb2_grpc, common_pb2, lfs_pb2_grpc, metadata_pb2, metadata_pb2_grpc
+from hangar_protos import (
+    auth_pb2,
+    auth_pb2_grpc,
+    common_pb2,
+    community_pb2_grpc,
+    lfs_pb2_grpc,
+    metadata_pb2,
+    metadata_pb2_grpc,
+)
 
 SESSION_COOKIE = "hangar_session"
 CSRF_COOKIE = "hangar_csrf"
@@ -30,6 +38,7 @@ class Clients:
         self.auth = auth_pb2_grpc.AuthStub(channels["auth"])
         self.metadata = metadata_pb2_grpc.MetadataStub(channels["metadata"])
         self.lfs = lfs_pb2_grpc.LfsStub(channels["lfs"])
+        self.community = community_pb2_grpc.CommunityStub(channels["community"])
 
 
 def clients(request: Request) -> Clients:

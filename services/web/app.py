@@ -56,14 +56,17 @@ def build(settings: Settings):
     async def lifespan(app):
         try:
             for name, target in (("auth", settings.auth_target), ("metadata", settings.metadata_target),
-                                 ("lfs", settings.lfs_target)):
+                                 ("lfs", settings.lfs_target), ("community", settings.community_target)):
                 resources.open_channel(name, target)
             app.state.clients = access.Clients(resources.channels)
             yield
         finally:
             await resources.close()
 
-    checks = {name: (lambda n=name: check_health(resources.channels[n])) for name in ("auth", "metadata", "lfs")}
+    def peer(name: str):
+        return lambda: check_health(resources.channels[name])
+
+    checks = {name: peer(name) for name in ("auth", "metadata", "lfs", "community")}
     app = create_app("web", lifespan=lifespan, health_checks=lambda app: checks)
     app.state.settings = settings
     app.state.static = static
@@ -109,7 +112,9 @@ def _error_pages(app) -> None:
         if isinstance(exc, access.SignInRequired) or exc.code in ("CSRFTokenInvalid",) and \
                 getattr(request.state, "principal", None) is None:
             return pages.redirect(f"/login?next={quote(request.url.path, safe='/')}")
-        if exc.status == 404 or isinstance(exc, errors.NotFound):
+        # A malformed name, revision or path in a page's URL names nothing: the 404 page.
+        read = request.method in access.SAFE_METHODS
+        if exc.status == 404 or isinstance(exc, errors.NotFound) or (read and exc.status == 400):
             return pages.error_page(request, 404, "Page not found",
                                     "The page you asked for does not exist, or you may not see it.")
         if exc.code == "CSRFTokenInvalid":

@@ -27,8 +27,8 @@ def test_compose_file_is_valid():
                             capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
-    expected = {"traefik", "gateway", "auth", "metadata", "lfs", "community", "mirror", "git", "web", "postgres", "redis",
-                "minio"}
+    expected = {"traefik", "gateway", "auth", "metadata", "lfs", "community", "mirror", "git", "web", "postgres",
+                "redis", "minio"}
     assert expected <= set(services)
 
 

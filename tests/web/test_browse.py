@@ -131,3 +131,21 @@ def test_account_settings_token_revoke_and_logout(new_page, endpoint, make_user)
     page.wait_for_url(f"{endpoint}/")
     assert page.locator("a", has_text="Sign in").is_visible()
     sign_in(page, user.name, "a brand new password")
+
+
+def test_like_button(new_page, endpoint, make_user):
+    owner, fan = make_user(), make_user()
+    repo_id = f"{owner.name}/liked-{uuid.uuid4().hex[:6]}"
+    HfApi(endpoint=endpoint, token=owner.token).create_repo(repo_id)
+    page = new_page(java_script_enabled=False)
+    sign_in(page, fan.name, fan.password)
+    page.goto(f"/{repo_id}")
+    assert page.locator("button.like").inner_text().split() == ["Like", "0"]
+    page.click("button.like")
+    page.wait_for_url(f"**/{repo_id}")
+    assert page.locator("button.like").inner_text().split() == ["Liked", "1"]
+    assert page.locator("button.like").get_attribute("aria-pressed") == "true"
+    likers = httpx.get(f"{endpoint}/api/models/{repo_id}/likers").json()
+    assert [item["user"] for item in likers] == [fan.name]
+    page.click("button.like")
+    assert page.locator("button.like").inner_text().split() == ["Like", "0"]

@@ -112,7 +112,7 @@ def test_login_form_needs_its_pre_session_token(endpoint, make_user):
 @pytest.mark.parametrize("path", [
     "/nobody-here", "/nobody/nothing", "/nobody/nothing/tree/main/a/b", "/nobody/nothing/blob/main/x",
     "/nobody/nothing/commit/0000000000000000000000000000000000000000", "/datasets/nobody/nothing/commits/main",
-    "/spaces/nobody/nothing/settings", "/a/b/c/d/e/f", "/%ff%fe/x", "/x/y/blob/main/..%2F..%2Fetc", "/static/nope.css",
+    "/spaces/nobody/nothing/settings", "/a/b/c/d/e/f", "/x/y/blob/main/..%2F..%2Fetc", "/static/nope.css",
     "/settings/nothing", "/organizations/nobody/members",
 ])
 def test_unknown_paths_are_404_pages(endpoint, path):
@@ -125,9 +125,12 @@ def test_unknown_paths_are_404_pages(endpoint, path):
 def test_unknown_paths_in_a_real_repo_are_404_pages(endpoint, hostile_repo):
     _, repo_id, _ = hostile_repo
     for path in ("/tree/nope", "/blob/main/missing.txt", "/commit/nope", "/commits/nope", "/blob/main/",
-                 "/tree/main/README.md/deeper", "/whatever", "/blob/main/%00"):
+                 "/tree/main/README.md/deeper", "/whatever", "/blob/main/a%5Cb", "/tree/main/.git"):
         response = httpx.get(f"{endpoint}/{repo_id}{path}")
         assert response.status_code == 404, (path, response.status_code)
+    # Encodings Traefik itself refuses (an encoded NUL, invalid UTF-8) are a 400 at the edge, not a 5xx.
+    for path in ("/blob/main/%00", "/%ff%fe"):
+        assert httpx.get(f"{endpoint}/{repo_id}{path}").status_code in (400, 404)
 
 
 def test_api_download_and_git_routes_stay_with_their_services(endpoint, hostile_repo):

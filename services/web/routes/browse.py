@@ -18,7 +18,7 @@ from .. import access, pages
 router = APIRouter()
 
 PAGE = 30
-SORTS = {"updated": "lastModified", "created": "createdAt", "name": "id"}
+SORTS = {"updated": "lastModified", "created": "createdAt", "likes": "likes", "name": "id"}
 PLURALS = {"models": "model", "datasets": "dataset", "spaces": "space"}
 
 
@@ -62,7 +62,7 @@ def _listing(plural: str):
         return pages.render(request, "listing.html", plural=plural, repo_type=repo_type, repos=answer.repos,
                             search=search, sort=sort, author=author, next_url=next_url, first_url=first_url,
                             sorts=[("updated", "Recently updated"), ("created", "Recently created"),
-                                   ("name", "Name")])
+                                   ("likes", "Most liked"), ("name", "Name")])
     listing.__name__ = f"list_{plural}"
     return listing
 

@@ -16,7 +16,7 @@ from starlette.requests import Request
 
 from hangar_common import errors
 from hangar_common.grpcio import call, stream
-from hangar_protos import auth_pb2, lfs_pb2, metadata_pb2
+from hangar_protos import auth_pb2, community_pb2, lfs_pb2, metadata_pb2
 
 from .. import access, diffs, pages, previews
 from ..access import PageNotFound
@@ -76,11 +76,24 @@ async def card(request: Request, url: RepoUrl):
         except errors.NotFound:
             pass
     refs = await refs_task
-    return pages.render(request, "repo_card.html", **common.repo_context(
+    liked = await _liked(request, opened)
+    return pages.render(request, "repo_card.html", liked=liked, **common.repo_context(
         opened, url, "card", card_html=pages.markup(html), has_readme=has_readme,
         meta=_card_facts(meta), last=last.commits[0] if last.commits else None,
         branches=refs.branches, tags=refs.tags, snippets=_snippets(request, opened),
         requested=request.query_params.get("requested", "")))
+
+
+async def _liked(request: Request, opened: access.OpenRepo) -> bool:
+    """Whether the signed-in visitor likes the repo (community's likers; None when unavailable)."""
+    if opened.who.anonymous or not opened.info.likes:
+        return False
+    try:
+        answer = await call(access.clients(request).community.ListLikers, community_pb2.LikeRequest(
+            principal=opened.who, repo=opened.info.facts))
+    except errors.HangarError:
+        return False
+    return any(liker.username == opened.who.username for liker in answer.likers)
 
 
 def _card_facts(meta: dict) -> list[tuple[str, list[str]]]:

@@ -20,7 +20,7 @@ from starlette.requests import Request
 
 from hangar_common import errors
 from hangar_common.grpcio import call
-from hangar_protos import auth_pb2, common_pb2, metadata_pb2
+from hangar_protos import auth_pb2, common_pb2, community_pb2, metadata_pb2
 
 from .. import access, pages
 from ..reads import FileBytes, entry_at
@@ -358,5 +358,17 @@ async def handle_access_request(request: Request, url: RepoUrl):
     return pages.redirect(f"{url.base}/access-requests")
 
 
-REPO_ACTIONS = {"upload": upload, "edit": edit, "delete": delete_file, "refs": create_ref, "settings": settings,
-                "ask-access": ask_access, "access-requests": handle_access_request}
+async def like(request: Request, url: RepoUrl):
+    """The like button: a form (no script needed); community keeps the likes."""
+    form = await request.form(max_files=0)
+    opened = await access.open_repo(request, url.ref, form=form)
+    if opened.who.anonymous:
+        raise access.SignInRequired("Sign in to like repositories")
+    rpc = access.clients(request).community.Unlike if form.get("action") == "unlike" else \
+        access.clients(request).community.Like
+    await call(rpc, community_pb2.LikeRequest(principal=opened.who, repo=opened.info.facts))
+    return pages.redirect(url.base)
+
+
+REPO_ACTIONS = {"like": like, "upload": upload, "edit": edit, "delete": delete_file, "refs": create_ref,
+                "settings": settings, "ask-access": ask_access, "access-requests": handle_access_request}
