@@ -120,10 +120,17 @@ def start_lakefs(state: Path, port: int, cache: Path, s3: dict[str, str]) -> tup
     """Start lakeFS on loopback; return its process record and the HANGAR_LAKEFS_* settings."""
     exe = binary(cache)
     path, engine = config(state, port, s3)
+    pid = run(state, exe, port)
+    return {"name": "lakefs", "pid": pid, "port": port, "binary": str(exe)}, engine
+
+
+def run(state: Path, exe: Path, port: int) -> int:
+    """(Re)start lakeFS with the configuration written under `state`; return its pid once healthy."""
+    path = state / "lakefs" / "config.yaml"
     proc = spawn([str(exe), "run", "--config", str(path)], state / "logs" / "lakefs.log", cwd=path.parent)
     wait_for_port(port, 60, proc, "lakefs")
-    _wait_healthy(engine["HANGAR_LAKEFS_URL"], proc)
-    return {"name": "lakefs", "pid": proc.pid, "port": port}, engine
+    _wait_healthy(f"http://127.0.0.1:{port}", proc)
+    return proc.pid
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen) -> None:

@@ -175,6 +175,10 @@ class Stack:
     def start_service(self, name: str) -> None:
         """(Re)start one service on the ports and environment it had."""
         record = next(r for r in self.records if r["name"] == name)
+        if name == "lakefs":
+            record["pid"] = lakefs.run(self.state, Path(record["binary"]), record["port"])
+            self._record_all()
+            return
         proc = self._spawn_service(name)
         record["pid"] = proc.pid
         self._record_all()

@@ -9,6 +9,7 @@ from hangar_common.logs import request_id_var
 from hangar_protos import lfs_pb2, lfs_pb2_grpc
 
 from . import adopt, catalog, entitlement, usage
+from .blobstore import canonical_key
 from .xet.grpc_api import xet_hashes
 
 OID = re.compile(r"^[0-9a-f]{64}$")
@@ -88,6 +89,16 @@ class LfsServicer(lfs_pb2_grpc.LfsServicer):
         await adopt.adopt(self.ctx, oid=request.oid, size=request.size, staged_key=request.staged_key,
                           repo_id=request.repo.repo_id)
         return lfs_pb2.AdoptObjectResponse()
+
+    @servicer_errors
+    async def ObjectLocations(self, request, context):
+        """Where verified objects lie, for the lakeFS engine to link them (never to serve them)."""
+        oids = [oid for oid in dict.fromkeys(request.oids) if OID.match(oid)]
+        async with self.ctx.engine.connect() as conn:
+            known = await catalog.verified(conn, oids)
+        return lfs_pb2.ObjectLocationsResponse(locations=[
+            lfs_pb2.ObjectLocation(oid=oid, size=size, bucket=self.ctx.blobs.bucket, key=canonical_key(oid))
+            for oid, size in known.items()])
 
     @servicer_errors
     async def Usage(self, request, context):

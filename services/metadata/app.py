@@ -9,6 +9,7 @@ from hangar_common.http import create_app
 from hangar_common.runtime import Resources
 from hangar_protos import metadata_pb2, metadata_pb2_grpc
 
+from . import lakefs
 from .engine import Engine
 from .servicer import MetadataServicer
 
@@ -31,7 +32,9 @@ def build(settings: Settings):
                 [(metadata_pb2_grpc.add_MetadataServicer_to_server, MetadataServicer(resources, engine))],
                 [metadata_pb2.DESCRIPTOR.services_by_name["Metadata"].full_name])
             app.state.resources = resources
-            yield
+            async with lakefs.following(engine, settings, lfs_channel) as follower:
+                app.state.lakefs = follower
+                yield
         finally:
             await resources.close()
             if "engine" in state:

@@ -41,8 +41,10 @@ async def repos_referencing(engine: Engine, oids: list[str]) -> pb.ReposReferenc
 async def unreferenced(engine: Engine, oids: list[str]) -> list[str]:
     wanted = sorted({o.lower() for o in oids})
     async with engine.pool.acquire() as conn:
+        # An object a lakeFS commit links (lakeFS engine) stays while its lakeFS repository exists.
         used = {r["lfs_oid"] for r in await conn.fetch(
-            "SELECT DISTINCT lfs_oid FROM lfs_refs WHERE lfs_oid = ANY($1)", wanted)}
+            "SELECT lfs_oid FROM lfs_refs WHERE lfs_oid = ANY($1) "
+            "UNION SELECT lfs_oid FROM lakefs_links WHERE lfs_oid = ANY($1)", wanted)}
     return [o for o in wanted if o not in used]
 
 
