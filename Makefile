@@ -10,7 +10,7 @@ PROTOS := $(wildcard protos/hangar_protos/*.proto)
 CLIENT_VENVS := .venv-clients/hf1 .venv-clients/hf036
 CLIENT_PYTHONS := $(abspath .venv-clients/hf1/bin/python):$(abspath .venv-clients/hf036/bin/python)
 
-.PHONY: up down logs status test lint install protos clean bench clients web-test-deps
+.PHONY: up down logs status test test-lakefs lint install protos clean bench clients web-test-deps
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,8 +62,17 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+# The whole suite on the git-native engine, then the contract suites (metadata and repo flows) and
+# the lakeFS engine's own tests on a stack whose metadata runs the lakeFS engine (docs/lakefs.md).
+CONTRACT_SUITES := tests/metadata tests/repos tests/lakefs
+
 test: install clients web-test-deps
 	HANGAR_EXTRA_CLIENT_PYTHONS=$(CLIENT_PYTHONS) $(PY) -m pytest $(PYTEST_ARGS)
+	HANGAR_METADATA_ENGINE=lakefs HANGAR_EXTRA_CLIENT_PYTHONS=$(CLIENT_PYTHONS) $(PY) -m pytest $(PYTEST_ARGS) $(CONTRACT_SUITES)
+
+# Only the lakeFS engine session (builds lakeFS from the Go module proxy on first use, cached).
+test-lakefs: install clients
+	HANGAR_METADATA_ENGINE=lakefs HANGAR_EXTRA_CLIENT_PYTHONS=$(CLIENT_PYTHONS) $(PY) -m pytest $(PYTEST_ARGS) $(CONTRACT_SUITES)
 
 bench: install
 	PYTHONPATH=libs:. $(PY) -m bench $(BENCH_ARGS)

@@ -1,4 +1,4 @@
-"""lakeFS follows the Hub's refs (docs/engines.md, "lakeFS").
+"""lakeFS follows the Hub's refs (docs/lakefs.md).
 
 The Hub's ref compare-and-swap in PostgreSQL stays the order of record: lakeFS has no "commit only
 if the parent is X", and a lakeFS commit takes everything staged on its branch. So no Hub writer

@@ -1,4 +1,4 @@
-"""What the lakeFS engine has written to lakeFS (docs: the lakeFS engine).
+"""What the lakeFS engine has written to lakeFS (docs/lakefs.md).
 
 The Hub's refs stay the order of record; these tables say how far lakeFS has followed them, so the
 follower (services/metadata/lakefs/) can resume after a crash and the reconciler can report drift:
