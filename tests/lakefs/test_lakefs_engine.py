@@ -206,8 +206,9 @@ def _repo_number(lake, repository: str) -> int:
 def test_a_crash_after_lakefs_committed_is_adopted_not_repeated(api, repo_id, lake, stack):
     """lakeFS committed but the engine did not record it: the reconciler adopts the lakeFS commit
     (its metadata carries the Hub id) instead of writing a second one."""
-    import asyncpg
     import asyncio
+
+    import asyncpg
 
     api.create_commit(repo_id, [CommitOperationAdd("x.txt", b"x")], commit_message="x")
     hub_sha = api.repo_info(repo_id).sha
@@ -220,8 +221,8 @@ def test_a_crash_after_lakefs_committed_is_adopted_not_repeated(api, repo_id, la
         try:
             await conn.execute("SELECT pg_advisory_lock($1, $2)", 0x6C616B65, number)
             await conn.execute("DELETE FROM lakefs_commits WHERE repo_id = $1 AND hub_oid = $2", number, hub_sha)
-            await conn.execute("UPDATE lakefs_refs SET synced_oid = $2 WHERE repo_id = $1 AND hub_ref = 'refs/heads/main'",
-                               number, parent)
+            await conn.execute("UPDATE lakefs_refs SET synced_oid = $2 "
+                               "WHERE repo_id = $1 AND hub_ref = 'refs/heads/main'", number, parent)
             report = _reconcile(stack, "--dry-run")
             assert any(d["repo_id"] == number and d["ref"] == "refs/heads/main" for d in report["drift"]), report
         finally:
@@ -241,6 +242,7 @@ def test_gc_keeps_objects_a_lakefs_commit_links(api, repo_id, lake, stack):
     import asyncio
 
     import grpc
+
     from hangar_protos import metadata_pb2, metadata_pb2_grpc
 
     api.create_commit(repo_id, [CommitOperationAdd("w.bin", os.urandom(11 * 1024 * 1024))], commit_message="w")

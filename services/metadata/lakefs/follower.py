@@ -68,8 +68,9 @@ class Follower:
 
     # --- lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
-        self._listener = await self.pool.acquire()
-        await self._listener.add_listener(CHANNEL, self._notified)
+        listener = await self.pool.acquire()
+        await listener.add_listener(CHANNEL, self._notified)
+        self._listener = listener
         self._tasks = [asyncio.create_task(self._run(), name="lakefs-follower")]
         self.kick_all()
 
@@ -388,8 +389,9 @@ class Follower:
         await asyncio.gather(*(put(o) for o in missing))
         if missing:
             async with self.pool.acquire() as conn:
-                await conn.execute("INSERT INTO lakefs_blobs (oid, size) SELECT unnest($1::text[]), unnest($2::bigint[]) "
-                                   "ON CONFLICT DO NOTHING", missing, [facts[o].size for o in missing])
+                await conn.execute(
+                    "INSERT INTO lakefs_blobs (oid, size) SELECT unnest($1::text[]), unnest($2::bigint[]) "
+                    "ON CONFLICT DO NOTHING", missing, [facts[o].size for o in missing])
 
 
 def _message(facts) -> str:
