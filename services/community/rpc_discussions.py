@@ -131,7 +131,9 @@ class DiscussionsRpc(ServicerBase):
             author = c.authors[0].user if c.authors else ""
             commits.append(pb.DiscussionEvent(id=c.id[:24], type="commit", created_at=c.date,
                                               author=pb.Author(name=author), oid=c.id, subject=c.title))
-        return commits
+        # ListCommits answers newest first; events read oldest first, and commits of one second
+        # (a push of several) keep their history order through the stable sort by date.
+        return commits[::-1]
 
     # --- opening -------------------------------------------------------------------------------
     @servicer_errors

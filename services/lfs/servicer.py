@@ -55,6 +55,11 @@ class LfsServicer(lfs_pb2_grpc.LfsServicer):
             known = await catalog.verified(conn, [request.oid])
         if request.oid not in known or (request.size and known[request.oid] != request.size):
             raise errors.EntryNotFound(f"LFS object {request.oid} is not stored")
+        if request.granted_repo_id:
+            async with self.ctx.engine.connect() as conn:
+                granted = await catalog.granted(conn, oids=[request.oid], repo_id=request.granted_repo_id)
+            if request.oid not in granted:
+                raise errors.EntryNotFound(f"LFS object {request.oid} is not stored for this repository")
         ttl = request.expires_seconds or self.ctx.config.download_url_ttl
         ttl = max(1, min(ttl, MAX_URL_TTL))
         return lfs_pb2.DownloadUrlResponse(url=self.ctx.blobs.presign_get(request.oid, ttl, request.filename))

@@ -28,6 +28,9 @@ async def repos_referencing(engine: Engine, oids: list[str]) -> pb.ReposReferenc
         rows = await conn.fetch(
             """SELECT DISTINCT l.lfs_oid, r.id, r.type, r.namespace, r.name, r.private, r.gated
                FROM lfs_refs l JOIN repos r ON r.id = l.repo_id WHERE l.lfs_oid = ANY($1)
+                 -- An upstream cache's pointers came from the upstream, unchecked by the LFS rule:
+                 -- holding one proves nothing about the bytes here, so caches never count as holders.
+                 AND NOT EXISTS (SELECT 1 FROM upstream_repos u WHERE u.repo_id = r.id AND u.cache)
                ORDER BY l.lfs_oid, r.id""", [o.lower() for o in oids])
     holders: dict[str, list] = {}
     for r in rows:

@@ -68,9 +68,12 @@ class ObjectFetcher:
         self.fetches: dict[str, Fetch] = {}
         os.makedirs(settings.spool_dir, exist_ok=True)
 
-    async def stored(self, oid: str, size: int) -> bool:
+    async def stored(self, oid: str, size: int, repo_id: str) -> bool:
+        """Bytes of `oid` fetched for this cache repository: an object someone else holds here under
+        the same oid does not count (the upstream's pointer proves nothing about who may read it)."""
         try:
-            await call(self.lfs.DownloadUrl, lfs_pb2.DownloadUrlRequest(oid=oid, size=size, expires_seconds=60))
+            await call(self.lfs.DownloadUrl, lfs_pb2.DownloadUrlRequest(oid=oid, size=size, expires_seconds=60,
+                                                                       granted_repo_id=repo_id))
         except errors.NotFound:
             return False
         return True

@@ -33,7 +33,7 @@ class MirrorServicer(mirror_pb2_grpc.MirrorServicer):
             raise errors.EntryNotFound("Not an upstream repository")
         if request.size < 0 or request.offset < 0 or request.offset > request.size:
             raise errors.BadRequest("invalid range")
-        if await self.objects.stored(request.oid, request.size):
+        if await self.objects.stored(request.oid, request.size, info.facts.repo_id):
             metrics.HITS.labels("object").inc()
             await cache.touch_object(self.db, request.oid)
             yield mirror_pb2.ObjectChunk(stored=True)

@@ -76,8 +76,10 @@ def _seed(up: Upstream, tmp) -> None:
     api.update_repo_settings(up.gated, gated="auto")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def upstream(stack, tmp_path_factory):
+    """The upstream for tests/mirror only: the session stack's mirror is switched back off when
+    this package ends, so later suites see a hub without an upstream (RepoNotFound, not 502)."""
     hub = Stack(state=stack.state / "upstream", port=infra.free_port())
     hub.up()
     proxy = FaultProxy(hub.endpoint)
@@ -103,6 +105,6 @@ def _restart_mirror(stack: Stack, settings: dict | None) -> None:
     stack.start_service("mirror")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def mirror_api(endpoint, upstream) -> HfApi:
     return HfApi(endpoint=endpoint)

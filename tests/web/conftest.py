@@ -30,9 +30,10 @@ def _need(condition: bool, reason: str) -> None:
         pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(stack):
-    """Started after the stack (whose start uses asyncio.run: Playwright's sync API keeps a loop)."""
+    """Started after the stack (whose start uses asyncio.run: Playwright's sync API keeps a loop
+    running in this thread), and stopped when tests/web ends, so later suites can asyncio.run."""
     _need(Path(CHROMIUM).exists(), f"{CHROMIUM} missing (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 

@@ -57,5 +57,6 @@ def test_main_pages_have_no_serious_violations(new_page, axe_source, sample_repo
         page.goto(f"/{repo_id}/tree/main")
         screenshot(page, "phone-tree")
     bad = {k: v for k, v in found.items() if v}
+    SHOTS.mkdir(exist_ok=True)
     (SHOTS / f"axe-{viewport['width']}.json").write_text(json.dumps(bad, indent=2))
     assert not bad

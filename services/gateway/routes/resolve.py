@@ -46,7 +46,8 @@ async def resolve_file(request: Request):
         raise
     if entry.HasField("lfs") and entry.lfs.oid:
         try:
-            return await _lfs_redirect(request, target, entry, commit)
+            granted = info.facts.repo_id if info.upstream_cache else ""
+            return await _lfs_redirect(request, target, entry, commit, granted)
         except errors.NotFound:   # lfs does not hold the bytes (yet)
             if not info.upstream_cache:
                 raise
@@ -70,10 +71,12 @@ async def _entry(request: Request, repo, commit: str, path: str) -> metadata_pb2
 
 
 async def _lfs_redirect(request: Request, target: paths.RepoTarget, entry: metadata_pb2.TreeEntry,
-                        commit: str) -> Response:
+                        commit: str, granted_repo_id: str = "") -> Response:
+    """302 to the object in S3. For an upstream cache only bytes fetched for that cache qualify
+    (`granted_repo_id`): its pointers came from the upstream, not through the LFS rule."""
     answer = await call(deps.clients(request).lfs.DownloadUrl, lfs_pb2.DownloadUrlRequest(
         oid=entry.lfs.oid, size=entry.lfs.size, filename=entry.path.rsplit("/", 1)[-1],
-        expires_seconds=DOWNLOAD_URL_SECONDS))
+        expires_seconds=DOWNLOAD_URL_SECONDS, granted_repo_id=granted_repo_id))
     headers = {
         "Location": answer.url, "X-Repo-Commit": commit, "ETag": f'"{entry.lfs.oid}"',
         "X-Linked-Etag": f'"{entry.lfs.oid}"', "X-Linked-Size": str(entry.lfs.size),
