@@ -277,7 +277,7 @@ LFS_PATHS = r"^/(datasets/|spaces/)?[^/]+/[^/]+\.git/info/lfs(/.*)?$"
 XET_PATHS = r"^(/api/(models|datasets|spaces)/[^/]+/[^/]+/xet-(read|write)-token(/.*)?|/xet/.*)$"
 # The gateway's HTTP surface: the API, file downloads, health and metrics, and the Hub's two
 # settings routes outside /api (PUT only). Every other path is a page of the web service.
-GATEWAY_PATHS = r"^(/api(/.*)?|/health|/metrics|/(datasets/|spaces/)?[^/]+(/[^/]+)?/(resolve|raw)/.*)$"
+GATEWAY_PATHS = r"^(/api(/.*)?|/org/.*|/health|/metrics|/(datasets/|spaces/)?[^/]+(/[^/]+)?/(resolve|raw)/.*)$"
 GATEWAY_PUT_PATHS = r"^/(users|organizations)/[^/]+/settings$"
 
 

@@ -47,6 +47,8 @@ def expected(subject: str, visibility: str, action: str) -> str:
     if action in ("commit", "lfs_upload", "git_push"):
         if subject in WRITERS:
             return "ok"
+        if action == "lfs_upload" and subject == "other_user" and visibility == "public":
+            return "ok"  # the contributor right: uploads that can only feed their own pull request
         return "unauthorized" if subject == "anonymous" else "forbidden"
     return "ok"
 
