@@ -1,6 +1,8 @@
 """Gated repos: users' requests for access, per repository (metadata's repo id), in the
 access_requests table. A request is pending, accepted or rejected; only accepted ones let a
-stranger download from a gated repo (policy.decide)."""
+stranger download from a gated repo (policy.decide). A user's e-mail is shown to the repo's managers
+only if the user asked (the gate's form says the contact details are shared); someone granted access
+by hand never agreed to that."""
 from __future__ import annotations
 
 import json
@@ -14,7 +16,8 @@ from hangar_protos import auth_pb2
 from .accounts import iso
 
 STATUSES = ("pending", "accepted", "rejected")
-_SELECT = ("SELECT r.id, r.status, r.fields, r.reason, r.updated_at, a.id AS user_id, a.name, a.fullname, a.email "
+_SELECT = ("SELECT r.id, r.status, r.fields, r.reason, r.updated_at, r.asked, a.id AS user_id, a.name, a.fullname, "
+           "a.email "
            "FROM access_requests r JOIN accounts a ON a.id = r.user_id")
 
 
@@ -26,7 +29,8 @@ def status(value: str) -> str:
 
 def info(row) -> auth_pb2.AccessRequestInfo:
     return auth_pb2.AccessRequestInfo(
-        request_id=str(row.id), username=row.name, fullname=row.fullname or row.name, email=row.email or "",
+        request_id=str(row.id), username=row.name, fullname=row.fullname or row.name,
+        email=(row.email or "") if row.asked else "",
         status=row.status, timestamp=iso(row.updated_at), fields_json=json.dumps(row.fields or {}),
         reason=row.reason or "")
 
@@ -56,10 +60,20 @@ async def listing(conn: AsyncConnection, *, repo_id: str, wanted: str, offset: i
 
 
 async def set_status(conn: AsyncConnection, *, repo_id: str, user_id: int, new: str, reason: str):
+    """Move an existing request to `new`; None when the user has no request for this repo."""
+    found = (await conn.execute(text(
+        "UPDATE access_requests SET status = :status, reason = :reason, updated_at = now() "
+        "WHERE repo_id = :repo AND user_id = :user RETURNING id"),
+        {"repo": repo_id, "user": user_id, "status": new, "reason": reason})).first()
+    return None if found is None else await get(conn, repo_id=repo_id, user_id=user_id)
+
+
+async def grant(conn: AsyncConnection, *, repo_id: str, user_id: int):
+    """Accept a user whether or not they asked; a request made by hand does not share their e-mail."""
     await conn.execute(text(
-        "INSERT INTO access_requests (repo_id, user_id, status, reason) VALUES (:repo, :user, :status, :reason) "
-        "ON CONFLICT (repo_id, user_id) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason, "
-        "updated_at = now()"), {"repo": repo_id, "user": user_id, "status": new, "reason": reason})
+        "INSERT INTO access_requests (repo_id, user_id, status, asked) VALUES (:repo, :user, 'accepted', false) "
+        "ON CONFLICT (repo_id, user_id) DO UPDATE SET status = 'accepted', reason = '', updated_at = now()"),
+        {"repo": repo_id, "user": user_id})
     return await get(conn, repo_id=repo_id, user_id=user_id)
 
 

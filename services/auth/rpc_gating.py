@@ -47,8 +47,16 @@ class GatingRpc(ServicerBase):
             raise BadRequest("A reason can only be given when rejecting", code="InvalidField")
         async with self.engine.begin() as conn:
             user_id = await self._request_user(conn, facts.repo_id, request)
-            if request.grant and await access_requests.is_accepted(conn, repo_id=facts.repo_id, user_id=user_id):
-                raise BadRequest("This user already has access to the repository", code="AlreadyGranted")
+            if request.grant:
+                if await access_requests.is_accepted(conn, repo_id=facts.repo_id, user_id=user_id):
+                    raise BadRequest("This user already has access to the repository", code="AlreadyGranted")
+                return access_requests.info(await access_requests.grant(conn, repo_id=facts.repo_id,
+                                                                        user_id=user_id))
+            current = await access_requests.get(conn, repo_id=facts.repo_id, user_id=user_id)
+            if current is None:   # the Hub: 404 when the user has no request for this repo
+                raise NotFound("Access request not found", code="AccessRequestNotFound")
+            if current.status == new:   # the Hub: 404 when the request already is in that list
+                raise NotFound(f"The access request is already in the {new} list", code="AccessRequestNotFound")
             row = await access_requests.set_status(conn, repo_id=facts.repo_id, user_id=user_id, new=new,
                                                    reason=request.reason[:1000])
         return access_requests.info(row)

@@ -135,3 +135,54 @@ def test_ask_access_errors(make_user, endpoint):
     api.create_repo(private_id, private=True)
     resp = httpx.post(f"{endpoint}/api/models/{private_id}/ask-access", json={}, headers=auth)
     assert resp.status_code == 404 and resp.headers["X-Error-Code"] == "RepoNotFound"
+
+
+def test_emails_shown_only_for_users_who_asked(gated_repo, make_user, endpoint):
+    """Asking through the gate shares the user's contact details with the managers (as the Hub's gate
+    says); a user granted by hand never agreed to that, so no list shows their e-mail."""
+    owner, repo_id = gated_repo
+    asker, granted = make_user(), make_user()
+    assert httpx.post(f"{endpoint}/api/models/{repo_id}/ask-access", json={},
+                      headers={"Authorization": f"Bearer {asker.token}"}).status_code == 200
+    owner_api = HfApi(endpoint=endpoint, token=owner.token)
+    owner_api.grant_access(repo_id, granted.name)
+    [asked] = list(owner_api.list_pending_access_requests(repo_id))
+    assert asked.username == asker.name and asked.email == asker.email
+    [by_hand] = list(owner_api.list_accepted_access_requests(repo_id))
+    assert by_hand.username == granted.name and not by_hand.email
+    owner_api.cancel_access_request(repo_id, granted.name)   # moving it between lists reveals nothing either
+    pending = {r.username: r.email for r in owner_api.list_pending_access_requests(repo_id)}
+    assert pending[granted.name] in ("", None) and pending[asker.name] == asked.email
+    owner_api.grant_access(repo_id, asker.name)   # a grant after asking keeps what the user agreed to
+    assert [r.email for r in owner_api.list_accepted_access_requests(repo_id)] == [asked.email]
+
+
+def test_handling_a_request_already_in_that_state_is_an_error(gated_repo, make_user, endpoint, download):
+    """As on the Hub: accepting an accepted request, rejecting a rejected one or cancelling a pending
+    one is 404, and so is handling a user who never asked; nothing changes."""
+    owner, repo_id = gated_repo
+    stranger, never_asked = make_user(), make_user()
+    assert httpx.post(f"{endpoint}/api/models/{repo_id}/ask-access", json={},
+                      headers={"Authorization": f"Bearer {stranger.token}"}).status_code == 200
+    owner_api = HfApi(endpoint=endpoint, token=owner.token)
+
+    def refused(call):
+        with pytest.raises(HfHubHTTPError) as err:
+            call()
+        assert err.value.response.status_code == 404, err.value
+        assert err.value.response.headers["X-Error-Code"] == "AccessRequestNotFound"
+
+    refused(lambda: owner_api.cancel_access_request(repo_id, stranger.name))
+    owner_api.accept_access_request(repo_id, stranger.name)
+    refused(lambda: owner_api.accept_access_request(repo_id, stranger.name))
+    assert open(download(repo_id, stranger.token), "rb").read() == b"weights"
+    owner_api.reject_access_request(repo_id, stranger.name, rejection_reason="first")
+    refused(lambda: owner_api.reject_access_request(repo_id, stranger.name, rejection_reason="second"))
+    [rejected] = list(owner_api.list_rejected_access_requests(repo_id))
+    assert rejected.username == stranger.name
+    for handle in (owner_api.accept_access_request, owner_api.cancel_access_request):
+        refused(lambda handle=handle: handle(repo_id, never_asked.name))
+    for state in ("pending", "accepted"):
+        assert list(getattr(owner_api, f"list_{state}_access_requests")(repo_id)) == []
+    with pytest.raises(GatedRepoError):
+        download(repo_id, never_asked.token)

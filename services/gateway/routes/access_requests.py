@@ -24,9 +24,10 @@ STATUSES = ("pending", "accepted", "rejected")
 
 
 def request_json(item: auth_pb2.AccessRequestInfo) -> dict:
-    body = {"requestId": item.request_id, "status": item.status, "timestamp": item.timestamp,
-            "user": {"user": item.username, "fullname": item.fullname, "email": item.email, "type": "user",
-                     "avatarUrl": ""}}
+    user = {"user": item.username, "fullname": item.fullname, "type": "user", "avatarUrl": ""}
+    if item.email:   # only for users who asked (auth's access_requests)
+        user["email"] = item.email
+    body: dict = {"requestId": item.request_id, "status": item.status, "timestamp": item.timestamp, "user": user}
     fields = json.loads(item.fields_json or "{}")
     if fields:
         body["fields"] = fields
