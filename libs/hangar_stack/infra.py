@@ -275,9 +275,14 @@ GIT_PATHS = r"^/(datasets/|spaces/)?[^/]+/[^/]+/(info/refs|git-upload-pack|git-r
 LFS_PATHS = r"^/(datasets/|spaces/)?[^/]+/[^/]+\.git/info/lfs(/.*)?$"
 # Xet (served by lfs): token endpoints of a repo, and the CAS API under /xet/ (the casUrl handed out).
 XET_PATHS = r"^(/api/(models|datasets|spaces)/[^/]+/[^/]+/xet-(read|write)-token(/.*)?|/xet/.*)$"
-# The gateway's HTTP surface: the API, file downloads, health and metrics, and the Hub's two
-# settings routes outside /api (PUT only). Every other path is a page of the web service.
-GATEWAY_PATHS = r"^(/api(/.*)?|/org/.*|/health|/metrics|/(datasets/|spaces/)?[^/]+(/[^/]+)?/(resolve|raw)/.*)$"
+# The gateway's HTTP surface: the API, file downloads, health, and the Hub's two settings routes
+# outside /api (PUT only). Every other path is a page of the web service.
+GATEWAY_PATHS = r"^(/api(/.*)?|/org/.*|/health|/(datasets/|spaces/)?[^/]+(/[^/]+)?/(resolve|raw)/.*)$"
+# Every service serves Prometheus metrics on its own port for internal scraping; through the edge
+# they are not reachable: the path is rewritten to one the gateway answers with its 404 (so the
+# answer has the usual X-Error-Code), before any service's /metrics route could see it.
+INTERNAL_PATHS = r"^/metrics(/.*)?$"
+NOT_PUBLIC_PATH = "/api/not-public"
 GATEWAY_PUT_PATHS = r"^/(users|organizations)/[^/]+/settings$"
 
 
@@ -293,6 +298,8 @@ def traefik_dynamic_config(gateway: int, lfs: int, git: int, web: int) -> str:
                                  "passHostHeader": True}}
     config = {"http": {
         "routers": {
+            "internal": {"rule": f"PathRegexp(`{INTERNAL_PATHS}`)", "service": "gateway", "priority": 1000,
+                         "middlewares": ["not-public"], "entryPoints": ["web"]},
             "lfs": {"rule": f"PathRegexp(`{LFS_PATHS}`)", "service": "lfs", "priority": 300,
                     "entryPoints": ["web"]},
             "git": {"rule": f"PathRegexp(`{GIT_PATHS}`)", "service": "git", "priority": 200,
@@ -303,6 +310,7 @@ def traefik_dynamic_config(gateway: int, lfs: int, git: int, web: int) -> str:
                         "entryPoints": ["web"]},
             "pages": {"rule": "PathPrefix(`/`)", "service": "web", "priority": 1, "entryPoints": ["web"]},
         },
+        "middlewares": {"not-public": {"replacePath": {"path": NOT_PUBLIC_PATH}}},
         "services": {"gateway": service(gateway), "lfs": service(lfs), "git": service(git),
                      "web": service(web)},
     }}

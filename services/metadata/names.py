@@ -56,10 +56,14 @@ _REF_BAD = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
 
 
 def validate_ref_name(name: str, what: str = "branch") -> None:
-    """`git check-ref-format` rules for the short name of a branch or tag."""
+    """`git check-ref-format` rules for the short name of a branch or tag, and, for a branch, git's
+    refusal of `HEAD` (`git branch HEAD` fails: `refs/heads/HEAD` makes the revision `HEAD` mean two
+    things). A branch named like an existing tag stays allowed, as on the Hub."""
     why = None
     if not name or len(name.encode()) > 255:
         why = "empty or too long"
+    elif what == "branch" and name == "HEAD":
+        why = "'HEAD' is not a valid branch name"
     elif _REF_BAD.search(name):
         why = "contains a forbidden character"
     elif ".." in name or "//" in name or "@{" in name or name == "@":

@@ -122,3 +122,19 @@ def test_push_large_regular_file(hub, user, tmp_path):
     again = tmp_path / "again"
     git("clone", hub.url(repo_id, user=user), str(again))
     assert (again / "big.dat").read_bytes() == data
+
+
+def test_push_of_a_branch_named_head_refused(hub, user, tmp_path):
+    """git itself refuses `git branch HEAD`; a push creating refs/heads/HEAD is refused the same way,
+    while a branch named like an existing tag is accepted (as on the Hub)."""
+    repo_id, work = clone_for_push(hub, user, tmp_path)
+    tip = commit(work, {"a.txt": b"a\n"}, "a")
+    push(work, "HEAD:refs/heads/main")
+    result = push(work, "HEAD:refs/heads/HEAD", check=False)
+    assert result.returncode != 0
+    assert "HEAD" in result.stdout.decode() + result.stderr.decode()
+    push(work, "HEAD:refs/tags/v1")
+    push(work, "HEAD:refs/heads/v1")
+    refs = hub.api(user).list_repo_refs(repo_id)
+    assert sorted(b.name for b in refs.branches) == ["main", "v1"]
+    assert [t.name for t in refs.tags] == ["v1"] and refs.tags[0].target_commit == tip

@@ -47,8 +47,22 @@ def test_deployed_routes_match_the_launcher():
     k8s_routes = yaml.safe_load(k8s_map["data"]["dynamic.yaml"])
     for deployed in (compose_routes, k8s_routes):
         routers = deployed["http"]["routers"]
-        assert {k: (v["rule"], v["service"], v["priority"]) for k, v in local.items()} == \
-            {k: (v["rule"], v["service"], v["priority"]) for k, v in routers.items()}
+        assert {k: (v["rule"], v["service"], v["priority"], v.get("middlewares")) for k, v in local.items()} == \
+            {k: (v["rule"], v["service"], v["priority"], v.get("middlewares")) for k, v in routers.items()}
+        assert deployed["http"]["middlewares"] == json.loads(traefik_dynamic_config(1, 2, 3, 4))["http"]["middlewares"]
+
+
+@pytest.mark.parametrize("path", ["/metrics", "/metrics/", "/metrics?x=1", "/metrics/extra"])
+def test_metrics_are_not_public_through_traefik(stack, endpoint, path):
+    """Metrics are for internal scraping on each service's own port; through the edge a 404 in the
+    hub's error shape, and no service's metrics (the gateway's, or the web service's catch-all)."""
+    resp = httpx.get(f"{endpoint}{path}", follow_redirects=True)
+    assert resp.status_code == 404, resp.text[:300]
+    assert resp.headers["x-error-code"] == "NotFound"
+    assert "hangar_http_requests_total" not in resp.text
+    for service in ("gateway", "web", "lfs"):
+        direct = httpx.get(f"http://127.0.0.1:{stack.service_ports[service]['http']}/metrics")
+        assert direct.status_code == 200 and "hangar_http_requests_total" in direct.text
 
 
 def _requests_seen(stack, service: str) -> float:
@@ -89,7 +103,7 @@ def test_every_gateway_route_is_routed_to_the_gateway():
     app = build(Settings.from_env("gateway"))
     for route in app.routes:
         path, methods = getattr(route, "path", ""), getattr(route, "methods", None) or {"GET"}
-        if not path:
+        if not path or path == "/metrics":  # internal: scraped on the service port, never routed
             continue
         sample = _sample(path)
         routed = re.match(GATEWAY_PATHS, sample) or (methods == {"PUT"} and re.match(GATEWAY_PUT_PATHS, sample))

@@ -154,3 +154,18 @@ def test_bad_json_bodies(http, repo):
                              json={"files": [{"path": "a", "size": 1, "sample": "!!"}]}), code="InvalidBase64")
     assert_refused(http.post(f"/api/models/{repo}/tag/main", json={"message": "no tag"}))
     assert_refused(http.put(f"/api/models/{repo}/settings", json={"gated": "sometimes"}))
+
+
+def test_branch_named_head_refused_tag_named_branch_allowed(http, api, repo):
+    """`HEAD` is no branch name (git refuses it; the revision `HEAD` would mean two things); a branch
+    named like an existing tag is fine, as on the Hub."""
+    before = sha(http, repo)
+    assert_refused(http.post(f"/api/models/{repo}/branch/HEAD", json={}), code="InvalidRefName")
+    assert [b.name for b in api.list_repo_refs(repo).branches] == ["main"]
+    api.create_tag(repo, tag="v1")
+    api.create_branch(repo, branch="v1")
+    api.create_branch(repo, branch="head")  # only the exact name is git's
+    refs = api.list_repo_refs(repo)
+    assert sorted(b.name for b in refs.branches) == ["head", "main", "v1"]
+    assert [t.name for t in refs.tags] == ["v1"]
+    assert sha(http, repo) == before
