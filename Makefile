@@ -10,7 +10,7 @@ PROTOS := $(wildcard protos/hangar_protos/*.proto)
 CLIENT_VENVS := .venv-clients/hf1 .venv-clients/hf036
 CLIENT_PYTHONS := $(abspath .venv-clients/hf1/bin/python):$(abspath .venv-clients/hf036/bin/python)
 
-.PHONY: up down logs status test test-lakefs lint install protos clean bench clients web-test-deps
+.PHONY: up down logs status admin test test-lakefs lint install protos clean bench clients web-test-deps
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ logs:
 
 status:
 	$(PY) -m hangar_stack status
+
+# The first admin of the stack `make up` started (its settings come from .hangar/stack.json); prints a
+# write token. No install step: a running stack already has its virtualenv.
+admin:
+	@test -n "$(NAME)" || { echo "usage: make admin NAME=alice [EMAIL=alice@example.com]" >&2; exit 2; }
+	@PYTHONPATH=libs:. $(PY) -m hangar_stack admin "$(NAME)" $(if $(EMAIL),--email "$(EMAIL)")
 
 # Gates: ruff (lint and import order) and mypy (services and libs); settings in pyproject.toml.
 lint: install

@@ -3,6 +3,7 @@
     python -m hangar_stack up [--foreground]   start everything, return once /health answers 200
     python -m hangar_stack down                stop everything `up` started
     python -m hangar_stack status | logs [-f]
+    python -m hangar_stack admin NAME [--email E]   first admin of the running stack; prints a token
 
 Infrastructure is embedded unless HANGAR_DATABASE_URL / HANGAR_REDIS_URL / HANGAR_S3_ENDPOINT point
 at external services. State lives under HANGAR_STATE_DIR (default `.hangar/`).
@@ -13,6 +14,7 @@ import argparse
 import json
 import os
 import secrets
+import subprocess
 import sys
 import time
 import urllib.error
@@ -229,12 +231,33 @@ def default_state() -> Path:
     return Path(os.environ.get("HANGAR_STATE_DIR", ROOT / ".hangar"))
 
 
+def create_admin(stack: Stack, name: str, email: str) -> int:
+    """Run auth's create-admin against the running stack with the settings `up` gave its services
+    (database, secret key: kept in stack.json), so nothing needs exporting by hand. The token goes
+    to stdout, the rest to stderr."""
+    running = stack.running()
+    if running is None:
+        print(f"hangar: no running stack under {stack.state} (start it with `make up`)", file=sys.stderr)
+        return 1
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HANGAR_")}
+    env.update(running.get("env", {}))
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "libs"), str(ROOT)])
+    argv = [sys.executable, "-m", "services.auth", "create-admin", name] + (["--email", email] if email else [])
+    return subprocess.run(argv, env=env, cwd=ROOT, check=False).returncode
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hangar_stack")
-    parser.add_argument("command", choices=["up", "down", "status", "logs"])
+    parser.add_argument("command", choices=["up", "down", "status", "logs", "admin"])
+    parser.add_argument("name", nargs="?", help="admin: the account to create or promote")
+    parser.add_argument("--email", default="", help="admin: its e-mail address")
     parser.add_argument("-f", "--follow", action="store_true")
     args = parser.parse_args(argv)
     stack = Stack(state=default_state(), port=int(os.environ.get("HANGAR_PORT", "8080")))
+    if args.command == "admin":
+        if not args.name:
+            parser.error("admin needs a NAME (make admin NAME=alice)")
+        return create_admin(stack, args.name, args.email)
     if args.command == "up":
         running = stack.running()
         if running:

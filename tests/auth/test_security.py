@@ -151,3 +151,41 @@ def test_passwords_tokens_and_sessions_stay_out_of_the_logs(stack, http, make_us
     logs = "".join(p.read_text(errors="replace") for p in Path(stack.state, "logs").glob("*.log"))
     for secret in (person.password, person.token, person.read_token, session):
         assert secret not in logs
+
+
+def test_make_admin_works_on_the_running_stack_without_exports(stack, http, tmp_path):
+    """The README's first-run command: `make admin NAME=...` finds the running stack's settings itself
+    (stack.json); only the stack's folder is named here, because the session stack is not at .hangar/."""
+    bare = {k: v for k, v in os.environ.items() if not k.startswith("HANGAR_") and k != "PYTHONPATH"}
+    name = unique_name("first")
+    done = subprocess.run(["make", "-s", "admin", f"NAME={name}"], cwd=ROOT, capture_output=True, text=True,
+                          env={**bare, "HANGAR_STATE_DIR": str(stack.state)}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    token = done.stdout.strip()
+    assert token.startswith("hf_") and "\n" not in token, done.stdout
+    me = http.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).json()
+    assert me["name"] == name and me["isSiteAdmin"] is True
+    # The token works with the real client as the README shows.
+    from huggingface_hub import HfApi
+    assert HfApi(endpoint=stack.endpoint, token=token).whoami()["name"] == name
+    # No stack running there: a clear message, no traceback; a missing NAME is a usage error.
+    idle = subprocess.run(["make", "-s", "admin", "NAME=x"], cwd=ROOT, capture_output=True, text=True,
+                          env={**bare, "HANGAR_STATE_DIR": str(tmp_path)}, timeout=120)
+    assert idle.returncode != 0 and "make up" in idle.stderr and "Traceback" not in idle.stderr
+    unnamed = subprocess.run(["make", "-s", "admin"], cwd=ROOT, capture_output=True, text=True, env=bare, timeout=60)
+    assert unnamed.returncode != 0 and "NAME=" in unnamed.stderr and unnamed.stdout == ""
+
+
+def test_a_script_gets_a_token_through_its_session_as_the_readme_says(http, make_user):
+    """README: log in, then create a token with the session cookie and the X-CSRF-Token header it got;
+    without that header the cookie session cannot write."""
+    person = make_user()
+    with httpx.Client(base_url=str(http.base_url)) as browser:
+        csrf = browser.post("/api/auth/login", json={"username": person.name, "password": person.password}).json()
+        refused = browser.post("/api/auth/tokens/create", json={"name": "script", "role": "write"})
+        assert refused.status_code == 403, refused.text
+        made = browser.post("/api/auth/tokens/create", json={"name": "script", "role": "write"},
+                            headers={"X-CSRF-Token": csrf["csrfToken"]})
+        assert made.status_code == 201, made.text
+    me = http.get("/api/whoami-v2", headers={"Authorization": f"Bearer {made.json()['token']}"})
+    assert me.status_code == 200 and me.json()["name"] == person.name
