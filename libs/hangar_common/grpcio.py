@@ -3,6 +3,7 @@ the current request id (metadata key `x-request-id`) and turn peer errors back i
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -29,8 +30,10 @@ _OPTIONS = [
 
 
 class _RequestIdServerInterceptor(grpc.aio.ServerInterceptor):
-    """Adopts the caller's request id for the duration of the handler, and guards every handler:
-    whatever it raises reaches the caller only as a HangarError's code and message."""
+    """Adopts the caller's request id for the duration of the handler, and is the one place that
+    maps errors for every servicer of every service: whatever a handler raises reaches the caller
+    only as a HangarError's status, code and message (error trailers); any other exception becomes
+    an internal error (or a 503 for a dependency outage) whose details are logged, never sent."""
 
     async def intercept_service(self, continuation, handler_call_details):
         md = dict(handler_call_details.invocation_metadata or ())
@@ -46,11 +49,13 @@ async def _abort(context, exc: BaseException, where: str):
     if context.cancelled() or context.done():  # the caller went away: no one to answer
         raise asyncio.CancelledError()
     error = faults.to_error(exc, where)
+    # Messages may quote paths with NUL or UTF-8: they travel in `-bin` trailers.
     context.set_trailing_metadata(errors.grpc_trailers(error))
     await context.abort(error.grpc_status, errors.ascii_escaped(error.message)[:1000])
 
 
-def _guard_unary(behavior, where: str):
+def _guard_coroutine(behavior, where: str):
+    """A unary-reply handler, or a streaming one that writes with `context.write()`."""
     async def guarded(request_or_iterator, context):
         try:
             return await behavior(request_or_iterator, context)
@@ -61,7 +66,7 @@ def _guard_unary(behavior, where: str):
     return guarded
 
 
-def _guard_stream(behavior, where: str):
+def _guard_generator(behavior, where: str):
     async def guarded(request_or_iterator, context):
         try:
             async for item in behavior(request_or_iterator, context):
@@ -73,22 +78,25 @@ def _guard_stream(behavior, where: str):
     return guarded
 
 
-def _guarded(handler, where: str):
-    """The same handler, each behavior wrapped (async ones only; the sync health service is left)."""
-    import inspect
+_FACTORIES = (("unary_unary", grpc.unary_unary_rpc_method_handler),
+              ("stream_unary", grpc.stream_unary_rpc_method_handler),
+              ("unary_stream", grpc.unary_stream_rpc_method_handler),
+              ("stream_stream", grpc.stream_stream_rpc_method_handler))
 
-    for kind, guard, factory in (("unary_unary", _guard_unary, grpc.unary_unary_rpc_method_handler),
-                                 ("stream_unary", _guard_unary, grpc.stream_unary_rpc_method_handler),
-                                 ("unary_stream", _guard_stream, grpc.unary_stream_rpc_method_handler),
-                                 ("stream_stream", _guard_stream, grpc.stream_stream_rpc_method_handler)):
+
+def _guarded(handler, where: str):
+    """The same handler, its behavior wrapped (async ones only; the sync health service is left)."""
+    for kind, factory in _FACTORIES:
         behavior = getattr(handler, kind)
         if behavior is None:
             continue
-        if kind in ("unary_stream", "stream_stream") and not inspect.isasyncgenfunction(behavior):
-            return handler  # a coroutine writing with context.write(): leave it to servicer_errors
-        if kind in ("unary_unary", "stream_unary") and not inspect.iscoroutinefunction(behavior):
+        if inspect.isasyncgenfunction(behavior):
+            guarded = _guard_generator(behavior, where)
+        elif inspect.iscoroutinefunction(behavior):
+            guarded = _guard_coroutine(behavior, where)
+        else:
             return handler
-        return factory(guard(behavior, where), request_deserializer=handler.request_deserializer,
+        return factory(guarded, request_deserializer=handler.request_deserializer,
                        response_serializer=handler.response_serializer)
     return handler
 
@@ -172,35 +180,3 @@ async def check_health(ch: grpc.aio.Channel, service: str = "", timeout: float =
     except grpc.aio.AioRpcError:
         return False
     return resp.status == health_pb2.HealthCheckResponse.SERVING
-
-
-def servicer_errors(fn):
-    """Decorator for servicer methods: HangarError becomes a gRPC status with error trailers, and
-    any other exception an internal error (or a 503 for a dependency outage) whose details are
-    logged, never sent. (The server interceptor does the same for every handler; this keeps the
-    mapping when a servicer is called directly.)"""
-    import functools
-    import inspect
-
-    where = fn.__qualname__
-    if inspect.isasyncgenfunction(fn):
-        @functools.wraps(fn)
-        async def gen_wrapper(self, request, context):
-            try:
-                async for item in fn(self, request, context):
-                    yield item
-            except grpc.aio.AbortError:
-                raise
-            except Exception as exc:
-                await _abort(context, exc, where)
-        return gen_wrapper
-
-    @functools.wraps(fn)
-    async def wrapper(self, request, context):
-        try:
-            return await fn(self, request, context)
-        except grpc.aio.AbortError:
-            raise
-        except Exception as exc:
-            await _abort(context, exc, where)
-    return wrapper

@@ -6,7 +6,6 @@ import json
 from sqlalchemy import text
 
 from hangar_common.errors import Forbidden, NotFound, Unauthorized
-from hangar_common.grpcio import servicer_errors
 from hangar_protos import auth_pb2
 
 from . import accounts, names, orgs, policy, sessions, tokens
@@ -17,7 +16,6 @@ from .rpc_base import ServicerBase, account_pb, caller_id, membership_pb, parse_
 class AccountsRpc(ServicerBase):
     """Users: registration, password login, sessions, tokens, settings."""
 
-    @servicer_errors
     async def Register(self, request, context):
         if not self.settings.registration_enabled:
             raise Forbidden("Registration is disabled on this hub", code="RegistrationDisabled")
@@ -29,7 +27,6 @@ class AccountsRpc(ServicerBase):
                                              password_hash=password_hash, fullname=request.fullname[:200])
         return accounts.user_info(row)
 
-    @servicer_errors
     async def Login(self, request, context):
         login, address = request.username.strip()[:254], request.client_address
         async with self.engine.connect() as conn:
@@ -49,7 +46,6 @@ class AccountsRpc(ServicerBase):
                                       csrf_token=csrf_token(self.settings.secret_key, secret),
                                       max_age=self.config.session_max_age)
 
-    @servicer_errors
     async def Logout(self, request, context):
         if request.session_cookie:
             session_digest = digest(self.settings.secret_key, request.session_cookie)
@@ -58,7 +54,6 @@ class AccountsRpc(ServicerBase):
             await self.authenticator.forget("session", session_digest)
         return auth_pb2.Empty()
 
-    @servicer_errors
     async def ChangePassword(self, request, context):
         user_id = writer_id(request.principal)
         new_hash = await hash_password(names.password(request.new_password))
@@ -77,7 +72,6 @@ class AccountsRpc(ServicerBase):
             await self.authenticator.forget("session", session_digest)
         return auth_pb2.Empty()
 
-    @servicer_errors
     async def WhoAmI(self, request, context):
         user_id = caller_id(request.principal)
         async with self.engine.connect() as conn:
@@ -93,7 +87,6 @@ class AccountsRpc(ServicerBase):
             orgs=[membership_pb(o) for o in memberships],
             token=tokens.token_info(token) if token else None)
 
-    @servicer_errors
     async def CreateToken(self, request, context):
         user_id = caller_id(request.principal)
         if request.principal.token_role == "read":
@@ -105,14 +98,12 @@ class AccountsRpc(ServicerBase):
                                       digest=digest(self.settings.secret_key, token))
         return auth_pb2.CreateTokenResponse(info=tokens.token_info(row), token=token)
 
-    @servicer_errors
     async def ListTokens(self, request, context):
         user_id = caller_id(request.principal)
         async with self.engine.connect() as conn:
             rows = await tokens.list_active(conn, user_id)
         return auth_pb2.ListTokensResponse(tokens=[tokens.token_info(r) for r in rows])
 
-    @servicer_errors
     async def RevokeToken(self, request, context):
         user_id = caller_id(request.principal)
         if request.principal.token_role == "read":
@@ -124,7 +115,6 @@ class AccountsRpc(ServicerBase):
         await self.authenticator.forget("token", bytes(row.digest))
         return auth_pb2.Empty()
 
-    @servicer_errors
     async def GetAccount(self, request, context):
         async with self.engine.connect() as conn:
             row = (await conn.execute(text(
@@ -134,7 +124,6 @@ class AccountsRpc(ServicerBase):
             raise NotFound(f"{request.name} not found", code="AccountNotFound")
         return account_pb(row, row.kind)
 
-    @servicer_errors
     async def UpdateSettings(self, request, context):
         actor = writer_id(request.principal)
         patch = settings_patch(request.settings_json)

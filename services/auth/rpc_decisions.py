@@ -1,7 +1,6 @@
 """Authenticate and the authorization decisions (Authorize, AuthorizeNamespace) of auth.proto."""
 from __future__ import annotations
 
-from hangar_common.grpcio import servicer_errors
 from hangar_protos import auth_pb2
 
 from . import access_requests, policy
@@ -11,13 +10,11 @@ from .rpc_base import ServicerBase
 class DecisionsRpc(ServicerBase):
     """Who is calling, and may they do it."""
 
-    @servicer_errors
     async def Authenticate(self, request, context):
         return await self.authenticator.authenticate(
             authorization=request.authorization, session_cookie=request.session_cookie,
             csrf=request.csrf_token, http_method=request.http_method)
 
-    @servicer_errors
     async def Authorize(self, request, context):
         principal, facts = request.principal, request.repo
         role = await self.memberships.role_in(principal.user_id, facts.repo.namespace)
@@ -31,7 +28,6 @@ class DecisionsRpc(ServicerBase):
         return auth_pb2.AuthorizeResponse(allowed=decision.allowed, error_code=decision.error_code,
                                           message=decision.message)
 
-    @servicer_errors
     async def AuthorizeNamespace(self, request, context):
         principal = request.principal
         role = await self.memberships.role_in(principal.user_id, request.namespace)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from hangar_common.errors import BadRequest, NotFound
-from hangar_common.grpcio import servicer_errors
 from hangar_protos import auth_pb2
 
 from . import access_requests
@@ -12,7 +11,6 @@ from .rpc_base import ServicerBase, caller_id, parse_id, settings_patch
 class GatingRpc(ServicerBase):
     """Access requests to gated repos."""
 
-    @servicer_errors
     async def RequestAccess(self, request, context):
         user_id = caller_id(request.principal)
         facts = request.repo
@@ -26,7 +24,6 @@ class GatingRpc(ServicerBase):
                                             fields=fields)
         return access_requests.info(row)
 
-    @servicer_errors
     async def ListAccessRequests(self, request, context):
         await self._require(request.principal, request.repo, "write")
         wanted, limit = access_requests.status(request.status), min(max(request.limit, 0) or 500, 1000)
@@ -36,7 +33,6 @@ class GatingRpc(ServicerBase):
         return auth_pb2.ListAccessRequestsResponse(requests=[access_requests.info(r) for r in rows[:limit]],
                                                    has_more=len(rows) > limit)
 
-    @servicer_errors
     async def HandleAccessRequest(self, request, context):
         facts = request.repo
         await self._require(request.principal, facts, "write")

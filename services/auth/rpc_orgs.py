@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from hangar_common.errors import Conflict, NotFound
-from hangar_common.grpcio import servicer_errors
 from hangar_protos import auth_pb2
 
 from . import accounts, names, orgs
@@ -12,7 +11,6 @@ from .rpc_base import ServicerBase, membership_pb, writer_id
 class OrgsRpc(ServicerBase):
     """Organizations: creation, members and roles, rename and delete."""
 
-    @servicer_errors
     async def CreateOrg(self, request, context):
         creator = writer_id(request.principal)
         name = names.account_name(request.name, "organization name")
@@ -21,13 +19,11 @@ class OrgsRpc(ServicerBase):
         await self.memberships.forget(creator)
         return orgs.org_info(row, num_members=1)
 
-    @servicer_errors
     async def GetOrg(self, request, context):
         async with self.engine.connect() as conn:
             row = await orgs.get(conn, request.name)
             return orgs.org_info(row, num_members=await orgs.count_members(conn, row.id))
 
-    @servicer_errors
     async def ListOrgMembers(self, request, context):
         limit = min(max(request.limit, 0) or orgs.DEFAULT_PAGE, 1000)
         async with self.engine.connect() as conn:
@@ -38,7 +34,6 @@ class OrgsRpc(ServicerBase):
                                         created_at=accounts.iso(r.created_at)) for r in rows[:limit]],
             has_more=len(rows) > limit)
 
-    @servicer_errors
     async def SetOrgMember(self, request, context):
         actor = writer_id(request.principal)
         new_role = orgs.canonical_role(request.role)
@@ -58,7 +53,6 @@ class OrgsRpc(ServicerBase):
         return auth_pb2.OrgMember(username=target.name, fullname=target.fullname or target.name,
                                   role=row.role, created_at=accounts.iso(row.created_at))
 
-    @servicer_errors
     async def RemoveOrgMember(self, request, context):
         actor = writer_id(request.principal)
         async with self.engine.begin() as conn:
@@ -75,14 +69,12 @@ class OrgsRpc(ServicerBase):
         await self.memberships.forget(target.id)
         return auth_pb2.Empty()
 
-    @servicer_errors
     async def ListUserOrgs(self, request, context):
         async with self.engine.connect() as conn:
             target = await self._user_named(conn, request.name)
             rows = await orgs.of_user(conn, target.id)
         return auth_pb2.ListUserOrgsResponse(orgs=[membership_pb(r) for r in rows])
 
-    @servicer_errors
     async def RenameOrg(self, request, context):
         writer_id(request.principal)
         new_name = names.account_name(request.new_name, "organization name")
@@ -94,7 +86,6 @@ class OrgsRpc(ServicerBase):
         await self._forget_all(members)
         return orgs.org_info(row, num_members=len(members))
 
-    @servicer_errors
     async def DeleteOrg(self, request, context):
         writer_id(request.principal)
         async with self.engine.begin() as conn:

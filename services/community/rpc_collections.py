@@ -1,7 +1,6 @@
 """Collections of community.proto."""
 from __future__ import annotations
 
-from hangar_common.grpcio import servicer_errors
 from hangar_protos import community_pb2 as pb
 
 from . import collections
@@ -10,45 +9,37 @@ from .rpc_base import ServicerBase, writer_id
 
 class CollectionsRpc(ServicerBase):
 
-    @servicer_errors
     async def CreateCollection(self, request, context):
         writer_id(request.principal)
         slug = await collections.create(self.ctx, request)
         return await collections.load(self.ctx, request.principal, slug)
 
-    @servicer_errors
     async def GetCollection(self, request, context):
         return await collections.load(self.ctx, request.principal, request.slug)
 
-    @servicer_errors
     async def ListCollections(self, request, context):
         return pb.ListCollectionsResponse(collections=await collections.listing(self.ctx, request))
 
-    @servicer_errors
     async def UpdateCollection(self, request, context):
         writer_id(request.principal)
         await collections.update(self.ctx, request)
         return await collections.load(self.ctx, request.principal, request.slug)
 
-    @servicer_errors
     async def DeleteCollection(self, request, context):
         writer_id(request.principal)
         await collections.delete(self.ctx, request.principal, request.slug)
         return pb.Empty()
 
-    @servicer_errors
     async def AddCollectionItem(self, request, context):
         writer_id(request.principal)
         await collections.add_item(self.ctx, request)
         return await collections.load(self.ctx, request.principal, request.slug)
 
-    @servicer_errors
     async def UpdateCollectionItem(self, request, context):
         writer_id(request.principal)
         await collections.update_item(self.ctx, request)
         return await collections.load(self.ctx, request.principal, request.slug)
 
-    @servicer_errors
     async def DeleteCollectionItem(self, request, context):
         writer_id(request.principal)
         await collections.delete_item(self.ctx, request)

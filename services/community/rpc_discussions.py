@@ -13,7 +13,7 @@ import logging
 
 from hangar_common import errors
 from hangar_common.errors import BadRequest, Conflict, Forbidden
-from hangar_common.grpcio import call, servicer_errors
+from hangar_common.grpcio import call
 from hangar_protos import auth_pb2, metadata_pb2
 from hangar_protos import community_pb2 as pb
 
@@ -71,7 +71,6 @@ class DiscussionsRpc(ServicerBase):
         return metadata_pb2.PullRefRequest(repo=facts.repo, number=number)
 
     # --- reading -------------------------------------------------------------------------------
-    @servicer_errors
     async def ListDiscussions(self, request, context):
         await self._allow(request.principal, request.repo, "read")
         kind = request.type if request.type not in ("", "all") else ""
@@ -92,7 +91,6 @@ class DiscussionsRpc(ServicerBase):
         return pb.ListDiscussionsResponse(discussions=[t.message() for t in threads], count=total,
                                           start=request.page * size, num_closed=closed)
 
-    @servicer_errors
     async def GetDiscussion(self, request, context):
         await self._allow(request.principal, request.repo, "read")
         return await self._details(request.principal, request.repo, request.number, with_diff=request.with_diff)
@@ -136,7 +134,6 @@ class DiscussionsRpc(ServicerBase):
         return commits[::-1]
 
     # --- opening -------------------------------------------------------------------------------
-    @servicer_errors
     async def CreateDiscussion(self, request, context):
         principal, facts = request.principal, request.repo
         await self._allow(principal, facts, "contribute" if request.pull_request else "discuss")
@@ -155,13 +152,11 @@ class DiscussionsRpc(ServicerBase):
         await self._record(facts, number, title, "draft", principal, description, pull.base_ref)
         return await self._details(principal, facts, number, with_diff=False)
 
-    @servicer_errors
     async def ReservePullRequest(self, request, context):
         await self._allow(request.principal, request.repo, "contribute")
         async with self.ctx.pool.acquire() as conn:
             return pb.ReservedNumber(number=await d.next_number(conn, repo_id=request.repo.repo_id))
 
-    @servicer_errors
     async def RecordPullRequest(self, request, context):
         """The thread of a PR a create_pr commit just opened (metadata holds its ref and owner)."""
         principal, facts = request.principal, request.repo
@@ -197,7 +192,6 @@ class DiscussionsRpc(ServicerBase):
         await events.discussion_event(conn, action="create", repo=facts, discussion=_hook(thread), comment=comment)
 
     # --- comments ------------------------------------------------------------------------------
-    @servicer_errors
     async def CommentDiscussion(self, request, context):
         t = request.target
         await self._allow(t.principal, t.repo, "discuss")
@@ -210,7 +204,6 @@ class DiscussionsRpc(ServicerBase):
                                           scope="discussion.comment")
             return (await d.events(conn, repo_id=t.repo.repo_id, number=t.number, ids=[event_id]))[0]
 
-    @servicer_errors
     async def EditComment(self, request, context):
         t = request.target
         await self._allow(t.principal, t.repo, "read")
@@ -228,7 +221,6 @@ class DiscussionsRpc(ServicerBase):
                                           scope="discussion.comment")
             return (await d.events(conn, repo_id=t.repo.repo_id, number=t.number, ids=[row["id"]]))[0]
 
-    @servicer_errors
     async def HideComment(self, request, context):
         t = request.target
         await self._allow(t.principal, t.repo, "write")
@@ -248,7 +240,6 @@ class DiscussionsRpc(ServicerBase):
         async with self.ctx.pool.acquire() as conn:
             return await d.get_thread(conn, repo_id=t.repo.repo_id, number=t.number)
 
-    @servicer_errors
     async def RenameDiscussion(self, request, context):
         t = request.target
         await self._allow(t.principal, t.repo, "read")
@@ -264,7 +255,6 @@ class DiscussionsRpc(ServicerBase):
             await events.discussion_event(conn, action="update", repo=t.repo, discussion=_hook(thread, title=title))
             return (await d.events(conn, repo_id=t.repo.repo_id, number=t.number, ids=[event_id]))[0]
 
-    @servicer_errors
     async def ChangeDiscussionStatus(self, request, context):
         t = request.target
         if request.status not in ("open", "closed"):
@@ -288,7 +278,6 @@ class DiscussionsRpc(ServicerBase):
             return (await d.events(conn, repo_id=t.repo.repo_id, number=t.number, ids=[event_id]))[0]
 
     # --- merge ---------------------------------------------------------------------------------
-    @servicer_errors
     async def MergePullRequest(self, request, context):
         t = request.target
         await self._allow(t.principal, t.repo, "write")

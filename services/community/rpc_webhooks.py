@@ -5,7 +5,6 @@ import json
 import uuid
 
 from hangar_common.errors import NotFound
-from hangar_common.grpcio import servicer_errors
 from hangar_protos import community_pb2 as pb
 
 from . import webhooks
@@ -22,7 +21,6 @@ def _uuid(value: str) -> uuid.UUID:
 
 class WebhooksRpc(ServicerBase):
 
-    @servicer_errors
     async def CreateWebhook(self, request, context):
         owner = writer_id(request.principal)
         url = await webhooks.check_target(self.ctx, request.url)
@@ -34,20 +32,17 @@ class WebhooksRpc(ServicerBase):
                                         watched=watched, domains=domains, secret=secret)
         return webhooks.webhook_pb(row)
 
-    @servicer_errors
     async def ListWebhooks(self, request, context):
         owner = caller_id(request.principal)
         async with self.ctx.pool.acquire() as conn:
             rows = await webhooks.list_owned(conn, owner)
         return pb.ListWebhooksResponse(webhooks=[webhooks.webhook_pb(r) for r in rows])
 
-    @servicer_errors
     async def GetWebhook(self, request, context):
         owner = caller_id(request.principal)
         async with self.ctx.pool.acquire() as conn:
             return webhooks.webhook_pb(await webhooks.owned(conn, request.id, owner))
 
-    @servicer_errors
     async def UpdateWebhook(self, request, context):
         owner = writer_id(request.principal)
         async with self.ctx.pool.acquire() as conn:
@@ -62,7 +57,6 @@ class WebhooksRpc(ServicerBase):
                                         secret=secret)
         return webhooks.webhook_pb(row)
 
-    @servicer_errors
     async def SetWebhookDisabled(self, request, context):
         owner = writer_id(request.principal)
         async with self.ctx.pool.acquire() as conn:
@@ -70,14 +64,12 @@ class WebhooksRpc(ServicerBase):
                                         secret=None, disabled=request.disabled)
         return webhooks.webhook_pb(row)
 
-    @servicer_errors
     async def DeleteWebhook(self, request, context):
         owner = writer_id(request.principal)
         async with self.ctx.pool.acquire() as conn:
             await webhooks.delete(conn, request.id, owner)
         return pb.Empty()
 
-    @servicer_errors
     async def ListDeliveries(self, request, context):
         owner = caller_id(request.principal)
         limit = min(request.limit, 500) if request.limit > 0 else 100
@@ -90,7 +82,6 @@ class WebhooksRpc(ServicerBase):
         public = self.ctx.resources.settings.public_url
         return pb.ListDeliveriesResponse(deliveries=[_delivery_pb(r, log, public) for r in rows])
 
-    @servicer_errors
     async def ReplayDelivery(self, request, context):
         owner = writer_id(request.principal)
         async with self.ctx.pool.acquire() as conn, conn.transaction():

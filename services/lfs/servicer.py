@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 
 from hangar_common import errors
-from hangar_common.grpcio import servicer_errors
 from hangar_common.logs import request_id_var
 from hangar_protos import lfs_pb2, lfs_pb2_grpc
 
@@ -22,11 +21,9 @@ class LfsServicer(lfs_pb2_grpc.LfsServicer):
         self.resources = resources
         self.ctx = ctx
 
-    @servicer_errors
     async def Ping(self, request, context):
         return lfs_pb2.PingResponse(service="lfs", request_id=request_id_var.get())
 
-    @servicer_errors
     async def CheckObjects(self, request, context):
         """DESIGN.md §4: an oid is usable in a commit only if verified and the committer uploaded it for
         this repo or may read a repo that references it. The caller has checked write access. Marking
@@ -47,7 +44,6 @@ class LfsServicer(lfs_pb2_grpc.LfsServicer):
                                                  {oid: specs[oid] for oid in usable})
         return lfs_pb2.CheckObjectsResponse(objects=statuses, quota_exceeded=bool(message), quota_message=message)
 
-    @servicer_errors
     async def DownloadUrl(self, request, context):
         if not OID.match(request.oid):
             raise errors.BadRequest("oid must be a lowercase hex sha256")
@@ -64,7 +60,6 @@ class LfsServicer(lfs_pb2_grpc.LfsServicer):
         ttl = max(1, min(ttl, MAX_URL_TTL))
         return lfs_pb2.DownloadUrlResponse(url=self.ctx.blobs.presign_get(request.oid, ttl, request.filename))
 
-    @servicer_errors
     async def ReadObject(self, request, context):
         """A bounded range of a verified object, for previews (the caller checked download access)."""
         if not OID.match(request.oid):
@@ -81,12 +76,10 @@ class LfsServicer(lfs_pb2_grpc.LfsServicer):
         async for data in self.ctx.blobs.read_range(request.oid, request.offset, length):
             yield lfs_pb2.ObjectChunk(data=data)
 
-    @servicer_errors
     async def XetHashes(self, request, context):
         """sha256 -> Xet file hash for oids uploaded through Xet (services/lfs/xet/grpc_api.py)."""
         return await xet_hashes(self.resources, request)
 
-    @servicer_errors
     async def AdoptObject(self, request, context):
         """Bytes the mirror fetched from the upstream become an object once verified (adopt.py)."""
         if not OID.match(request.oid) or request.size < 0:
@@ -95,7 +88,6 @@ class LfsServicer(lfs_pb2_grpc.LfsServicer):
                           repo_id=request.repo.repo_id)
         return lfs_pb2.AdoptObjectResponse()
 
-    @servicer_errors
     async def ObjectLocations(self, request, context):
         """Where verified objects lie, for the lakeFS engine to link them (never to serve them)."""
         oids = [oid for oid in dict.fromkeys(request.oids) if OID.match(oid)]
@@ -105,7 +97,6 @@ class LfsServicer(lfs_pb2_grpc.LfsServicer):
             lfs_pb2.ObjectLocation(oid=oid, size=size, bucket=self.ctx.blobs.bucket, key=canonical_key(oid))
             for oid, size in known.items()])
 
-    @servicer_errors
     async def Usage(self, request, context):
         if not request.namespace:
             raise errors.BadRequest("namespace is required")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from hangar_common import grpcio
 from hangar_common.errors import BadRequest, PayloadTooLarge
 from hangar_common.logs import request_id_var
 from hangar_protos import common_pb2, metadata_pb2_grpc
@@ -29,10 +28,6 @@ from . import gitformat as gf
 from .engine import Engine
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-# Messages may quote paths with NUL or UTF-8: grpcio carries them in `-bin` trailers.
-servicer_errors = grpcio.servicer_errors
 
 
 def repo_info(repo: repos.Repo, **extra) -> pb.RepoInfo:
@@ -61,25 +56,21 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
         async with self.engine.pool.acquire() as conn:
             return await repos.get_by_id(conn, repo_id)
 
-    @servicer_errors
     async def Ping(self, request, context):
         return pb.PingResponse(service="metadata", request_id=request_id_var.get())
 
     # --- repositories ---------------------------------------------------------------------
-    @servicer_errors
     async def CreateRepo(self, request, context):
         repo = await lifecycle.create_repo(self.engine, request.repo, private=request.private,
                                            creator=request.creator, space_sdk=request.space_sdk)
         return repo_info(repo)
 
-    @servicer_errors
     async def DeleteRepo(self, request, context):
         repo = await self._repo(request.repo, follow_redirects=False)
         async with self.engine.pool.acquire() as conn:
             await repos.delete(conn, repo)
         return pb.Empty()
 
-    @servicer_errors
     async def MoveRepo(self, request, context):
         repo = await self._repo(getattr(request, "from"), follow_redirects=False)
         to = request.to
@@ -90,7 +81,6 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
             await repos.move(conn, repo, to.namespace, to.name)
         return repo_info(await self._fresh(repo.id))
 
-    @servicer_errors
     async def GetRepo(self, request, context):
         repo = await self._repo(request.repo)
         async with self.engine.pool.acquire() as conn:
@@ -101,7 +91,6 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
         return repo_info(repo, card_data_json=await cards.card_data_json(self.engine, tree), lfs_bytes=lfs_bytes,
                          upstream_cache=cache)
 
-    @servicer_errors
     async def UpdateRepoSettings(self, request, context):
         repo = await self._repo(request.repo)
         async with self.engine.pool.acquire() as conn:
@@ -110,7 +99,6 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
                 gated=request.gated if request.HasField("gated") else None)
         return repo_info(await self._fresh(repo.id))
 
-    @servicer_errors
     async def ListRepos(self, request, context):
         async with self.engine.pool.acquire() as conn:
             found, cursor = await repos.list_repos(
@@ -129,99 +117,80 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
         return answer
 
     # --- revisions and refs -----------------------------------------------------------------
-    @servicer_errors
     async def ResolveRevision(self, request, context):
         repo = await self._repo(request.repo)
         async with self.engine.pool.acquire() as conn:
             resolved = await refs.resolve(conn, self.engine.store, repo.id, repo.default_branch, request.revision)
         return pb.ResolvedRevision(repo=repo_info(repo), commit=resolved.commit, ref=resolved.ref)
 
-    @servicer_errors
     async def ListRefs(self, request, context):
         repo = await self._repo(request.repo)
         return await refops.list_refs(self.engine, repo)
 
-    @servicer_errors
     async def CreateBranch(self, request, context):
         return await refops.create_branch(self.engine, await self._repo(request.repo), request)
 
-    @servicer_errors
     async def DeleteBranch(self, request, context):
         await refops.delete_branch(self.engine, await self._repo(request.repo), request.name)
         return pb.Empty()
 
-    @servicer_errors
     async def CreateTag(self, request, context):
         return await refops.create_tag(self.engine, await self._repo(request.repo), request)
 
-    @servicer_errors
     async def DeleteTag(self, request, context):
         await refops.delete_tag(self.engine, await self._repo(request.repo), request.name)
         return pb.Empty()
 
     # --- contents -----------------------------------------------------------------------------
-    @servicer_errors
     async def ListTree(self, request, context):
         async for page in listing.list_tree(self.engine, request):
             yield page
 
-    @servicer_errors
     async def GetPathsInfo(self, request, context):
         async for page in listing.paths_info(self.engine, request):
             yield page
 
-    @servicer_errors
     async def ReadFile(self, request, context):
         async for chunk in listing.read_file(self.engine, request):
             yield chunk
 
-    @servicer_errors
     async def Preupload(self, request, context):
         return await preupload.preupload(self.engine, request)
 
     # --- commits and history --------------------------------------------------------------------
-    @servicer_errors
     async def Commit(self, request_iterator, context):
         request = await collect_commit(request_iterator, max_file=commits.max_regular_file(self.engine.settings))
         oid, ref, repo = await commits.create_commit(self.engine, request)
         return pb.CommitResult(commit_oid=oid, ref=ref, repo=repo_info(await self._fresh(repo.id)))
 
-    @servicer_errors
     async def ListCommits(self, request, context):
         return await listing.list_commits(self.engine, request)
 
-    @servicer_errors
     async def SuperSquash(self, request, context):
         oid, ref, repo = await commits.super_squash(self.engine, request.repo, request.branch, request.message,
                                                     request.author)
         return pb.CommitResult(commit_oid=oid, ref=ref, repo=repo_info(await self._fresh(repo.id)))
 
     # --- LFS reference index ----------------------------------------------------------------------
-    @servicer_errors
     async def ReposReferencingOids(self, request, context):
         return await lfsindex.repos_referencing(self.engine, list(request.oids))
 
-    @servicer_errors
     async def UnreferencedOids(self, request, context):
         return pb.OidsResponse(oids=await lfsindex.unreferenced(self.engine, list(request.oids)))
 
-    @servicer_errors
     async def NamespaceUsage(self, request, context):
         return await lfsindex.namespace_usage(self.engine, request.namespace)
 
     # --- git transport --------------------------------------------------------------------------------
-    @servicer_errors
     async def GitListRefs(self, request, context):
         repo = await self._repo(request.repo)
         return await gittransport.list_refs(self.engine, repo, repo_info(repo))
 
-    @servicer_errors
     async def GitFetchObjects(self, request, context):
         repo = await self._repo(request.repo)
         async for batch in gittransport.fetch_objects(self.engine, repo, request):
             yield batch
 
-    @servicer_errors
     async def GitReceive(self, request_iterator, context):
         async def writable(ref):
             repo = await self._repo(ref)
@@ -230,24 +199,20 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
             return repo
         return await gittransport.receive(self.engine, request_iterator, writable)
 
-    @servicer_errors
     async def UpstreamSync(self, request_iterator, context):
         return await upstream.sync(self.engine, request_iterator)
 
     # --- events and counts for the community service --------------------------------------
-    @servicer_errors
     async def ListEvents(self, request, context):
         async with self.engine.pool.acquire() as conn:
             rows = await outbox.claim(conn, min(max(request.limit, 1) if request.limit else 50, 500))
         return pb.ListEventsResponse(events=[outbox.event_pb(row) for row in rows])
 
-    @servicer_errors
     async def AckEvents(self, request, context):
         async with self.engine.pool.acquire() as conn:
             await outbox.ack(conn, list(request.ids))
         return pb.Empty()
 
-    @servicer_errors
     async def SetLikes(self, request, context):
         if not request.repo_id.isdigit():
             raise BadRequest("Invalid repo id")
@@ -255,7 +220,6 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
             await repos.set_likes(conn, int(request.repo_id), request.likes)
         return pb.Empty()
 
-    @servicer_errors
     async def GetReposById(self, request, context):
         ids = [int(i) for i in request.repo_ids if i.isdigit() and len(i) < 19]
         async with self.engine.pool.acquire() as conn:
@@ -263,24 +227,19 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
         return pb.ListReposResponse(repos=[repo_info(r) for r in found])
 
     # --- pull request refs ------------------------------------------------------------------------------
-    @servicer_errors
     async def CreatePullRef(self, request, context):
         return await pullrefs.create(self.engine, await self._repo(request.repo), request)
 
-    @servicer_errors
     async def GetPullRef(self, request, context):
         return await pullrefs.get(self.engine, await self._repo(request.repo), request.number)
 
-    @servicer_errors
     async def DeletePullRef(self, request, context):
         await pullrefs.delete(self.engine, await self._repo(request.repo), request.number)
         return pb.Empty()
 
-    @servicer_errors
     async def MergePullRef(self, request, context):
         return await pullrefs.merge(self.engine, await self._repo(request.repo), request)
 
-    @servicer_errors
     async def PullRefChanges(self, request, context):
         return await pullrefs.changes(self.engine, await self._repo(request.repo), request)
 

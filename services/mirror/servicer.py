@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from hangar_common import errors
-from hangar_common.grpcio import call, servicer_errors
+from hangar_common.grpcio import call
 from hangar_common.logs import request_id_var
 from hangar_protos import metadata_pb2, mirror_pb2, mirror_pb2_grpc
 
@@ -15,16 +15,13 @@ class MirrorServicer(mirror_pb2_grpc.MirrorServicer):
     def __init__(self, settings, repos: RepoSync, objects: ObjectFetcher, metadata, db) -> None:
         self.settings, self.repos, self.objects, self.metadata, self.db = settings, repos, objects, metadata, db
 
-    @servicer_errors
     async def Ping(self, request, context):
         return mirror_pb2.PingResponse(service="mirror", request_id=request_id_var.get())
 
-    @servicer_errors
     async def EnsureRepo(self, request, context):
         changed = await self.repos.ensure(request.repo, request.cached)
         return mirror_pb2.EnsureRepoResponse(changed=changed)
 
-    @servicer_errors
     async def StreamObject(self, request, context):
         if not self.settings.enabled:
             raise errors.EntryNotFound("The mirror is off")

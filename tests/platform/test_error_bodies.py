@@ -157,9 +157,33 @@ async def _probe(request: bytes, context) -> bytes:
     return b"ok"
 
 
+async def _probe_stream(request: bytes, context):
+    """A streaming method (an async generator, as ListTree is) failing after its first message."""
+    yield b"first"
+    if request == b"quote":
+        raise errors.NotFound("Path été-日本 not found", code="EntryNotFound")
+    raise RuntimeError("SELECT * FROM repo_commits -- at ipv4:127.0.0.1:5432")
+
+
+async def _probe_write(request: bytes, context) -> None:
+    """A streaming method written as a coroutine with context.write()."""
+    await context.write(b"first")
+    raise errors.Conflict("Branch moved", code="ParentMismatch")
+
+
 def _add_probe(_servicer, server):
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
-        "probe.Probe", {"Call": grpc.unary_unary_rpc_method_handler(_probe)}),))
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("probe.Probe", {
+        "Call": grpc.unary_unary_rpc_method_handler(_probe),
+        "Stream": grpc.unary_stream_rpc_method_handler(_probe_stream),
+        "Write": grpc.unary_stream_rpc_method_handler(_probe_write),
+    }),))
+
+
+async def _drain(rpc_call) -> list:
+    got = []
+    async for message in grpcio.stream(rpc_call):
+        got.append(message)
+    return got
 
 
 async def test_grpc_errors_cross_services_without_internals():
@@ -181,6 +205,18 @@ async def test_grpc_errors_cross_services_without_internals():
             await grpcio.call(probe, b"down")
         assert down.value.status == 503 and "5432" not in down.value.message
         assert down.value.headers["Retry-After"].isdigit()
+        # Streaming handlers carry no decorator either: the server's interceptor maps their errors.
+        stream = channel.unary_stream("/probe.Probe/Stream")
+        with pytest.raises(errors.HangarError) as streamed:
+            await _drain(stream(b"quote"))
+        assert (streamed.value.status, streamed.value.code) == (404, "EntryNotFound")
+        assert streamed.value.message == "Path été-日本 not found"
+        with pytest.raises(errors.HangarError) as streamed_bug:
+            await _drain(stream(b"bug"))
+        assert (streamed_bug.value.status, streamed_bug.value.message) == (500, "Internal error")
+        with pytest.raises(errors.HangarError) as written:
+            await _drain(channel.unary_stream("/probe.Probe/Write")(b""))
+        assert (written.value.status, written.value.code) == (409, "ParentMismatch")
         await channel.close()
     finally:
         await server.stop(None)
