@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterable
 from hangar_common.errors import BadRequest, HangarError, PayloadTooLarge
 from hangar_protos import metadata_pb2 as pb
 
-from . import admission, indexes, names, pathrules, pullrefs, refs, repos
+from . import admission, forcedupdates, indexes, names, pathrules, pullrefs, refs, repos
 from . import gitformat as gf
 from .commitgraph import CommitGraph
 from .commits import max_regular_file
@@ -300,9 +300,10 @@ async def receive(engine: Engine, stream, get_repo) -> pb.GitReceiveResult:
                 _check_command(cmd)
             except HangarError as exc:
                 raise PushRefused(cmd.ref, exc.message) from None
-        new_commits, graph = await _validate(engine, repo, pushed, commands)
+        new_commits, graph, forced = await _validate(engine, repo, pushed, commands)
         await _apply(engine, repo, commands, graph, new_commits, pushed, LfsRule(engine.lfs, header.pusher,
-                                                                                 repo_facts(repo)))
+                                                                                 repo_facts(repo)),
+                     forced=forced, pusher=header.pusher.username)
     except PushRefused as refused:
         return pb.GitReceiveResult(ok=False, error="", results=[
             pb.RefResult(ref=c.ref, ok=False,
@@ -311,13 +312,17 @@ async def receive(engine: Engine, stream, get_repo) -> pb.GitReceiveResult:
     return pb.GitReceiveResult(ok=True, results=[pb.RefResult(ref=c.ref, ok=True) for c in commands])
 
 
-async def _validate(engine: Engine, repo: repos.Repo, pushed: Pushed, commands) -> tuple[list[str], CommitGraph]:
-    """Every new ref target exists, is complete and of the right type; branches move forward."""
+async def _validate(engine: Engine, repo: repos.Repo, pushed: Pushed,
+                    commands) -> tuple[list[str], CommitGraph, list[forcedupdates.Forced]]:
+    """Every new ref target exists, is complete and of the right type. A branch that does not move
+    forward is a force push: accepted as on the Hub (forcedupdates.py), unless the branch is protected;
+    pull request refs and tags only move forward."""
     async with engine.pool.acquire() as conn:
         graph = await CommitGraph.load(conn, repo.id)
         current = dict(await refs.all_refs(conn, repo.id))
     known_tags = await _tag_chains(engine.store, current.values())
     new_commits: set[str] = set()
+    forced: list[forcedupdates.Forced] = []
     for cmd in commands:
         have = current.get(cmd.ref, gf.ZERO_OID)
         if have != cmd.old_oid:
@@ -338,9 +343,17 @@ async def _validate(engine: Engine, repo: repos.Repo, pushed: Pushed, commands) 
             if cmd.ref.startswith(refs.TAGS):
                 raise PushRefused(cmd.ref, "tag already exists")
             if not graph.is_ancestor(cmd.old_oid, target):
-                raise PushRefused(cmd.ref, "non-fast-forward")
+                forced.append(_forced(repo, cmd))
     await _check_trees(engine.store, graph, pushed, new_commits)
-    return graph.topological(new_commits), graph
+    return graph.topological(new_commits), graph, forced
+
+
+def _forced(repo: repos.Repo, cmd: pb.RefCommand) -> forcedupdates.Forced:
+    if not cmd.ref.startswith(refs.HEADS):
+        raise PushRefused(cmd.ref, "non-fast-forward")
+    if cmd.ref[len(refs.HEADS):] in repo.protected_branches:
+        raise PushRefused(cmd.ref, "non-fast-forward: force pushes to this protected branch are refused")
+    return forcedupdates.Forced(cmd.ref, cmd.old_oid, cmd.new_oid)
 
 
 def _collect_new(ref: str, target: str, graph: CommitGraph, pushed: Pushed, new: set[str]) -> None:
@@ -396,9 +409,10 @@ async def _check_trees(store: ObjectStore, graph: CommitGraph, pushed: Pushed, n
 
 
 async def _apply(engine: Engine, repo: repos.Repo, commands, graph: CommitGraph, new_commits: list[str],
-                 pushed: Pushed, rule: LfsRule) -> None:
+                 pushed: Pushed, rule: LfsRule, *, forced: list[forcedupdates.Forced], pusher: str) -> None:
     """Admission of the new commits (path rules, LFS rule: admission.py), then one transaction:
-    compare-and-swap every ref, index the new commits, prune after deletions."""
+    compare-and-swap every ref, record force pushes, index the new commits, prune after deletions
+    and force pushes (their old tips stay roots for the grace period)."""
     try:
         planned = await admission.admit(engine.store, rule, [pushed.commits[c] for c in new_commits], graph.trees)
     except HangarError as exc:
@@ -416,6 +430,7 @@ async def _apply(engine: Engine, repo: repos.Repo, commands, graph: CommitGraph,
             new = None if cmd.new_oid == gf.ZERO_OID else cmd.new_oid
             if not await refs.compare_and_swap(conn, repo.id, cmd.ref, old, new):
                 raise PushRefused(cmd.ref, "stale info (the ref moved during the push)")
+        await forcedupdates.record(conn, repo.id, forced, pusher)
         await indexes.write(conn, repo.id, planned)
-        if any(c.new_oid == gf.ZERO_OID for c in commands):
+        if forced or any(c.new_oid == gf.ZERO_OID for c in commands):
             await indexes.prune_unreachable(conn, repo.id)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from hangar_common.errors import BadRequest
 
+from . import forcedupdates, pathrules, trees
 from . import gitformat as gf
-from . import pathrules, trees
 from .objects import ObjectStore
 
 # Ancestors of a commit inside one repository, following every parent through the commit index.
@@ -109,8 +109,10 @@ def _db_text(path: str) -> str:
 
 async def prune_unreachable(conn, repo_id: int) -> None:
     """Forget commits no ref reaches any more (after a branch/tag deletion, a super-squash or a
-    forced update): their path and LFS index rows go with them (ON DELETE CASCADE)."""
+    forced update): their path and LFS index rows go with them (ON DELETE CASCADE). Tips a force
+    push replaced stay roots for their grace period (forcedupdates.py)."""
     targets = [r["target"] for r in await conn.fetch("SELECT target FROM refs WHERE repo_id = $1", repo_id)]
+    targets += await forcedupdates.kept_tips(conn, repo_id)
     peeled = await _peel_tags(conn, targets)
     await conn.execute(
         ANCESTORS + """

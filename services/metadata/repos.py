@@ -13,7 +13,7 @@ from hangar_common.errors import BadRequest, Conflict, RepoNotFound
 from . import names, outbox
 
 COLUMNS = "r.id, r.type, r.namespace, r.name, r.private, r.gated, r.default_branch, r.space_sdk, " \
-          "r.created_at, r.last_modified, r.likes"
+          "r.created_at, r.last_modified, r.likes, r.protected_branches"
 WITH_SHA = f"""SELECT {COLUMNS}, (SELECT target FROM refs f WHERE f.repo_id = r.id
                  AND f.name = 'refs/heads/' || r.default_branch) AS sha FROM repos r"""
 
@@ -33,6 +33,7 @@ class Repo:
     sha: str = ""
     redirected_from: tuple[str, str, str] | None = None
     likes: int = 0                      # kept by the community service (SetLikes)
+    protected_branches: tuple[str, ...] = ()   # force pushes refused there (forcedupdates.py)
 
     @property
     def full_name(self) -> str:
@@ -42,7 +43,7 @@ class Repo:
     def from_row(cls, row, redirected_from=None) -> Repo:
         return cls(row["id"], row["type"], row["namespace"], row["name"], row["private"], row["gated"],
                    row["default_branch"], row["space_sdk"], row["created_at"], row["last_modified"],
-                   row["sha"] or "", redirected_from, row["likes"])
+                   row["sha"] or "", redirected_from, row["likes"], tuple(row["protected_branches"]))
 
 
 def _not_found(repo_type: str, namespace: str, name: str) -> RepoNotFound:
@@ -120,14 +121,25 @@ async def move(conn, repo: Repo, namespace: str, name: str) -> None:
             repo.type, repo.namespace, repo.name, repo.id)
 
 
-async def update_settings(conn, repo: Repo, *, private: bool | None, gated: str | None) -> None:
+MAX_PROTECTED_BRANCHES = 100
+
+
+async def update_settings(conn, repo: Repo, *, private: bool | None, gated: str | None,
+                          protected_branches: list[str] | None = None) -> None:
     if gated is not None and gated not in ("", "auto", "manual"):
         raise BadRequest(f"Invalid gated value '{gated}': use auto, manual or nothing", code="InvalidSetting")
+    if protected_branches is not None:
+        if len(protected_branches) > MAX_PROTECTED_BRANCHES:
+            raise BadRequest(f"At most {MAX_PROTECTED_BRANCHES} protected branches", code="InvalidSetting")
+        for branch in protected_branches:
+            names.validate_ref_name(branch, "branch")
+        protected_branches = sorted(set(protected_branches))
     changed = {key: value for key, value in (("private", private), ("gated", gated)) if value is not None}
     async with conn.transaction():
         await conn.execute(
-            """UPDATE repos SET private = coalesce($2, private), gated = coalesce($3, gated) WHERE id = $1""",
-            repo.id, private, gated)
+            """UPDATE repos SET private = coalesce($2, private), gated = coalesce($3, gated),
+                                protected_branches = coalesce($4::text[], protected_branches) WHERE id = $1""",
+            repo.id, private, gated, protected_branches)
         await outbox.repo_changed(conn, repo.id, "repo.config", "update", {"updatedConfig": changed})
 
 

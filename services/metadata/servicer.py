@@ -12,6 +12,7 @@ from hangar_protos import metadata_pb2 as pb
 from . import (
     cards,
     commits,
+    forcedupdates,
     gittransport,
     lfsindex,
     lifecycle,
@@ -36,7 +37,8 @@ def repo_info(repo: repos.Repo, **extra) -> pb.RepoInfo:
             repo=common_pb2.RepoRef(type=repo.type, namespace=repo.namespace, name=repo.name),
             repo_id=str(repo.id), private=repo.private, gated=repo.gated),
         default_branch=repo.default_branch, sha=repo.sha, created_at=gf.rfc3339(repo.created_at),
-        last_modified=gf.rfc3339(repo.last_modified), likes=repo.likes, **extra)
+        last_modified=gf.rfc3339(repo.last_modified), likes=repo.likes,
+        protected_branches=list(repo.protected_branches), **extra)
     if repo.redirected_from:
         t, ns, n = repo.redirected_from
         info.redirected_from.CopyFrom(common_pb2.RepoRef(type=t, namespace=ns, name=n))
@@ -96,8 +98,16 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
         async with self.engine.pool.acquire() as conn:
             await repos.update_settings(
                 conn, repo, private=request.private if request.HasField("private") else None,
-                gated=request.gated if request.HasField("gated") else None)
+                gated=request.gated if request.HasField("gated") else None,
+                protected_branches=list(request.protected_branches) if request.set_protected_branches else None)
         return repo_info(await self._fresh(repo.id))
+
+    async def ListForcedUpdates(self, request, context):
+        repo = await self._repo(request.repo)
+        limit = min(max(request.limit, 0) or 100, 1000)
+        async with self.engine.pool.acquire() as conn:
+            found = await forcedupdates.listing(conn, repo.id, offset=max(request.offset, 0), limit=limit + 1)
+        return pb.ListForcedUpdatesResponse(updates=found[:limit], has_more=len(found) > limit)
 
     async def ListRepos(self, request, context):
         async with self.engine.pool.acquire() as conn:

@@ -59,3 +59,18 @@ async def super_squash(request: Request):
     result = await call(deps.clients(request).metadata.SuperSquash, metadata_pb2.SuperSquashRequest(
         repo=info.facts.repo, branch=target.tail[1], message=message, author=principal), timeout=600)
     return JSON({"commitOid": result.commit_oid, "commitId": result.commit_oid})
+
+
+@paths.repo_api(router, "/force-pushes", ["GET"])
+async def list_force_pushes(request: Request):
+    """A Hangar extension: the repository's force pushes, newest first (`p`/`limit` paging with an
+    absolute `Link`): `{ref, oldOid, newOid, pusher, date, keptUntil}`; commits a force push made
+    unreachable stay readable by id until `keptUntil`."""
+    info = await open_repo(request, paths.api_target(request), "read")
+    page = _int_param(request, "p", 0, 0, 10_000_000)
+    limit = _int_param(request, "limit", PAGE, 1, MAX_PAGE)
+    answer = await call(deps.clients(request).metadata.ListForcedUpdates, metadata_pb2.ListForcedUpdatesRequest(
+        repo=info.facts.repo, offset=page * limit, limit=limit))
+    headers = {"Link": urls.next_link(request, p=page + 1, limit=limit)} if answer.has_more else {}
+    return JSON([{"ref": u.ref, "oldOid": u.old_oid, "newOid": u.new_oid, "pusher": u.pusher, "date": u.date,
+                  "keptUntil": u.kept_until} for u in answer.updates], headers=headers)

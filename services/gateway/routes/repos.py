@@ -121,5 +121,12 @@ async def update_settings(request: Request):
             update.gated = gated
         else:
             raise errors.BadRequest("gated must be 'auto', 'manual' or false", code="InvalidField")
+    if "protectedBranches" in body:   # a Hangar extension: branches that refuse force pushes
+        branches = body["protectedBranches"]
+        if not isinstance(branches, list) or not all(isinstance(b, str) for b in branches):
+            raise errors.BadRequest("protectedBranches must be a list of branch names", code="InvalidField")
+        update.set_protected_branches = True
+        update.protected_branches.extend(branches)
     updated = await call(deps.clients(request).metadata.UpdateRepoSettings, update)
-    return JSON({"private": updated.facts.private, "gated": gated_value(updated.facts.gated)})
+    return JSON({"private": updated.facts.private, "gated": gated_value(updated.facts.gated),
+                 "protectedBranches": list(updated.protected_branches)})
