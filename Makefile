@@ -10,7 +10,7 @@ PROTOS := $(wildcard protos/hangar_protos/*.proto)
 CLIENT_VENVS := .venv-clients/hf1 .venv-clients/hf036
 CLIENT_PYTHONS := $(abspath .venv-clients/hf1/bin/python):$(abspath .venv-clients/hf036/bin/python)
 
-.PHONY: up down logs status admin test test-lakefs lint install protos clean bench clients web-test-deps
+.PHONY: up down logs status admin test test-unit test-lakefs lint install protos clean bench clients web-test-deps
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -77,6 +77,10 @@ test: install clients web-test-deps
 	HANGAR_METADATA_ENGINE=lakefs HANGAR_EXTRA_CLIENT_PYTHONS=$(CLIENT_PYTHONS) $(PY) -m pytest $(PYTEST_ARGS) $(CONTRACT_SUITES)
 
 # Only the lakeFS engine session (builds lakeFS from the Go module proxy on first use, cached).
+# The unit layer alone: the pure modules against git, git-lfs, hf_xet and huggingface_hub, no stack.
+test-unit: install
+	$(PY) -m pytest $(PYTEST_ARGS) tests/unit
+
 test-lakefs: install clients
 	HANGAR_METADATA_ENGINE=lakefs HANGAR_EXTRA_CLIENT_PYTHONS=$(CLIENT_PYTHONS) $(PY) -m pytest $(PYTEST_ARGS) $(CONTRACT_SUITES)
 

@@ -32,6 +32,8 @@ async def lines(request: Request, *, max_body: int, max_line: int) -> AsyncItera
         start = 0
         while (end := buffer.find(b"\n", max(start, search_from))) >= 0:
             number += 1
+            if end - start > max_line:   # the same bound whether the line came whole or in pieces
+                raise errors.PayloadTooLarge(f"NDJSON line {number} longer than {max_line} bytes")
             value = _parse(buffer[start:end], number)
             start = end + 1
             if value is not _BLANK:

@@ -2,10 +2,17 @@
 (O(depth x entries of those trees)); everything else keeps its object id."""
 from __future__ import annotations
 
+from typing import Protocol
+
 from hangar_common.errors import BadRequest, EntryNotFound
 
 from . import gitformat as gf
-from .objects import ObjectStore
+
+
+class TreeSource(Protocol):
+    """Where the editor reads existing trees (the engine's object store)."""
+
+    async def tree(self, oid: str) -> tuple[gf.TreeItem, ...]: ...
 
 
 class _Dir:
@@ -23,7 +30,7 @@ def _conflict(path: str, why: str) -> BadRequest:
 
 
 class TreeEditor:
-    def __init__(self, store: ObjectStore, root: str) -> None:
+    def __init__(self, store: TreeSource, root: str) -> None:
         self.store = store
         self.root = _Dir(root)
 

@@ -56,3 +56,19 @@ def test_what_git_lfs_accepts_is_a_pointer(text):
 ])
 def test_what_git_lfs_refuses_is_not_a_pointer(text):
     assert lfs_pointer.parse(text) is None
+
+
+def test_pointers_git_lfs_writes_parse_to_their_object(tmp_path):
+    """`git lfs pointer --file` (git-lfs itself) writes the canonical form; parse reads it back and
+    encode writes the same bytes."""
+    import hashlib
+    import subprocess
+
+    data = b"some large content\n" * 1000
+    source = tmp_path / "big.bin"
+    source.write_bytes(data)
+    done = subprocess.run(["git", "lfs", "pointer", f"--file={source}"], capture_output=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    oid = hashlib.sha256(data).hexdigest()
+    assert lfs_pointer.parse(done.stdout) == lfs_pointer.Pointer(oid, len(data))
+    assert lfs_pointer.encode(oid, len(data)) == done.stdout

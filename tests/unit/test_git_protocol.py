@@ -69,3 +69,22 @@ def test_repo_paths(path, kind, ns, name, endpoint):
 def test_bad_repo_paths(path):
     with pytest.raises(errors.NotFound):
         repo_path.parse(path)
+
+
+async def test_reader_parses_what_git_upload_pack_advertises(tmp_path):
+    """The pkt-lines git itself writes: its ref advertisement read back line by line."""
+    from .gitcli import Git
+
+    git = Git(tmp_path / "repo")
+    git.write_files({"a": b"a"})
+    git("add", "a")
+    git("commit", "-q", "-m", "a")
+    git("tag", "v1")
+    head = git.text("rev-parse", "HEAD")
+    wire = git("upload-pack", "--stateless-rpc", "--advertise-refs", ".")
+    lines, end = await pktline.PktReader(_chunks(wire, 5)).read_section()
+    assert end is pktline.FLUSH_PKT
+    assert lines[0].startswith(f"{head} HEAD\x00".encode())
+    assert lines[1:] == [f"{head} refs/heads/main".encode(), f"{head} refs/tags/v1".encode()]
+    # And what we frame, git reads: a flush-terminated want list is a valid upload-pack request.
+    assert pktline.pkt(lines[1] + b"\n") == wire[wire.index(lines[1]) - 4:wire.index(lines[1]) + len(lines[1]) + 1]
