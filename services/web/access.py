@@ -15,6 +15,7 @@ from starlette.requests import Request
 
 from hangar_common import errors
 from hangar_common.grpcio import call
+from hangar_common.upstream_repos import get_repo, mirror_stub
 from hangar_protos import (
     auth_pb2,
     auth_pb2_grpc,
@@ -39,6 +40,7 @@ class Clients:
         self.metadata = metadata_pb2_grpc.MetadataStub(channels["metadata"])
         self.lfs = lfs_pb2_grpc.LfsStub(channels["lfs"])
         self.community = community_pb2_grpc.CommunityStub(channels["community"])
+        self.mirror = mirror_stub(channels.get("mirror"))   # None when no upstream mirror is deployed
 
 
 def clients(request: Request) -> Clients:
@@ -52,6 +54,15 @@ class PageNotFound(errors.NotFound):
 
 class SignInRequired(errors.Unauthorized):
     """Rendered as a redirect to /login?next=..."""
+
+
+class PageMoved(errors.HangarError):
+    """A renamed repository (or an upstream one the mirror recorded under its new name): its pages
+    answer at the new name, the rest of the URL kept."""
+
+    def __init__(self, repo: common_pb2.RepoRef) -> None:
+        super().__init__("Repository moved", code="RepoMoved", status=301)
+        self.repo = repo
 
 
 class GatedContent(errors.Forbidden):
@@ -114,10 +125,10 @@ async def signed_in(request: Request, form=None) -> common_pb2.Principal:
 
 
 async def decide(request: Request, facts: common_pb2.RepoFacts, action: str,
-                 who: common_pb2.Principal | None = None) -> auth_pb2.AuthorizeResponse:
+                 who: common_pb2.Principal | None = None, owner_user_id: str = "") -> auth_pb2.AuthorizeResponse:
     who = who or await principal(request)
     return await call(clients(request).auth.Authorize, auth_pb2.AuthorizeRequest(
-        principal=who, repo=facts, action=action))
+        principal=who, repo=facts, action=action, owner_user_id=owner_user_id))
 
 
 @dataclass(frozen=True)
@@ -133,6 +144,11 @@ class OpenRepo:
     def ref(self) -> common_pb2.RepoRef:
         return self.info.facts.repo
 
+    @property
+    def mirrored(self) -> bool:
+        """An upstream cache: read-only here, as the API's ReadOnlyMirror says."""
+        return self.info.upstream_cache
+
 
 async def open_repo(request: Request, ref: common_pb2.RepoRef, *, form=None, need: str = "read",
                     who: common_pb2.Principal | None = None) -> OpenRepo:
@@ -140,24 +156,30 @@ async def open_repo(request: Request, ref: common_pb2.RepoRef, *, form=None, nee
     the 404 page, the same one a missing repo gets. `need` ("download", "write", "admin") raises the
     matching page error when not allowed."""
     who = who or await principal(request, form)
-    try:
-        info = await call(clients(request).metadata.GetRepo, metadata_pb2.RepoRequest(repo=ref))
+    c = clients(request)
+    try:  # the lookup the gateway and git use: metadata, then the upstream mirror behind it
+        info = await get_repo(c.metadata, c.mirror, ref, who)
     except errors.HangarError as exc:
-        if exc.code == "RepoNotFound":
+        if exc.code in ("RepoNotFound", "GatedRepo"):  # gated upstream repos are not mirrored
             raise PageNotFound("Repository not found") from None
         raise
+    if info.redirected_from.name and (info.facts.repo.namespace, info.facts.repo.name) != (ref.namespace, ref.name):
+        raise PageMoved(info.facts.repo)
     actions = ("read", "download") if who.anonymous else ("read", "download", "write", "admin")
     answers = await asyncio.gather(*(decide(request, info.facts, a, who) for a in actions))
     allowed = {a: d.allowed for a, d in zip(actions, answers)}
     if not allowed["read"]:
         raise PageNotFound("Repository not found")
-    opened = OpenRepo(info, who, allowed["download"], allowed.get("write", False), allowed.get("admin", False),
-                      "" if allowed["download"] else answers[1].message)
+    writable = not info.upstream_cache
+    opened = OpenRepo(info, who, allowed["download"], writable and allowed.get("write", False),
+                      writable and allowed.get("admin", False), "" if allowed["download"] else answers[1].message)
     if need == "download" and not opened.can_download:
         raise GatedContent(info, opened.gate_message)
     if need in ("write", "admin"):
         if who.anonymous:
             raise SignInRequired("Sign in to continue")
+        if info.upstream_cache:
+            raise errors.Forbidden("This repository is a read-only mirror of the upstream Hub", code="ReadOnlyMirror")
         if not (opened.can_admin if need == "admin" else opened.can_write):
             raise errors.Forbidden("You do not have write access to this repository")
     return opened

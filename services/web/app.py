@@ -58,6 +58,8 @@ def build(settings: Settings):
             for name, target in (("auth", settings.auth_target), ("metadata", settings.metadata_target),
                                  ("lfs", settings.lfs_target), ("community", settings.community_target)):
                 resources.open_channel(name, target)
+            if settings.mirror_target:  # repos the hub does not hold come from the upstream mirror
+                resources.open_channel("mirror", settings.mirror_target)
             app.state.clients = access.Clients(resources.channels)
             yield
         finally:
@@ -109,6 +111,8 @@ def _error_pages(app) -> None:
     @app.exception_handler(errors.HangarError)
     async def hangar_error(request: Request, exc: errors.HangarError):
         await ensure_principal(request)
+        if isinstance(exc, access.PageMoved):
+            return _moved(request, exc.repo)
         if isinstance(exc, access.SignInRequired) or exc.code in ("CSRFTokenInvalid",) and \
                 getattr(request.state, "principal", None) is None:
             return pages.redirect(f"/login?next={quote(request.url.path, safe='/')}")
@@ -121,7 +125,7 @@ def _error_pages(app) -> None:
             return pages.error_page(request, 403, "Form expired", "Reload the page and try again.")
         if 400 <= exc.status < 500:
             return pages.error_page(request, exc.status, "Something is not right", exc.message)
-        if exc.status == 503:
+        if exc.status in (502, 503, 504):  # a peer, or the upstream Hub behind the mirror
             return pages.error_page(request, 503, "Unavailable", "A service is unavailable. Try again shortly.")
         logger.error("page error", extra={"fields": {"code": exc.code, "status": exc.status}})
         return pages.error_page(request, 500, "Something went wrong", "The error has been logged.")
@@ -138,6 +142,15 @@ def _error_pages(app) -> None:
     async def unexpected(request: Request, exc: Exception):
         logger.exception("unhandled error")
         return pages.error_page(request, 500, "Something went wrong", "The error has been logged.")
+
+
+def _moved(request: Request, repo) -> Response:
+    """The same page at the repository's new name: 301 for reading, 307 (method kept) for forms."""
+    seg = (request.scope.get("raw_path") or request.url.path.encode()).decode("latin-1").split("?", 1)[0].split("/")
+    first = 2 if len(seg) > 1 and seg[1] in ("datasets", "spaces") else 1
+    seg[first:first + 2] = [quote(repo.namespace, safe=""), quote(repo.name, safe="")]
+    location = "/".join(seg) + (f"?{request.url.query}" if request.url.query else "")
+    return pages.redirect(location, 301 if request.method in access.SAFE_METHODS else 307)
 
 
 class SameOrigin:

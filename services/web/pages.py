@@ -116,8 +116,8 @@ def check_form_token(request: Request, form) -> bool:
                                                 hashlib.sha256(sent.encode()).digest())
 
 
-def redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
+def redirect(url: str, status: int = 303) -> RedirectResponse:
+    return RedirectResponse(url, status_code=status)
 
 
 def error_page(request: Request, status: int, title: str, message: str) -> HTMLResponse:

@@ -104,6 +104,22 @@ def test_profiles_and_organizations(new_page, endpoint, make_user):
     assert outsider.goto(f"/{org}/internal").status == 404
     assert outsider.goto(f"/organizations/{org}/members").status == 404
 
+    # The founder makes the member an admin (the select submits itself), then removes them: they
+    # lose the private repo at once.
+    page.goto(f"/organizations/{org}/members")
+    row = page.locator("table.data tr", has_text=member.name)
+    row.locator("select").select_option("admin")
+    page.wait_for_load_state()
+    row = page.locator("table.data tr", has_text=member.name)
+    assert row.locator("select").input_value() == "admin"
+    member_page.goto(f"/organizations/{org}/members")
+    assert member_page.locator("#member-name").is_visible()  # an admin may add members
+    page.on("dialog", lambda dialog: dialog.accept())
+    row.locator("button", has_text="Remove").click()
+    page.wait_for_url(f"**/organizations/{org}/members")
+    assert page.locator("table.data td a", has_text=member.name).count() == 0
+    assert member_page.goto(f"/{org}/internal").status == 404
+
 
 def test_account_settings_token_revoke_and_logout(new_page, endpoint, make_user):
     user = make_user()

@@ -71,7 +71,7 @@ def test_newcomer_path(new_page, endpoint, make_user):
     assert len(weights) > 10_000_000
     page.goto(f"/{name}/tiny-classifier/tree/main")
     page.click("text=Upload files")
-    page.set_input_files("#upload-files", files=[
+    page.set_input_files("#upload-files", timeout=60_000, files=[
         {"name": "README.md", "mimeType": "text/markdown", "buffer": CARD},
         {"name": "model.safetensors", "mimeType": "application/octet-stream", "buffer": weights}])
     assert page.locator("[data-upload-list] li").count() == 2

@@ -5,6 +5,7 @@
     /{repo}/blob/{rev}/{path}       one file: text, image, Markdown, safetensors/table previews
     /{repo}/commits/{rev}/{path}    history, paged
     /{repo}/commit/{sha}            one commit and its diff
+    /{repo}/discussions/...         discussions and pull requests (discussions.py)
 and the profile page `/{user}` or `/{org}`. Writes (upload, edit, settings...) are in write.py; this
 module only dispatches them. Every page opens the repo through access.open_repo (auth decides)."""
 from __future__ import annotations
@@ -22,7 +23,7 @@ from .. import access, diffs, pages, previews
 from ..access import PageNotFound
 from ..markdown import RepoLinks, highlight_code, render_markdown, split_front_matter
 from ..reads import FileBytes, entry_at
-from . import common, write
+from . import common, discussions, write
 from .common import RepoUrl
 
 router = APIRouter()
@@ -48,7 +49,7 @@ async def dispatch(request: Request):
             return pages.redirect(f"/{seg[0]}?author={seg[1]}")
         raise PageNotFound("Not found")
     head = url.tail[0] if url.tail else ""
-    handler = (READ_PAGES if request.method != "POST" else write.REPO_ACTIONS).get(head)
+    handler = (READ_PAGES if request.method != "POST" else WRITE_ACTIONS).get(head)
     if handler is None:
         raise PageNotFound("Not found")
     return await handler(request, url)
@@ -193,7 +194,14 @@ async def blob(request: Request, url: RepoUrl):
     if entry.type == "directory":
         return pages.redirect(f"{url.base}/tree/{pages.url_segment(revision)}/{pages.url_path(path)}")
     data = FileBytes(c, opened.ref, commit, entry)
-    view = await _file_view(request, url, data, revision, path)
+    try:
+        view = await _file_view(request, url, data, revision, path)
+    except errors.NotFound:
+        if not data.lfs:
+            raise
+        # lfs does not hold the bytes (yet): an upstream cache fetches them on the first download.
+        view = {"kind": "note", "note": "A preview needs the file's bytes, which this hub does not hold yet"
+                + (": downloading the file fetches them from the upstream Hub." if opened.mirrored else ".")}
     history = await _commits(request, opened.ref, commit, 0, 5, path)
     return pages.render(request, "repo_blob.html", **common.repo_context(
         opened, url, "files", revision, path=path, crumbs=common.breadcrumbs(path), entry=entry,
@@ -319,4 +327,5 @@ async def profile(request: Request, name: str):
 
 READ_PAGES = {"": card, "tree": tree, "blob": blob, "commits": commits, "commit": commit,
               "edit": write.edit_form, "upload": write.upload_form, "settings": write.settings_form,
-              "access-requests": write.access_requests_page}
+              "access-requests": write.access_requests_page, "discussions": discussions.page}
+WRITE_ACTIONS = {**write.REPO_ACTIONS, "discussions": discussions.action}
