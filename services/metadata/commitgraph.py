@@ -1,5 +1,5 @@
-"""A repository's commit graph loaded from the commit index (one query), for the graph walks of the
-git transport: reachability, shallow boundaries, fast-forward checks."""
+"""A repository's commit graph (indexes.load_graph reads it from the commit index in one query), for
+the graph walks of the git transport: reachability, shallow boundaries, fast-forward checks. Pure."""
 from __future__ import annotations
 
 from collections import deque
@@ -10,11 +10,6 @@ class CommitGraph:
     def __init__(self, parents: dict[str, tuple[str, ...]], trees: dict[str, str]) -> None:
         self.parents = parents
         self.trees = trees
-
-    @classmethod
-    async def load(cls, conn, repo_id: int) -> CommitGraph:
-        rows = await conn.fetch("SELECT oid, parents, tree FROM repo_commits WHERE repo_id = $1", repo_id)
-        return cls({r["oid"]: tuple(r["parents"]) for r in rows}, {r["oid"]: r["tree"] for r in rows})
 
     def __contains__(self, oid: str) -> bool:
         return oid in self.parents

@@ -22,7 +22,7 @@ from hangar_common.errors import (
 )
 from hangar_protos import common_pb2
 
-from . import admission, indexes, names, pullrefs, refs, repos, trees
+from . import admission, indexes, lfsindex, names, pullrefs, refs, repos, trees
 from . import gitformat as gf
 from .engine import Engine
 from .lfscheck import LfsObjectRefused, LfsRule, repo_facts
@@ -100,9 +100,7 @@ async def _lfs_objects(engine: Engine, repo: repos.Repo, ops: list[Operation]) -
     known: dict[str, int] = {}
     if unknown:
         async with engine.pool.acquire() as conn:
-            known = {r["lfs_oid"]: r["size"] for r in await conn.fetch(
-                "SELECT lfs_oid, max(size) AS size FROM lfs_refs WHERE repo_id = $1 AND lfs_oid = ANY($2) "
-                "GROUP BY lfs_oid", repo.id, unknown)}
+            known = await lfsindex.sizes_in_repo(conn, repo.id, unknown)
     sizes: dict[str, int] = {}
     for op in lfs_ops:
         size = op.lfs_size or known.get(op.lfs_oid, 0)
@@ -157,8 +155,7 @@ async def _copy_source(engine: Engine, repo: repos.Repo, base_tree: str, op: Ope
     if op.src_revision:
         async with engine.pool.acquire() as conn:
             resolved = await refs.resolve(conn, engine.store, repo.id, repo.default_branch, op.src_revision)
-            root = await conn.fetchval("SELECT tree FROM repo_commits WHERE repo_id = $1 AND oid = $2",
-                                       repo.id, resolved.commit)
+            root = await indexes.tree_of(conn, repo.id, resolved.commit)
     entry = await trees.lookup(engine.store, root, op.src_path)
     if entry is None or entry.is_dir:
         raise EntryNotFound(f"Cannot copy {op.src_path}: file not found")
@@ -200,8 +197,7 @@ async def _attempt(engine: Engine, repo: repos.Repo, ref: str, request: CommitRe
             raise RevisionNotFound(f"Branch {refs.short(ref)} was deleted")
         if request.parent_commit and request.parent_commit != tip:
             raise _parent_mismatch(request.parent_commit, tip)
-        base_tree = await conn.fetchval("SELECT tree FROM repo_commits WHERE repo_id = $1 AND oid = $2",
-                                        repo.id, tip)
+        base_tree = await indexes.tree_of(conn, repo.id, tip)
     editor = await _apply(engine, repo, base_tree, request.operations)
     root, new_trees = editor.build()
     commit = gf.commit(root, [tip], author=author, message=message)
@@ -221,8 +217,7 @@ async def _open_pull_request(engine: Engine, repo: repos.Repo, ref: str, base_re
         start = request.parent_commit or await refs.get(conn, repo.id, base_ref)
         if request.parent_commit and not await indexes.belongs(conn, repo.id, start):
             raise RevisionNotFound(f"Invalid rev id: {start} (not a commit of this repository)")
-        base_tree = await conn.fetchval("SELECT tree FROM repo_commits WHERE repo_id = $1 AND oid = $2",
-                                        repo.id, start)
+        base_tree = await indexes.tree_of(conn, repo.id, start)
     editor = await _apply(engine, repo, base_tree, request.operations)
     root, new_trees = editor.build()
     commit = gf.commit(root, [start], author=author, message=message)
@@ -260,7 +255,7 @@ async def land(engine: Engine, repo_id: int, ref: str, expected: str | None, com
             return False
         await indexes.write(conn, repo_id, planned)
         if prune:
-            await indexes.prune_unreachable(conn, repo_id)
+            await refs.prune_unreachable(conn, engine.store, repo_id)
     return True
 
 
@@ -275,7 +270,7 @@ async def super_squash(engine: Engine, repo_ref, branch: str, message: str, prin
     for attempt in range(MAX_ATTEMPTS):
         async with engine.pool.acquire() as conn:
             tip = await refs.get(conn, repo.id, ref)
-            tree = await conn.fetchval("SELECT tree FROM repo_commits WHERE repo_id = $1 AND oid = $2", repo.id, tip)
+            tree = await indexes.tree_of(conn, repo.id, tip)
         commit = gf.commit(tree, [], author=author, message=message_of(message or "Super-squash branch", ""))
         await engine.store.put([commit])
         if await land(engine, repo.id, ref, tip, commit, {}, rule=rule, prune=True):

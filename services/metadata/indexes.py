@@ -1,10 +1,12 @@
-"""The per-repository indexes, written in the same transaction as the ref update:
+"""The commit index, written in the same transaction as the ref update, and the one module that
+queries its tables:
 
-- repo_commits: which commits belong to a repository (a 40-hex revision must be one of them) and
-  what list_repo_commits shows, with generation numbers;
+- repo_commits: which commits belong to a repository (a 40-hex revision must be one of them), their
+  trees and parents, and what list_repo_commits shows, with generation numbers;
 - path_changes: which paths each commit changed relative to its first parent, so `lastCommit` of
-  tree entries and history filtered by path are index queries;
-- lfs_refs: which LFS oids each commit introduced, for entitlement, accounting and GC.
+  tree entries and history filtered by path are index queries.
+
+The LFS oids each commit introduced are planned here too and written by lfsindex.py (lfs_refs).
 """
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ from dataclasses import dataclass
 
 from hangar_common.errors import BadRequest
 
-from . import forcedupdates, pathrules, trees
 from . import gitformat as gf
+from . import lfsindex, pathrules, trees
+from .commitgraph import CommitGraph
 from .objects import ObjectStore
 
 # Ancestors of a commit inside one repository, following every parent through the commit index.
@@ -72,9 +75,7 @@ async def write(conn, repo_id: int, planned: list[Planned]) -> None:
     """Insert the planned rows of commits the repository does not index yet (in the caller's
     transaction, with only this connection)."""
     commits = [p.commit for p in planned]
-    known = {r["oid"]: r["generation"] for r in await conn.fetch(
-        "SELECT oid, generation FROM repo_commits WHERE repo_id = $1 AND oid = ANY($2)", repo_id,
-        list({p for c in commits for p in c.parents} | {c.oid for c in commits}))}
+    known = await generations(conn, repo_id, list({p for c in commits for p in c.parents} | {c.oid for c in commits}))
     for p in planned:
         c = p.commit
         if c.oid in known:
@@ -91,11 +92,7 @@ async def write(conn, repo_id: int, planned: list[Planned]) -> None:
             """INSERT INTO path_changes (repo_id, commit_oid, path, generation)
                SELECT $1, $2, p, $3 FROM unnest($4::text[]) AS p ON CONFLICT DO NOTHING""",
             repo_id, c.oid, generation, p.paths)
-        if p.lfs:
-            await conn.execute(
-                """INSERT INTO lfs_refs (repo_id, commit_oid, lfs_oid, size)
-                   SELECT $1, $2, o, s FROM unnest($3::text[], $4::int8[]) AS t(o, s) ON CONFLICT DO NOTHING""",
-                repo_id, c.oid, list(p.lfs), list(p.lfs.values()))
+        await lfsindex.add(conn, repo_id, c.oid, p.lfs)
 
 
 def _path_checked(item: gf.TreeItem) -> bool:
@@ -107,40 +104,48 @@ def _db_text(path: str) -> str:
     return path.replace("\x00", "")
 
 
-async def prune_unreachable(conn, repo_id: int) -> None:
-    """Forget commits no ref reaches any more (after a branch/tag deletion, a super-squash or a
-    forced update): their path and LFS index rows go with them (ON DELETE CASCADE). Tips a force
-    push replaced stay roots for their grace period (forcedupdates.py)."""
-    targets = [r["target"] for r in await conn.fetch("SELECT target FROM refs WHERE repo_id = $1", repo_id)]
-    targets += await forcedupdates.kept_tips(conn, repo_id)
-    peeled = await _peel_tags(conn, targets)
+async def forget_unreachable(conn, repo_id: int, tips: list[str]) -> None:
+    """Forget the commits none of `tips` (the peeled ref targets, refs.prune_unreachable) reaches:
+    their path and LFS index rows go with them (ON DELETE CASCADE)."""
     await conn.execute(
         ANCESTORS + """
         DELETE FROM repo_commits c WHERE c.repo_id = $1 AND NOT EXISTS (SELECT 1 FROM anc WHERE anc.oid = c.oid)""",
-        repo_id, peeled)
-
-
-async def _peel_tags(conn, targets: list[str]) -> list[str]:
-    """Ref targets with annotated tag objects replaced by the commits they point to."""
-    out, pending = [], list(targets)
-    for _ in range(10):
-        if not pending:
-            break
-        rows = {r["oid"]: (r["type"], r["data"]) for r in await conn.fetch(
-            "SELECT oid, type, CASE WHEN type = 4 THEN data END AS data FROM objects WHERE oid = ANY($1)", pending)}
-        nxt = []
-        for oid in pending:
-            kind, data = rows.get(oid, (gf.COMMIT, None))
-            if kind == gf.TAG:
-                nxt.append(gf.parse_tag(data)[1])
-            else:
-                out.append(oid)
-        pending = nxt
-    return out
+        repo_id, tips)
 
 
 async def belongs(conn, repo_id: int, oid: str) -> bool:
     return bool(await conn.fetchval("SELECT 1 FROM repo_commits WHERE repo_id = $1 AND oid = $2", repo_id, oid))
+
+
+async def tree_of(conn, repo_id: int, oid: str) -> str | None:
+    """The root tree of one of the repository's commits (None: not a commit of it)."""
+    return await conn.fetchval("SELECT tree FROM repo_commits WHERE repo_id = $1 AND oid = $2", repo_id, oid)
+
+
+async def commit_row(conn, repo_id: int, oid: str):
+    """Everything the index holds of one commit (a record with the columns of repo_commits), or None."""
+    return await conn.fetchrow("SELECT * FROM repo_commits WHERE repo_id = $1 AND oid = $2", repo_id, oid)
+
+
+async def generations(conn, repo_id: int, oids: list[str]) -> dict[str, int]:
+    """Generation numbers of those of `oids` the repository indexes."""
+    return {r["oid"]: r["generation"] for r in await conn.fetch(
+        "SELECT oid, generation FROM repo_commits WHERE repo_id = $1 AND oid = ANY($2)", repo_id, oids)}
+
+
+async def with_prefix(conn, repo_id: int, prefix: str, *, limit: int = 2) -> list[str]:
+    """Commit ids of this repository that start with `prefix` (a range scan on the (repo_id, oid)
+    primary key: only this repository's commits are ever looked at)."""
+    return [r["oid"] for r in await conn.fetch(
+        "SELECT oid FROM repo_commits WHERE repo_id = $1 AND oid BETWEEN $2 AND $3 ORDER BY oid LIMIT $4",
+        repo_id, prefix.ljust(40, "0"), prefix.ljust(40, "f"), limit)]
+
+
+async def load_graph(conn, repo_id: int) -> CommitGraph:
+    """The repository's whole commit graph, in one query (for the graph walks of git transport,
+    pull request merges and upstream syncs)."""
+    rows = await conn.fetch("SELECT oid, parents, tree FROM repo_commits WHERE repo_id = $1", repo_id)
+    return CommitGraph({r["oid"]: tuple(r["parents"]) for r in rows}, {r["oid"]: r["tree"] for r in rows})
 
 
 async def last_commits(conn, repo_id: int, commit: str, paths: list[str]) -> dict[str, dict]:

@@ -1,12 +1,29 @@
-"""Queries on the LFS reference index (lfs_refs) for the lfs service: entitlement, accounting and
-garbage collection. Rows exist only for commits some ref of the repository still reaches (pruned
-on deletions and squashes), so "referenced" means "referenced by some revision"."""
+"""The LFS reference index (lfs_refs), and the one module that queries it: rows written with each
+indexed commit (indexes.write), and the queries for entitlement, accounting and garbage collection.
+Rows exist only for commits some ref of the repository still reaches (pruned on deletions and
+squashes), so "referenced" means "referenced by some revision"."""
 from __future__ import annotations
 
 from hangar_protos import common_pb2
 from hangar_protos import metadata_pb2 as pb
 
 from .engine import Engine
+
+
+async def add(conn, repo_id: int, commit_oid: str, lfs: dict[str, int]) -> None:
+    """The LFS oids (oid -> size) a commit introduced, in the caller's transaction."""
+    if lfs:
+        await conn.execute(
+            """INSERT INTO lfs_refs (repo_id, commit_oid, lfs_oid, size)
+               SELECT $1, $2, o, s FROM unnest($3::text[], $4::int8[]) AS t(o, s) ON CONFLICT DO NOTHING""",
+            repo_id, commit_oid, list(lfs), list(lfs.values()))
+
+
+async def sizes_in_repo(conn, repo_id: int, oids: list[str]) -> dict[str, int]:
+    """oid -> size of those of `oids` the repository's pointers already name."""
+    return {r["lfs_oid"]: r["size"] for r in await conn.fetch(
+        "SELECT lfs_oid, max(size) AS size FROM lfs_refs WHERE repo_id = $1 AND lfs_oid = ANY($2) GROUP BY lfs_oid",
+        repo_id, oids)}
 
 
 async def repo_bytes(conn, repo_id: int) -> int:

@@ -35,8 +35,7 @@ async def at_revision(engine: Engine, ref, revision: str) -> At:
     async with engine.pool.acquire() as conn:
         repo = await repos.get(conn, ref.type, ref.namespace, ref.name)
         resolved = await refs.resolve(conn, engine.store, repo.id, repo.default_branch, revision)
-        tree = await conn.fetchval("SELECT tree FROM repo_commits WHERE repo_id = $1 AND oid = $2",
-                                   repo.id, resolved.commit)
+        tree = await indexes.tree_of(conn, repo.id, resolved.commit)
     return At(repo, resolved.commit, resolved.ref, tree)
 
 

@@ -169,7 +169,7 @@ async def delete(engine: Engine, repo: repos.Repo, number: int) -> None:
         if tip is not None:
             await refs.compare_and_swap(conn, repo.id, ref, tip, None)
         await conn.execute("DELETE FROM pull_refs WHERE repo_id = $1 AND num = $2", repo.id, number)
-        await indexes.prune_unreachable(conn, repo.id)
+        await refs.prune_unreachable(conn, engine.store, repo.id)
 
 
 # --- merge ------------------------------------------------------------------------------------------
@@ -191,7 +191,7 @@ async def _state(engine: Engine, repo: repos.Repo, number: int):
         row = await _existing(conn, repo.id, number)
         pr_tip = await refs.get(conn, repo.id, ref_name(number))
         base_tip = await refs.get(conn, repo.id, row.base_ref)
-        graph = await CommitGraph.load(conn, repo.id)
+        graph = await indexes.load_graph(conn, repo.id)
         if base_tip is None:
             raise RevisionNotFound(f"The base branch {refs.short(row.base_ref)} of pull request #{number} is gone")
         base = await merge_base(conn, repo.id, graph, base_tip, pr_tip)
@@ -203,9 +203,8 @@ async def merge_base(conn, repo_id: int, graph: CommitGraph, a: str, b: str) -> 
     common = graph.reachable([a]) & graph.reachable([b])
     if not common:
         return None
-    rows = await conn.fetch("SELECT oid, generation FROM repo_commits WHERE repo_id = $1 AND oid = ANY($2)",
-                            repo_id, list(common))
-    return max(rows, key=lambda r: (r["generation"], r["oid"]))["oid"]
+    generation = await indexes.generations(conn, repo_id, list(common))
+    return max(generation, key=lambda oid: (generation[oid], oid))
 
 
 def _file_changes(changes: list[trees.Change]) -> dict[str, trees.Change]:

@@ -6,7 +6,7 @@ from hangar_common.errors import Forbidden
 from hangar_protos import metadata_pb2 as pb
 
 from . import gitformat as gf
-from . import indexes, names, pullrefs, refs, repos
+from . import names, pullrefs, refs, repos
 from .engine import Engine
 
 
@@ -51,7 +51,7 @@ async def delete_branch(engine: Engine, repo: repos.Repo, name: str) -> None:
     async with engine.pool.acquire() as conn, conn.transaction():
         await repos.touch(conn, repo.id)
         await refs.delete(conn, repo.id, refs.HEADS + name, what="branch")
-        await indexes.prune_unreachable(conn, repo.id)
+        await refs.prune_unreachable(conn, engine.store, repo.id)
 
 
 async def create_tag(engine: Engine, repo: repos.Repo, request: pb.CreateTagRequest) -> pb.Ref:
@@ -79,4 +79,4 @@ async def delete_tag(engine: Engine, repo: repos.Repo, name: str) -> None:
     async with engine.pool.acquire() as conn, conn.transaction():
         await repos.touch(conn, repo.id)
         await refs.delete(conn, repo.id, refs.TAGS + name, what="tag")
-        await indexes.prune_unreachable(conn, repo.id)
+        await refs.prune_unreachable(conn, engine.store, repo.id)

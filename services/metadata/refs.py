@@ -10,8 +10,8 @@ import asyncpg
 
 from hangar_common.errors import BadRequest, Conflict, RevisionNotFound
 
+from . import forcedupdates, indexes, outbox
 from . import gitformat as gf
-from . import outbox
 from .objects import ObjectStore
 
 HEADS, TAGS = "refs/heads/", "refs/tags/"
@@ -47,8 +47,7 @@ async def resolve(conn, store: ObjectStore, repo_id: int, default_branch: str, r
     abbreviated one (7+ hex digits), of a commit that belongs to this repository; RevisionNotFound
     otherwise. Refs win over an abbreviation that spells the same name (as in git)."""
     revision = revision or default_branch
-    if gf.HEX40.match(revision) and await conn.fetchval(
-            "SELECT 1 FROM repo_commits WHERE repo_id = $1 AND oid = $2", repo_id, revision):
+    if gf.HEX40.match(revision) and await indexes.belongs(conn, repo_id, revision):
         return Resolved(revision, "")
     candidates = [revision] if revision.startswith("refs/") else [HEADS + revision, TAGS + revision]
     rows = {r["name"]: r["target"] for r in await conn.fetch(
@@ -67,15 +66,13 @@ async def expand_abbreviated(conn, repo_id: int, prefix: str) -> str:
     """The one commit of this repository whose id starts with `prefix`. A range scan on the
     (repo_id, oid) primary key: only this repository's commits are ever looked at, so neither the
     answer nor the ambiguity error says anything about other repositories."""
-    rows = await conn.fetch(
-        "SELECT oid FROM repo_commits WHERE repo_id = $1 AND oid BETWEEN $2 AND $3 ORDER BY oid LIMIT 2",
-        repo_id, prefix.ljust(40, "0"), prefix.ljust(40, "f"))
+    rows = await indexes.with_prefix(conn, repo_id, prefix)
     if not rows:
         raise RevisionNotFound(f"Invalid rev id: {prefix}")
     if len(rows) > 1:
         raise BadRequest(f"Ambiguous revision {prefix}: several commits of this repository start with it; "
                          "give more digits", code="AmbiguousRevision")
-    return rows[0]["oid"]
+    return rows[0]
 
 
 async def get(conn, repo_id: int, ref: str) -> str | None:
@@ -127,3 +124,13 @@ async def delete(conn, repo_id: int, ref: str, *, what: str) -> None:
     current = await get(conn, repo_id, ref)
     if current is None or not await compare_and_swap(conn, repo_id, ref, current, None):
         raise RevisionNotFound(f"Invalid rev id: {short(ref)}")   # the Hub's wording
+
+
+async def prune_unreachable(conn, store: ObjectStore, repo_id: int) -> None:
+    """Forget commits no ref reaches any more (after a branch/tag deletion, a super-squash or a
+    forced update). Tips a force push replaced stay roots for their grace period (forcedupdates.py).
+    Tags are peeled through the object store (its own connections: safe inside the caller's
+    transaction)."""
+    targets = [target for _, target in await all_refs(conn, repo_id)] + await forcedupdates.kept_tips(conn, repo_id)
+    tips = [(await peel(store, target))[1] for target in targets]
+    await indexes.forget_unreachable(conn, repo_id, tips)

@@ -2,18 +2,19 @@
 git-native engine modules."""
 from __future__ import annotations
 
-import re
-
-from hangar_common.errors import BadRequest, PayloadTooLarge
+from hangar_common.errors import BadRequest
 from hangar_common.logs import request_id_var
-from hangar_protos import common_pb2, metadata_pb2_grpc
 from hangar_protos import metadata_pb2 as pb
+from hangar_protos import metadata_pb2_grpc
 
 from . import (
     cards,
     commits,
+    commitstream,
     forcedupdates,
-    gittransport,
+    gitfetch,
+    gitreceive,
+    indexes,
     lfsindex,
     lifecycle,
     listing,
@@ -25,24 +26,8 @@ from . import (
     repos,
     upstream,
 )
-from . import gitformat as gf
 from .engine import Engine
-
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-def repo_info(repo: repos.Repo, **extra) -> pb.RepoInfo:
-    info = pb.RepoInfo(
-        facts=common_pb2.RepoFacts(
-            repo=common_pb2.RepoRef(type=repo.type, namespace=repo.namespace, name=repo.name),
-            repo_id=str(repo.id), private=repo.private, gated=repo.gated),
-        default_branch=repo.default_branch, sha=repo.sha, created_at=gf.rfc3339(repo.created_at),
-        last_modified=gf.rfc3339(repo.last_modified), likes=repo.likes,
-        protected_branches=list(repo.protected_branches), **extra)
-    if repo.redirected_from:
-        t, ns, n = repo.redirected_from
-        info.redirected_from.CopyFrom(common_pb2.RepoRef(type=t, namespace=ns, name=n))
-    return info
+from .replies import repo_info
 
 
 class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
@@ -86,8 +71,7 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
     async def GetRepo(self, request, context):
         repo = await self._repo(request.repo)
         async with self.engine.pool.acquire() as conn:
-            tree = await conn.fetchval("SELECT tree FROM repo_commits WHERE repo_id = $1 AND oid = $2",
-                                       repo.id, repo.sha)
+            tree = await indexes.tree_of(conn, repo.id, repo.sha)
             lfs_bytes = await lfsindex.repo_bytes(conn, repo.id)
             cache = await upstream.is_cache(conn, repo.id)
         return repo_info(repo, card_data_json=await cards.card_data_json(self.engine, tree), lfs_bytes=lfs_bytes,
@@ -169,7 +153,7 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
 
     # --- commits and history --------------------------------------------------------------------
     async def Commit(self, request_iterator, context):
-        request = await collect_commit(request_iterator, max_file=commits.max_regular_file(self.engine.settings))
+        request = await commitstream.collect(request_iterator, max_file=commits.max_regular_file(self.engine.settings))
         oid, ref, repo = await commits.create_commit(self.engine, request)
         return pb.CommitResult(commit_oid=oid, ref=ref, repo=repo_info(await self._fresh(repo.id)))
 
@@ -194,11 +178,11 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
     # --- git transport --------------------------------------------------------------------------------
     async def GitListRefs(self, request, context):
         repo = await self._repo(request.repo)
-        return await gittransport.list_refs(self.engine, repo, repo_info(repo))
+        return await gitfetch.list_refs(self.engine, repo, repo_info(repo))
 
     async def GitFetchObjects(self, request, context):
         repo = await self._repo(request.repo)
-        async for batch in gittransport.fetch_objects(self.engine, repo, request):
+        async for batch in gitfetch.fetch_objects(self.engine, repo, request):
             yield batch
 
     async def GitReceive(self, request_iterator, context):
@@ -207,7 +191,7 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
             async with self.engine.pool.acquire() as conn:
                 await upstream.refuse_if_cache(conn, repo.id)
             return repo
-        return await gittransport.receive(self.engine, request_iterator, writable)
+        return await gitreceive.receive(self.engine, request_iterator, writable)
 
     async def UpstreamSync(self, request_iterator, context):
         return await upstream.sync(self.engine, request_iterator)
@@ -252,57 +236,3 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
 
     async def PullRefChanges(self, request, context):
         return await pullrefs.changes(self.engine, await self._repo(request.repo), request)
-
-
-async def collect_commit(stream, *, max_file: int) -> commits.CommitRequest:
-    """Read a Commit stream: the header, then operations (file data may span messages)."""
-    request, pending, total = None, None, 0
-    async for chunk in stream:
-        kind = chunk.WhichOneof("kind")
-        if request is None:
-            if kind != "header":
-                raise BadRequest("The commit stream must start with a header", code="InvalidCommit")
-            h = chunk.header
-            request = commits.CommitRequest(h.repo, h.revision, h.summary, h.description, h.parent_commit,
-                                            h.author, h.create_pr, pr_number=h.pr_number)
-            continue
-        if pending is not None and (kind != "file" or chunk.file.path != pending[0]):
-            raise BadRequest(f"Data of {pending[0]} was cut short", code="InvalidCommit")
-        if kind == "file":
-            total += len(chunk.file.data)
-            if total > commits.MAX_COMMIT_BYTES:
-                raise PayloadTooLarge("Commit too large: use LFS for large files", code="CommitTooLarge")
-            data = pending[1] if pending else bytearray()
-            data += chunk.file.data
-            if len(data) > max_file:
-                raise PayloadTooLarge(f"{chunk.file.path} is larger than {max_file} bytes: upload it with LFS",
-                                      code="FileTooLarge")
-            pending = (chunk.file.path, data) if chunk.file.more else None
-            if not chunk.file.more:
-                request.operations.append(commits.Operation("file", chunk.file.path, gf.blob(bytes(data))))
-        elif kind == "lfs_file":
-            _add_lfs(request, chunk.lfs_file)
-        elif kind == "delete":
-            request.operations.append(commits.Operation(
-                "delete_folder" if chunk.delete.folder else "delete", chunk.delete.path))
-        elif kind == "copy":
-            c = chunk.copy
-            request.operations.append(commits.Operation("copy", c.dest_path, src_path=c.src_path,
-                                                        src_revision=c.src_revision))
-        elif kind == "header":
-            raise BadRequest("Only one header per commit", code="InvalidCommit")
-    if request is None:
-        raise BadRequest("Empty commit stream", code="InvalidCommit")
-    if pending is not None:
-        raise BadRequest(f"Data of {pending[0]} was cut short", code="InvalidCommit")
-    return request
-
-
-def _add_lfs(request: commits.CommitRequest, op) -> None:
-    """An lfsFile operation; size 0 means "unknown" (huggingface_hub copies LFS files without a
-    size): the commit takes it from the pointer this repository already holds for that oid."""
-    oid = op.oid.lower()
-    if not _SHA256.match(oid) or op.size < 0:
-        raise BadRequest(f"Invalid LFS object for {op.path}: oid must be sha256 hex, size >= 0",
-                         code="InvalidLfsPointer")
-    request.operations.append(commits.Operation("lfs", op.path, lfs_oid=oid, lfs_size=op.size))

@@ -1,7 +1,7 @@
 """Repositories fed from the upstream Hub by the mirror service (issue 18, DESIGN.md §10).
 
 The mirror fetches the upstream's own git objects, so commits, trees and blobs keep their ids; this
-module stores them and moves the refs, like a push (gittransport.receive) with three differences the
+module stores them and moves the refs, like a push (gitreceive.receive) with three differences the
 header's `upstream` asks for: the repository may be created in the same transaction as its refs (a
 failed sync leaves nothing visible), a cache follows the upstream's force pushes (non-fast-forward),
 and LFS pointers are not checked for entitlement (the mirror stores verified LFS bytes itself).
@@ -27,15 +27,8 @@ from . import indexes, names, refs, repos
 from .commitgraph import CommitGraph
 from .commits import max_regular_file
 from .engine import Engine
-from .gittransport import (
-    Pushed,
-    PushRefused,
-    _check_command,
-    _check_trees,
-    _collect_new,
-    _read_objects,
-    _tag_chains,
-)
+from .gitfetch import tag_chains
+from .gitreceive import Pushed, PushRefused, check_command, check_trees, collect_new, read_objects
 
 MAX_REPORTED_PATHS = 50
 
@@ -70,12 +63,12 @@ async def sync(engine: Engine, stream) -> pb.GitReceiveResult:
     up = header.upstream
     repo = await _existing(engine, header.repo, up)
     pushed = Pushed(engine.store)
-    await _read_objects(iterator, pushed, max_regular_file(engine.settings))
+    await read_objects(iterator, pushed, max_regular_file(engine.settings))
     commands = list(header.commands)
     try:
         for cmd in commands:
             try:
-                _check_command(cmd)
+                check_command(cmd)
             except HangarError as exc:
                 raise PushRefused(cmd.ref, exc.message) from None
         new_commits, graph = await _validate(engine, repo, pushed, commands, force=up.force)
@@ -107,9 +100,9 @@ async def _validate(engine: Engine, repo: repos.Repo | None, pushed: Pushed, com
     graph, current = CommitGraph({}, {}), {}
     if repo is not None:
         async with engine.pool.acquire() as conn:
-            graph = await CommitGraph.load(conn, repo.id)
+            graph = await indexes.load_graph(conn, repo.id)
             current = dict(await refs.all_refs(conn, repo.id))
-    known_tags = await _tag_chains(engine.store, current.values())
+    known_tags = await tag_chains(engine.store, current.values())
     new_commits: set[str] = set()
     for cmd in commands:
         if current.get(cmd.ref, gf.ZERO_OID) != cmd.old_oid:
@@ -119,11 +112,11 @@ async def _validate(engine: Engine, repo: repos.Repo | None, pushed: Pushed, com
         target = cmd.new_oid
         while target in pushed.tags or target in known_tags:
             target = pushed.tags[target][1] if target in pushed.tags else known_tags[target]
-        _collect_new(cmd.ref, target, graph, pushed, new_commits)
+        collect_new(cmd.ref, target, graph, pushed, new_commits)
         if cmd.old_oid != gf.ZERO_OID and not force and cmd.ref.startswith(refs.HEADS) \
                 and not graph.is_ancestor(cmd.old_oid, target):
             raise PushRefused(cmd.ref, "non-fast-forward")
-    await _check_trees(engine.store, graph, pushed, new_commits)
+    await check_trees(engine.store, graph, pushed, new_commits)
     return graph.topological(new_commits), graph
 
 
@@ -183,7 +176,7 @@ async def _apply(engine: Engine, header, repo: repos.Repo | None, commands, grap
                 raise PushRefused(cmd.ref, "stale info (the ref moved during the sync)")
         await indexes.write(conn, repo_id, planned)
         if any(c.new_oid == gf.ZERO_OID or c.old_oid != gf.ZERO_OID for c in commands):
-            await indexes.prune_unreachable(conn, repo_id)
+            await refs.prune_unreachable(conn, engine.store, repo_id)
         for alias in up.aliases:
             await _alias(conn, repo_id, alias)
 

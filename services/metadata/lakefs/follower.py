@@ -33,7 +33,7 @@ from hangar_common import grpcio
 from hangar_protos import lfs_pb2, lfs_pb2_grpc
 
 from .. import gitformat as gf
-from .. import trees
+from .. import indexes, refs, trees
 from . import names
 from .client import LakefsClient, LakefsError
 
@@ -152,8 +152,7 @@ class Follower:
             return
         lake = mapped or await self._create_repository(repo)
         async with self.pool.acquire() as conn:
-            hub = {r["name"]: r["target"] for r in await conn.fetch(
-                "SELECT name, target FROM refs WHERE repo_id = $1", repo_id)}
+            hub = dict(await refs.all_refs(conn, repo_id))
             followed = {r["hub_ref"]: r for r in await conn.fetch(
                 "SELECT hub_ref, lakefs_ref, synced_oid FROM lakefs_refs WHERE repo_id = $1", repo_id)}
         default = f"refs/heads/{repo['default_branch']}"
@@ -275,21 +274,20 @@ class Follower:
                 if lake_id:
                     return chain[::-1], (oid, lake_id)
                 chain.append(oid)
-                parents = await conn.fetchval("SELECT parents FROM repo_commits WHERE repo_id = $1 AND oid = $2",
-                                              repo_id, oid)
-                oid = parents[0] if parents else None
+                row = await indexes.commit_row(conn, repo_id, oid)
+                oid = row["parents"][0] if row is not None and row["parents"] else None
         return chain[::-1], None
 
     async def _commit(self, repo_id: int, oid: str):
         async with self.pool.acquire() as conn:
-            row = await conn.fetchrow("SELECT * FROM repo_commits WHERE repo_id = $1 AND oid = $2", repo_id, oid)
+            row = await indexes.commit_row(conn, repo_id, oid)
         if row is None:
             raise LakefsError(404, f"commit {oid} is not in repository {repo_id}")
         return row
 
     async def _tree(self, repo_id: int, oid: str) -> str | None:
         async with self.pool.acquire() as conn:
-            return await conn.fetchval("SELECT tree FROM repo_commits WHERE repo_id = $1 AND oid = $2", repo_id, oid)
+            return await indexes.tree_of(conn, repo_id, oid)
 
     # --- tags ---------------------------------------------------------------------------------
     async def _sync_tag(self, repo_id: int, lake: str, hub_ref: str, target: str, default: str) -> None:

@@ -1,13 +1,7 @@
-"""Git transport for the git service (gitprotocol-pack.txt, gitprotocol-v2.txt): refs with peeled
-tags, the object set of a fetch (wants minus what the haves reach, with shallow depth), and receive
-of pushed objects plus ref commands applied all-or-nothing.
-
-Objects travel raw (content without header, uncompressed); the git service frames them as a pack.
-"""
+"""Git transport, the push side (services/git/receive_pack.py is its caller): pushed objects stored
+as they arrive, then the ref commands checked (fast-forward, complete trees, path and LFS rules at
+admission) and applied all-or-nothing. gitfetch.py is the fetch side."""
 from __future__ import annotations
-
-import logging
-from collections.abc import AsyncIterator, Iterable
 
 from hangar_common.errors import BadRequest, HangarError, PayloadTooLarge
 from hangar_protos import metadata_pb2 as pb
@@ -17,171 +11,12 @@ from . import gitformat as gf
 from .commitgraph import CommitGraph
 from .commits import max_regular_file
 from .engine import Engine
+from .gitfetch import tag_chains, walk_trees
 from .lfscheck import LfsRule, repo_facts
 from .objects import ObjectStore
 
-logger = logging.getLogger("hangar.metadata.git")
-
-BATCH_BYTES = 2 * 1024 * 1024      # raw bytes per GitObjectBatch
-PIECE = 1024 * 1024                # a large blob's data per message
 STORE_BATCH = 16 * 1024 * 1024     # pushed bytes written per insert
 
-
-async def list_refs(engine: Engine, repo: repos.Repo, info: pb.RepoInfo) -> pb.GitRefs:
-    """Every ref with its peeled commit for annotated tags, and HEAD's symbolic target."""
-    async with engine.pool.acquire() as conn:
-        rows = await refs.all_refs(conn, repo.id)
-    out = pb.GitRefs(repo=info, head=refs.HEADS + repo.default_branch)
-    for name, target in rows:
-        _, peeled = await refs.peel(engine.store, target)
-        out.refs.append(pb.GitRef(name=name, target=target, peeled=peeled if peeled != target else ""))
-    return out
-
-
-# --- fetch ------------------------------------------------------------------------------------------
-
-async def _tag_chains(store: ObjectStore, targets: Iterable[str]) -> dict[str, str]:
-    """Annotated tag objects reachable from ref targets -> the object each points to."""
-    chains: dict[str, str] = {}
-    for target in targets:
-        oid = target
-        for _ in range(10):
-            facts = (await store.facts([oid])).get(oid)
-            if facts is None or facts.type != gf.TAG:
-                break
-            _, nxt = gf.parse_tag(await store.small(oid))
-            chains[oid] = nxt
-            oid = nxt
-    return chains
-
-
-async def walk_trees(store: ObjectStore, roots: Iterable[str], seen: set[str]) -> tuple[list[str], list[str]]:
-    """Trees and blobs reachable from `roots` that are not in `seen` (which grows); one query per
-    level of the walk."""
-    trees_out: list[str] = []
-    blobs_out: list[str] = []
-    frontier = [r for r in set(roots) if r not in seen]
-    seen.update(frontier)
-    while frontier:
-        trees_out.extend(frontier)
-        loaded = await store.trees(frontier)
-        nxt: list[str] = []
-        for oid in frontier:
-            for item in loaded.get(oid, ()):
-                if item.oid in seen or gf.is_gitlink(item.mode):
-                    continue
-                seen.add(item.oid)
-                (nxt if gf.is_dir(item.mode) else blobs_out).append(item.oid)
-        frontier = nxt
-    return trees_out, blobs_out
-
-
-async def fetch_objects(engine: Engine, repo: repos.Repo,
-                        request: pb.GitFetchRequest) -> AsyncIterator[pb.GitObjectBatch]:
-    """Objects reachable from `wants` and not from the common `haves`; the first message carries
-    the common haves, shallow/unshallow lines and the object count."""
-    async with engine.pool.acquire() as conn:
-        graph = await CommitGraph.load(conn, repo.id)
-        targets = [t for _, t in await refs.all_refs(conn, repo.id)]
-    tags = await _tag_chains(engine.store, targets)
-    for want in request.wants:
-        if want not in graph and want not in tags:
-            raise BadRequest(f"not our ref {want}", code="NotOurRef")
-    common = [h for h in dict.fromkeys(request.haves) if h in graph or h in tags]
-    shallows = {s for s in request.client_shallows if s in graph}
-    want_commits = [_peel_in(tags, w) for w in request.wants]
-    want_commits = [w for w in want_commits if w in graph]
-    have_commits = graph.reachable([_peel_in(tags, h) for h in common], no_parents=shallows)
-    if request.depth > 0:
-        send, boundary = graph.within_depth(want_commits, request.depth, stop=set())
-        send -= have_commits - shallows
-        shallow = sorted(boundary - shallows)
-        unshallow = sorted(s for s in shallows if s in send and s not in boundary)
-    else:
-        send = graph.reachable(want_commits, stop=have_commits, no_parents=shallows)
-        boundary, shallow, unshallow = set(), [], sorted(s for s in shallows if s in send)
-    first = pb.GitObjectBatch(common=common, shallow=shallow, unshallow=unshallow)
-    if request.negotiate_only:
-        yield first
-        return
-    # What the client has: the trees of the commits it has right at the edge of what we send.
-    edges = {p for c in send if c not in boundary for p in graph.parents[c] if p in have_commits}
-    edges.update(c for c in common if c in graph)
-    seen: set[str] = set()
-    await walk_trees(engine.store, (graph.trees[c] for c in edges), seen)   # the client has these
-    tree_oids, blob_oids = await walk_trees(engine.store, (graph.trees[c] for c in send), seen)
-    tag_oids = [t for t in _wanted_tags(tags, request.wants) if t not in set(request.haves)]
-    ordered = [*sorted(send), *tag_oids, *tree_oids, *blob_oids]
-    first.object_count = len(ordered)
-    async for batch in _object_batches(engine.store, ordered, first):
-        yield batch
-
-
-def _peel_in(tags: dict[str, str], oid: str) -> str:
-    while oid in tags:
-        oid = tags[oid]
-    return oid
-
-
-def _wanted_tags(tags: dict[str, str], wants: Iterable[str]) -> list[str]:
-    out = []
-    for w in wants:
-        while w in tags:
-            out.append(w)
-            w = tags[w]
-    return list(dict.fromkeys(out))
-
-
-async def _object_batches(store: ObjectStore, oids: list[str],
-                          first: pb.GitObjectBatch) -> AsyncIterator[pb.GitObjectBatch]:
-    """Raw objects in messages of about BATCH_BYTES; a large blob spans messages (`more`)."""
-    group: list = []
-    batch, group_bytes = first, 0
-    facts = {}
-    for i in range(0, len(oids), 5000):
-        facts.update(await store.facts(oids[i:i + 5000]))
-    for oid in oids:
-        size = facts[oid].size if oid in facts else 0
-        if size > PIECE:
-            if group:
-                batch = await _fill(store, batch, group, facts)
-                yield batch
-                batch, group, group_bytes = pb.GitObjectBatch(), [], 0
-            async for message in _large(store, batch, oid, facts[oid]):
-                yield message
-            batch = pb.GitObjectBatch()
-            continue
-        group.append(oid)
-        group_bytes += size
-        if group_bytes >= BATCH_BYTES:
-            yield await _fill(store, batch, group, facts)
-            batch, group, group_bytes = pb.GitObjectBatch(), [], 0
-    if group or batch is first:
-        yield await _fill(store, batch, group, facts)
-
-
-async def _fill(store: ObjectStore, batch: pb.GitObjectBatch, group: list[str], facts) -> pb.GitObjectBatch:
-    raw = await store.raw(group)
-    for oid in group:
-        if oid not in raw:
-            raise HangarError(f"object {oid} is missing from the store", code="ObjectMissing")
-        kind, data = raw[oid]
-        batch.objects.append(pb.GitObject(oid=oid, type=kind, data=data, size=len(data)))
-    return batch
-
-
-async def _large(store: ObjectStore, batch: pb.GitObjectBatch, oid: str, facts) -> AsyncIterator[pb.GitObjectBatch]:
-    for pos in range(0, facts.size, PIECE):
-        data = await store.read_range(oid, pos, PIECE)
-        obj = pb.GitObject(oid=oid, type=facts.type, data=data, more=pos + PIECE < facts.size)
-        if pos == 0:
-            obj.size = facts.size
-        batch.objects.append(obj)
-        yield batch
-        batch = pb.GitObjectBatch()
-
-
-# --- receive ----------------------------------------------------------------------------------------
 
 class PushRefused(Exception):
     """A reason to refuse the whole push (reported per ref)."""
@@ -241,7 +76,7 @@ def _fsck(obj: gf.RawObject) -> str | None:
     return None
 
 
-async def _read_objects(stream, pushed: Pushed, max_object: int) -> None:
+async def read_objects(stream, pushed: Pushed, max_object: int) -> None:
     """Pushed objects, reassembled from their pieces and stored as they complete. Objects are
     bounded like regular files of API commits: large files belong in LFS (and a bounded object
     keeps both this process's memory and PostgreSQL's sliced reads cheap)."""
@@ -266,7 +101,7 @@ async def _read_objects(stream, pushed: Pushed, max_object: int) -> None:
     await pushed.flush()
 
 
-def _check_command(cmd: pb.RefCommand) -> None:
+def check_command(cmd: pb.RefCommand) -> None:
     if not (gf.HEX40.match(cmd.old_oid) and gf.HEX40.match(cmd.new_oid)):
         raise PushRefused(cmd.ref, "invalid object id")
     if cmd.ref.startswith(refs.HEADS):
@@ -292,12 +127,12 @@ async def receive(engine: Engine, stream, get_repo) -> pb.GitReceiveResult:
     header = first.header
     repo = await get_repo(header.repo)
     pushed = Pushed(engine.store)
-    await _read_objects(iterator, pushed, max_regular_file(engine.settings))
+    await read_objects(iterator, pushed, max_regular_file(engine.settings))
     commands = list(header.commands)
     try:
         for cmd in commands:
             try:
-                _check_command(cmd)
+                check_command(cmd)
             except HangarError as exc:
                 raise PushRefused(cmd.ref, exc.message) from None
         new_commits, graph, forced = await _validate(engine, repo, pushed, commands)
@@ -318,9 +153,9 @@ async def _validate(engine: Engine, repo: repos.Repo, pushed: Pushed,
     forward is a force push: accepted as on the Hub (forcedupdates.py), unless the branch is protected;
     pull request refs and tags only move forward."""
     async with engine.pool.acquire() as conn:
-        graph = await CommitGraph.load(conn, repo.id)
+        graph = await indexes.load_graph(conn, repo.id)
         current = dict(await refs.all_refs(conn, repo.id))
-    known_tags = await _tag_chains(engine.store, current.values())
+    known_tags = await tag_chains(engine.store, current.values())
     new_commits: set[str] = set()
     forced: list[forcedupdates.Forced] = []
     for cmd in commands:
@@ -338,13 +173,13 @@ async def _validate(engine: Engine, repo: repos.Repo, pushed: Pushed,
             if cmd.ref.startswith(refs.HEADS) or pullrefs.is_pr_ref(cmd.ref):
                 raise PushRefused(cmd.ref, "a branch must point to a commit")
             target = pushed.tags[target][1] if target in pushed.tags else known_tags[target]
-        _collect_new(cmd.ref, target, graph, pushed, new_commits)
+        collect_new(cmd.ref, target, graph, pushed, new_commits)
         if cmd.old_oid != gf.ZERO_OID:
             if cmd.ref.startswith(refs.TAGS):
                 raise PushRefused(cmd.ref, "tag already exists")
             if not graph.is_ancestor(cmd.old_oid, target):
                 forced.append(_forced(repo, cmd))
-    await _check_trees(engine.store, graph, pushed, new_commits)
+    await check_trees(engine.store, graph, pushed, new_commits)
     return graph.topological(new_commits), graph, forced
 
 
@@ -356,7 +191,7 @@ def _forced(repo: repos.Repo, cmd: pb.RefCommand) -> forcedupdates.Forced:
     return forcedupdates.Forced(cmd.ref, cmd.old_oid, cmd.new_oid)
 
 
-def _collect_new(ref: str, target: str, graph: CommitGraph, pushed: Pushed, new: set[str]) -> None:
+def collect_new(ref: str, target: str, graph: CommitGraph, pushed: Pushed, new: set[str]) -> None:
     """Add to the graph the pushed commits `target` brings; every parent must be pushed or known."""
     stack = [target]
     while stack:
@@ -372,7 +207,7 @@ def _collect_new(ref: str, target: str, graph: CommitGraph, pushed: Pushed, new:
         stack.extend(facts.parents)
 
 
-async def _check_trees(store: ObjectStore, graph: CommitGraph, pushed: Pushed, new_commits: set[str]) -> None:
+async def check_trees(store: ObjectStore, graph: CommitGraph, pushed: Pushed, new_commits: set[str]) -> None:
     """Trees of new commits are complete: each object was pushed, or is reachable from the trees of
     commits the repository already had (what the client assumed we have). Knowing an object id is not
     access: an object held only by another repository does not count."""
@@ -433,4 +268,4 @@ async def _apply(engine: Engine, repo: repos.Repo, commands, graph: CommitGraph,
         await forcedupdates.record(conn, repo.id, forced, pusher)
         await indexes.write(conn, repo.id, planned)
         if forced or any(c.new_oid == gf.ZERO_OID for c in commands):
-            await indexes.prune_unreachable(conn, repo.id)
+            await refs.prune_unreachable(conn, engine.store, repo.id)
