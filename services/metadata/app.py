@@ -11,6 +11,7 @@ from hangar_protos import metadata_pb2, metadata_pb2_grpc
 
 from . import lakefs
 from .engine import Engine
+from .engines import open_versioning
 from .servicer import MetadataServicer
 
 SCHEMA = "metadata"
@@ -28,8 +29,9 @@ def build(settings: Settings):
             await resources.open_redis()
             lfs_channel = resources.open_channel("lfs", settings.lfs_target)
             state["engine"] = engine = await Engine.open(settings, SCHEMA, lfs_channel)
+            servicer = MetadataServicer(resources, open_versioning(engine))
             await resources.start_grpc(
-                [(metadata_pb2_grpc.add_MetadataServicer_to_server, MetadataServicer(resources, engine))],
+                [(metadata_pb2_grpc.add_MetadataServicer_to_server, servicer)],
                 [metadata_pb2.DESCRIPTOR.services_by_name["Metadata"].full_name])
             app.state.resources = resources
             async with lakefs.following(engine, settings, lfs_channel) as follower:
