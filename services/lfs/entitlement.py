@@ -11,15 +11,18 @@ from . import catalog
 MAX_HOLDERS_ASKED = 50  # authorization questions per oid before giving up (then: upload it again)
 
 
-async def referencable(ctx, conn, *, principal, facts, oids: list[str]) -> set[str]:
-    """The subset of (verified) `oids` that `principal` may reference in the repo `facts`."""
+async def referencable(ctx, conn, *, principal, facts, oids: list[str], holders: dict | None = None) -> set[str]:
+    """The subset of (verified) `oids` that `principal` may reference in the repo `facts`. `holders`
+    (oid -> the repositories referencing it) when the caller brought metadata's answer along (a
+    commit's CheckObjects); else metadata is asked."""
     if principal.anonymous or not oids:
         return set()
     ok = await catalog.granted(conn, oids=oids, repo_id=facts.repo_id, user_id=principal.user_id)
     rest = [oid for oid in oids if oid not in ok]
     if not rest:
         return ok
-    holders = await ctx.peers.holders(rest)
+    if holders is None:
+        holders = await ctx.peers.holders(rest)
     decisions: dict[str, bool] = {facts.repo_id: True}  # the caller may already write this repo
     for oid in rest:
         for repo in holders.get(oid, [])[:MAX_HOLDERS_ASKED]:

@@ -30,18 +30,21 @@ class LfsServicer(lfs_pb2_grpc.LfsServicer):
         the objects as just referenced protects them from a concurrent garbage collection."""
         specs = {o.oid: o.size for o in request.objects}
         valid = [oid for oid in specs if OID.match(oid)]
+        # Metadata sent who references each oid (and the namespace's bytes): nothing is asked back.
+        holders = {h.oid: list(h.repos) for h in request.holders}
         async with self.ctx.engine.begin() as conn:
             known = await catalog.touch_referenced(conn, valid)
         candidates = [oid for oid in valid if known.get(oid) == specs[oid]]
         async with self.ctx.engine.connect() as conn:
             usable = await entitlement.referencable(self.ctx, conn, principal=request.principal,
-                                                    facts=request.repo, oids=candidates)
+                                                    facts=request.repo, oids=candidates, holders=holders)
         statuses = [lfs_pb2.ObjectStatus(oid=oid, usable=oid in usable, reason=_reason(oid, specs, known, usable))
                     for oid in specs]
         message = ""
         if len(usable) == len(specs):
-            message = await usage.quota_exceeded(self.ctx, request.repo.repo.namespace,
-                                                 {oid: specs[oid] for oid in usable})
+            message = usage.quota_exceeded(
+                self.ctx, request.repo.repo.namespace, {oid: specs[oid] for oid in usable}, holders=holders,
+                namespace_bytes=request.namespace_bytes if request.has_namespace_bytes else None)
         return lfs_pb2.CheckObjectsResponse(objects=statuses, quota_exceeded=bool(message), quota_message=message)
 
     async def DownloadUrl(self, request, context):

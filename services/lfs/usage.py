@@ -1,7 +1,8 @@
 """Storage accounting per namespace (user or organization) and the optional quota.
 
 Bytes are dedup-aware: the metadata service's reference index counts each oid once per namespace
-(NamespaceUsage). A commit's new bytes are those of its oids that no repository of the namespace
+(NamespaceUsage; for a commit, metadata sends the figure with CheckObjects). A commit's new bytes
+are those of its oids that no repository of the namespace
 references yet; the quota (HANGAR_LFS_QUOTA_BYTES) refuses a commit that would cross it, never one
 that only reuses or removes objects.
 """
@@ -16,20 +17,22 @@ async def usage(ctx, namespace: str) -> lfs_pb2.UsageResponse:
                                  private_bytes=used.private_bytes, quota_bytes=ctx.config.quota_bytes)
 
 
-async def quota_exceeded(ctx, namespace: str, objects: dict[str, int]) -> str:
-    """A message when adding `objects` (oid -> size) would take `namespace` over its quota, else ""."""
+def quota_exceeded(ctx, namespace: str, objects: dict[str, int], *, holders: dict, namespace_bytes: int | None) -> str:
+    """A message when adding `objects` (oid -> size) would take `namespace` over its quota, else "".
+    `holders` (oid -> referencing repositories) and `namespace_bytes` (what the namespace's
+    repositories reference now; None when no oid is new to it) are metadata's facts, sent with the
+    commit's CheckObjects."""
     quota = ctx.config.quota_bytes
     if not quota or not objects:
         return ""
-    holders = await ctx.peers.holders(list(objects))
     ns = namespace.lower()
     new = sum(size for oid, size in objects.items()
               if not any(r.repo.namespace.lower() == ns for r in holders.get(oid, [])))
     if not new:
         return ""
-    used = await ctx.peers.namespace_usage(namespace)
-    total = used.public_bytes + used.private_bytes
-    if total + new <= quota:
+    if namespace_bytes is None:   # metadata found every oid already in the namespace: cannot happen with new > 0
+        raise ValueError("CheckObjects: objects new to the namespace but no namespace usage sent")
+    if namespace_bytes + new <= quota:
         return ""
-    return (f"Storage quota exceeded for {namespace}: {total} bytes used, {new} new, "
+    return (f"Storage quota exceeded for {namespace}: {namespace_bytes} bytes used, {new} new, "
             f"quota {quota} bytes")

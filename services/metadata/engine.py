@@ -34,7 +34,7 @@ class Engine:
         requests = await pool(16, "hangar-metadata")
         objects = await pool(8, "hangar-metadata-objects")
         cache_mb = int(os.environ.get("HANGAR_METADATA_CACHE_MB") or DEFAULT_CACHE_MB)
-        engine = cls(requests, ObjectStore(objects, cache_mb), LfsChecker(lfs_channel), settings)
+        engine = cls(requests, ObjectStore(objects, cache_mb), LfsChecker(lfs_channel, requests), settings)
         engine._pools = (requests, objects)
         return engine
 

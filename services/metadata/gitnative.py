@@ -91,7 +91,8 @@ class GitNative:
             sizes = await lfsindex.repos_bytes(conn, [r.id for r in found])
         used = 0
         if query.author:
-            usage = await lfsindex.namespace_usage(self.engine, query.author)
+            async with self.engine.pool.acquire() as conn:
+                usage = await lfsindex.namespace_usage(conn, query.author)
             used = usage.public_bytes + usage.private_bytes
         return RepoPage(found, cursor, sizes, used)
 
@@ -159,13 +160,16 @@ class GitNative:
 
     # --- the LFS reference index ----------------------------------------------------------------
     async def repos_referencing(self, oids: list[str]) -> pb.ReposReferencingOidsResponse:
-        return await lfsindex.repos_referencing(self.engine, oids)
+        async with self.engine.pool.acquire() as conn:
+            return await lfsindex.repos_referencing(conn, oids)
 
     async def unreferenced(self, oids: list[str]) -> list[str]:
-        return await lfsindex.unreferenced(self.engine, oids)
+        async with self.engine.pool.acquire() as conn:
+            return await lfsindex.unreferenced(conn, oids)
 
     async def namespace_usage(self, namespace: str) -> pb.NamespaceUsageResponse:
-        return await lfsindex.namespace_usage(self.engine, namespace)
+        async with self.engine.pool.acquire() as conn:
+            return await lfsindex.namespace_usage(conn, namespace)
 
     # --- object access for git transport ------------------------------------------------------
     async def git_list_refs(self, ref) -> pb.GitRefs:

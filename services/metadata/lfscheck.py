@@ -1,4 +1,6 @@
-"""The LFS reference rule (DESIGN.md §4), and asking the lfs service (lfs.proto CheckObjects).
+"""The LFS reference rule (DESIGN.md §4), and asking the lfs service (lfs.proto CheckObjects) once per
+set of new oids, with the reference facts this service owns sent along (who references each oid,
+the namespace's bytes): lfs decides from them and its own facts without asking back.
 
 A blob whose content is an LFS pointer (hangar_common.lfs_pointer decides, once, when the blob is
 first stored) IS a reference to that LFS object, whatever route brought it into a tree: an `lfsFile`
@@ -18,6 +20,8 @@ import logging
 from hangar_common import grpcio
 from hangar_common.errors import BadRequest, HangarError, Unavailable
 from hangar_protos import common_pb2, lfs_pb2, lfs_pb2_grpc
+
+from . import lfsindex
 
 logger = logging.getLogger("hangar.metadata.lfs")
 
@@ -58,8 +62,9 @@ class LfsRule:
 
 
 class LfsChecker:
-    def __init__(self, channel) -> None:
+    def __init__(self, channel, pool) -> None:
         self.stub = lfs_pb2_grpc.LfsStub(channel) if channel is not None else None
+        self.pool = pool
 
     async def check(self, principal: common_pb2.Principal, facts: common_pb2.RepoFacts,
                     objects: dict[str, int]) -> None:
@@ -71,6 +76,7 @@ class LfsChecker:
         request = lfs_pb2.CheckObjectsRequest(
             principal=principal, repo=facts,
             objects=[lfs_pb2.ObjectSpec(oid=oid, size=size) for oid, size in objects.items()])
+        await self._add_facts(request, list(objects))
         try:
             answer = await grpcio.call(self.stub.CheckObjects, request)
         except HangarError as exc:
@@ -83,3 +89,17 @@ class LfsChecker:
             if oid not in usable:
                 raise LfsObjectRefused(f"LFS object {oid} was not uploaded (or is not available to you); "
                                        "upload it through the LFS batch API first")
+
+    async def _add_facts(self, request: lfs_pb2.CheckObjectsRequest, oids: list[str]) -> None:
+        """Who references each oid; and the namespace's referenced bytes when some oid is new to it
+        (only then can the commit count against a quota)."""
+        namespace = request.repo.repo.namespace.lower()
+        async with self.pool.acquire() as conn:
+            found = await lfsindex.holders(conn, oids)
+            new_to_namespace = any(not any(r.repo.namespace.lower() == namespace for r in found.get(oid, ()))
+                                   for oid in oids)
+            usage = await lfsindex.namespace_usage(conn, request.repo.repo.namespace) if new_to_namespace else None
+        request.holders.extend(lfs_pb2.ObjectHolders(oid=oid, repos=repos) for oid, repos in found.items())
+        if usage is not None:
+            request.has_namespace_bytes = True
+            request.namespace_bytes = usage.public_bytes + usage.private_bytes

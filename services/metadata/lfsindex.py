@@ -7,8 +7,6 @@ from __future__ import annotations
 from hangar_protos import common_pb2
 from hangar_protos import metadata_pb2 as pb
 
-from .engine import Engine
-
 
 async def add(conn, repo_id: int, commit_oid: str, lfs: dict[str, int]) -> None:
     """The LFS oids (oid -> size) a commit introduced, in the caller's transaction."""
@@ -40,42 +38,45 @@ async def repos_bytes(conn, repo_ids: list[int]) -> dict[int, int]:
     return {r["repo_id"]: int(r["bytes"]) for r in rows}
 
 
-async def repos_referencing(engine: Engine, oids: list[str]) -> pb.ReposReferencingOidsResponse:
-    async with engine.pool.acquire() as conn:
-        rows = await conn.fetch(
-            """SELECT DISTINCT l.lfs_oid, r.id, r.type, r.namespace, r.name, r.private, r.gated
-               FROM lfs_refs l JOIN repos r ON r.id = l.repo_id WHERE l.lfs_oid = ANY($1)
-                 -- An upstream cache's pointers came from the upstream, unchecked by the LFS rule:
-                 -- holding one proves nothing about the bytes here, so caches never count as holders.
-                 AND NOT EXISTS (SELECT 1 FROM upstream_repos u WHERE u.repo_id = r.id AND u.cache)
-               ORDER BY l.lfs_oid, r.id""", [o.lower() for o in oids])
-    holders: dict[str, list] = {}
+async def holders(conn, oids: list[str]) -> dict[str, list[common_pb2.RepoFacts]]:
+    """For each oid, the repositories whose history references it."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT l.lfs_oid, r.id, r.type, r.namespace, r.name, r.private, r.gated
+           FROM lfs_refs l JOIN repos r ON r.id = l.repo_id WHERE l.lfs_oid = ANY($1)
+             -- An upstream cache's pointers came from the upstream, unchecked by the LFS rule:
+             -- holding one proves nothing about the bytes here, so caches never count as holders.
+             AND NOT EXISTS (SELECT 1 FROM upstream_repos u WHERE u.repo_id = r.id AND u.cache)
+           ORDER BY l.lfs_oid, r.id""", [o.lower() for o in oids])
+    found: dict[str, list[common_pb2.RepoFacts]] = {}
     for r in rows:
-        holders.setdefault(r["lfs_oid"], []).append(common_pb2.RepoFacts(
+        found.setdefault(r["lfs_oid"], []).append(common_pb2.RepoFacts(
             repo=common_pb2.RepoRef(type=r["type"], namespace=r["namespace"], name=r["name"]),
             repo_id=str(r["id"]), private=r["private"], gated=r["gated"]))
+    return found
+
+
+async def repos_referencing(conn, oids: list[str]) -> pb.ReposReferencingOidsResponse:
     return pb.ReposReferencingOidsResponse(holders=[
-        pb.ReposReferencingOidsResponse.Holders(oid=oid, repos=facts) for oid, facts in holders.items()])
+        pb.ReposReferencingOidsResponse.Holders(oid=oid, repos=facts)
+        for oid, facts in (await holders(conn, oids)).items()])
 
 
-async def unreferenced(engine: Engine, oids: list[str]) -> list[str]:
+async def unreferenced(conn, oids: list[str]) -> list[str]:
     wanted = sorted({o.lower() for o in oids})
-    async with engine.pool.acquire() as conn:
-        # An object a lakeFS commit links (lakeFS engine) stays while its lakeFS repository exists.
-        used = {r["lfs_oid"] for r in await conn.fetch(
-            "SELECT lfs_oid FROM lfs_refs WHERE lfs_oid = ANY($1) "
-            "UNION SELECT lfs_oid FROM lakefs_links WHERE lfs_oid = ANY($1)", wanted)}
+    # An object a lakeFS commit links (lakeFS engine) stays while its lakeFS repository exists.
+    used = {r["lfs_oid"] for r in await conn.fetch(
+        "SELECT lfs_oid FROM lfs_refs WHERE lfs_oid = ANY($1) "
+        "UNION SELECT lfs_oid FROM lakefs_links WHERE lfs_oid = ANY($1)", wanted)}
     return [o for o in wanted if o not in used]
 
 
-async def namespace_usage(engine: Engine, namespace: str) -> pb.NamespaceUsageResponse:
+async def namespace_usage(conn, namespace: str) -> pb.NamespaceUsageResponse:
     """Each oid counted once: as public if any public repo of the namespace references it, else as
     private."""
-    async with engine.pool.acquire() as conn:
-        row = await conn.fetchrow(
-            """SELECT coalesce(sum(size) FILTER (WHERE any_public), 0) AS public_bytes,
-                      coalesce(sum(size) FILTER (WHERE NOT any_public), 0) AS private_bytes
-               FROM (SELECT l.lfs_oid, max(l.size) AS size, bool_or(NOT r.private) AS any_public
-                     FROM lfs_refs l JOIN repos r ON r.id = l.repo_id
-                     WHERE lower(r.namespace) = lower($1) GROUP BY l.lfs_oid) t""", namespace)
+    row = await conn.fetchrow(
+        """SELECT coalesce(sum(size) FILTER (WHERE any_public), 0) AS public_bytes,
+                  coalesce(sum(size) FILTER (WHERE NOT any_public), 0) AS private_bytes
+           FROM (SELECT l.lfs_oid, max(l.size) AS size, bool_or(NOT r.private) AS any_public
+                 FROM lfs_refs l JOIN repos r ON r.id = l.repo_id
+                 WHERE lower(r.namespace) = lower($1) GROUP BY l.lfs_oid) t""", namespace)
     return pb.NamespaceUsageResponse(public_bytes=int(row["public_bytes"]), private_bytes=int(row["private_bytes"]))
