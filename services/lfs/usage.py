@@ -8,6 +8,7 @@ that only reuses or removes objects.
 """
 from __future__ import annotations
 
+from hangar_common import errors
 from hangar_protos import lfs_pb2
 
 
@@ -30,8 +31,9 @@ def quota_exceeded(ctx, namespace: str, objects: dict[str, int], *, holders: dic
               if not any(r.repo.namespace.lower() == ns for r in holders.get(oid, [])))
     if not new:
         return ""
-    if namespace_bytes is None:   # metadata found every oid already in the namespace: cannot happen with new > 0
-        raise ValueError("CheckObjects: objects new to the namespace but no namespace usage sent")
+    if namespace_bytes is None:   # metadata sends it whenever an oid is new to the namespace
+        raise errors.BadRequest("CheckObjects: objects new to the namespace need its referenced bytes "
+                                "(namespace_bytes)", code="InvalidRequest")
     if namespace_bytes + new <= quota:
         return ""
     return (f"Storage quota exceeded for {namespace}: {namespace_bytes} bytes used, {new} new, "
