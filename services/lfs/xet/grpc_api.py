@@ -1,7 +1,6 @@
 """The gRPC side of Xet (protos/hangar_protos/lfs.proto `XetHashes`), as a plain coroutine the lfs
-servicer delegates to:
+servicer delegates to (errors are mapped by the server's interceptor, hangar_common/grpcio.py):
 
-    @servicer_errors
     async def XetHashes(self, request, context):
         return await xet_hashes(self.resources, request)
 """
