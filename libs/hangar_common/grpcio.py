@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from . import errors, faults
+from . import errors, faults, hotcache
 from .logs import new_request_id, request_id_var
 
 logger = logging.getLogger("hangar.grpc")
@@ -27,6 +28,9 @@ _OPTIONS = [
     ("grpc.min_reconnect_backoff_ms", 250),
     ("grpc.max_reconnect_backoff_ms", 5_000),
 ]
+# A target naming several replicas (`ipv4:a:1,b:2`, or `dns:///svc` of a headless Kubernetes
+# service) spreads calls over all of them, not only the first that answers.
+_CHANNEL_OPTIONS = [*_OPTIONS, ("grpc.service_config", json.dumps({"loadBalancingConfig": [{"round_robin": {}}]}))]
 
 
 class _RequestIdServerInterceptor(grpc.aio.ServerInterceptor):
@@ -57,12 +61,17 @@ async def _abort(context, exc: BaseException, where: str):
 def _guard_coroutine(behavior, where: str):
     """A unary-reply handler, or a streaming one that writes with `context.write()`."""
     async def guarded(request_or_iterator, context):
+        # Cache invalidations the handler noted go out when it returns: after its transaction
+        # committed, before the caller sees the answer (hotcache.py).
+        pending = hotcache.begin()
         try:
             return await behavior(request_or_iterator, context)
         except grpc.aio.AbortError:
             raise
         except Exception as exc:
             await _abort(context, exc, where)
+        finally:
+            await hotcache.finish(pending)
     return guarded
 
 
@@ -149,7 +158,7 @@ class _StreamStream(grpc.aio.StreamStreamClientInterceptor):
 def channel(target: str) -> grpc.aio.Channel:
     """A channel to a peer service. Create it inside the app's lifespan (grpc is not fork-safe)."""
     return grpc.aio.insecure_channel(
-        target, options=_OPTIONS,
+        target, options=_CHANNEL_OPTIONS,
         interceptors=[_UnaryUnary(), _UnaryStream(), _StreamUnary(), _StreamStream()])
 
 

@@ -158,3 +158,38 @@ async def _safe(check: HealthCheck) -> bool:
         return bool(await check())
     except Exception:
         return False
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class Shortcuts:
+    """The hottest routes answered without the framework's middleware, routing and dependency layers,
+    which cost more than a cached answer (issue 16). Each shortcut is (methods, path pattern,
+    handler): the handler is the route's own endpoint, also mounted on the app, so the answer is the
+    same either way; a request no shortcut claims goes to the app. The request still passes through
+    RequestContextMiddleware (request id, metrics, access log, the URL check, the 500 shape), and a
+    HangarError gets the same error answer as the app's handler gives it. Attributes are the app's."""
+
+    def __init__(self, app: FastAPI, service: str, shortcuts: list[tuple[frozenset[str], re.Pattern, Handler]]):
+        self.app, self.shortcuts = app, shortcuts
+        self._context = RequestContextMiddleware(self._answer, service=service)
+
+    def __getattr__(self, name: str):
+        return getattr(self.app, name)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            for methods, pattern, handler in self.shortcuts:
+                if scope["method"] in methods and pattern.match(scope["path"]):
+                    scope["app"], scope["hangar.shortcut"] = self.app, handler
+                    return await self._context(scope, receive, send)
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    async def _answer(scope, receive, send):
+        try:
+            response = await scope["hangar.shortcut"](Request(scope, receive))
+        except HangarError as exc:
+            response = error_response(exc)
+        await response(scope, receive, send)

@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from . import db, grpcio
+from . import db, grpcio, hotcache
 from .config import Settings
 from .storage import ObjectStore
 
@@ -39,6 +39,7 @@ class Resources:
         self.store: ObjectStore | None = None
         self.channels: dict[str, Any] = {}
         self.grpc_server = None
+        self.bus: hotcache.Bus | None = None
 
     async def open_database(self, schema: str, migrations_dir: Path | None) -> None:
         self.engine = db.create_engine(self.settings.database_url, schema)
@@ -64,6 +65,15 @@ class Resources:
         except Exception as exc:
             raise DependencyUnreachable(f"S3 unreachable ({self.settings.s3_endpoint}): {exc}") from None
 
+    async def open_invalidations(self) -> hotcache.Bus:
+        """This process's end of the cache invalidation channel (hotcache.py): it publishes what
+        this service's RPCs change and keeps its own caches current. Redis being down at start
+        is no error: the caches fail closed until the subscription is up."""
+        self.bus = hotcache.Bus(self.settings.redis_url)
+        await self.bus.start()
+        hotcache.install(self.bus)
+        return self.bus
+
     def open_channel(self, name: str, target: str):
         self.channels[name] = grpcio.channel(target)
         return self.channels[name]
@@ -81,6 +91,9 @@ class Resources:
     async def close(self) -> None:
         if self.grpc_server is not None:
             await self.grpc_server.stop(grace=10)
+        if self.bus is not None:
+            hotcache.install(None)
+            await self.bus.close()
         for ch in self.channels.values():
             await ch.close()
         if self.redis is not None:

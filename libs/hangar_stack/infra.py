@@ -290,12 +290,16 @@ def gateway_rule() -> str:
     return f"PathRegexp(`{GATEWAY_PATHS}`) || (Method(`PUT`) && PathRegexp(`{GATEWAY_PUT_PATHS}`))"
 
 
-def traefik_dynamic_config(gateway: int, lfs: int, git: int, web: int) -> str:
+Ports = int | list[int]
+
+
+def traefik_dynamic_config(gateway: Ports, lfs: Ports, git: Ports, web: Ports) -> str:
     """Routes: LFS API to lfs, git smart HTTP to git, the REST API and downloads to the gateway,
-    every other path (pages) to web."""
-    def service(port: int) -> dict:
-        return {"loadBalancer": {"servers": [{"url": f"http://127.0.0.1:{port}"}],
-                                 "passHostHeader": True}}
+    every other path (pages) to web. A service with several replicas is balanced over all of them
+    (Traefik's round robin)."""
+    def service(ports: Ports) -> dict:
+        servers = [{"url": f"http://127.0.0.1:{port}"} for port in ([ports] if isinstance(ports, int) else ports)]
+        return {"loadBalancer": {"servers": servers, "passHostHeader": True}}
     config = {"http": {
         "routers": {
             "internal": {"rule": f"PathRegexp(`{INTERNAL_PATHS}`)", "service": "gateway", "priority": 1000,
@@ -317,7 +321,8 @@ def traefik_dynamic_config(gateway: int, lfs: int, git: int, web: int) -> str:
     return json.dumps(config, indent=2)
 
 
-def start_traefik(state: Path, port: int, ping_port: int, gateway: int, lfs: int, git: int, web: int) -> dict:
+def start_traefik(state: Path, port: int, ping_port: int, gateway: Ports, lfs: Ports, git: Ports,
+                  web: Ports) -> dict:
     search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     traefik = shutil.which("traefik", path=search)
     if not traefik:

@@ -31,13 +31,35 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("auth", "metadata", "lfs", "community", "mirror", "git", "gateway", "web")
 
 
+def replicas(name: str) -> int:
+    """How many processes of a service to run: HANGAR_REPLICAS_<NAME> (default 1)."""
+    raw = os.environ.get(f"HANGAR_REPLICAS_{name.upper()}", "").strip()
+    count = int(raw) if raw.isdigit() else 1
+    if not 1 <= count <= 16:
+        raise StartupError(f"HANGAR_REPLICAS_{name.upper()}={raw}: between 1 and 16 replicas")
+    return count
+
+
+def replica_name(name: str, index: int) -> str:
+    """The record (and log) name of a replica: `gateway` for the first, `gateway@2` for the second."""
+    return name if index == 0 else f"{name}@{index + 1}"
+
+
+def grpc_target(ports: list[dict[str, int]]) -> str:
+    """A gRPC target naming every replica; the channels balance calls over them (round robin)."""
+    if len(ports) == 1:
+        return f"127.0.0.1:{ports[0]['grpc']}"
+    return "ipv4:" + ",".join(f"127.0.0.1:{p['grpc']}" for p in ports)
+
+
 @dataclass
 class Stack:
     state: Path
     port: int = 8080
     records: list[dict] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
-    service_ports: dict[str, dict[str, int]] = field(default_factory=dict)
+    service_ports: dict[str, dict[str, int]] = field(default_factory=dict)   # each service's first replica
+    replica_ports: dict[str, list[dict[str, int]]] = field(default_factory=dict)
 
     @property
     def state_file(self) -> Path:
@@ -65,10 +87,9 @@ class Stack:
             self._start_infrastructure()
             self._start_services()
             ping = infra.free_port()
-            ports = self.service_ports
-            self._record(infra.start_traefik(self.state, self.port, ping, ports["gateway"]["http"],
-                                             ports["lfs"]["http"], ports["git"]["http"],
-                                             ports["web"]["http"]))
+            http = {name: [p["http"] for p in ports] for name, ports in self.replica_ports.items()}
+            self._record(infra.start_traefik(self.state, self.port, ping, http["gateway"], http["lfs"],
+                                             http["git"], http["web"]))
             self._wait_healthy(timeout)
         except BaseException:
             self.down()
@@ -144,14 +165,17 @@ class Stack:
         self._record(record)
 
     def _start_services(self) -> None:
-        self.service_ports = {name: {"http": infra.free_port(), "grpc": infra.free_port()} for name in SERVICES}
+        self.replica_ports = {name: [{"http": infra.free_port(), "grpc": infra.free_port()}
+                                     for _ in range(replicas(name))] for name in SERVICES}
+        self.service_ports = {name: ports[0] for name, ports in self.replica_ports.items()}
+        targets = {name: grpc_target(ports) for name, ports in self.replica_ports.items()}
         common = dict(self.env)
         common.update({
-            "HANGAR_AUTH_TARGET": f"127.0.0.1:{self.service_ports['auth']['grpc']}",
-            "HANGAR_METADATA_TARGET": f"127.0.0.1:{self.service_ports['metadata']['grpc']}",
-            "HANGAR_LFS_TARGET": f"127.0.0.1:{self.service_ports['lfs']['grpc']}",
-            "HANGAR_COMMUNITY_TARGET": f"127.0.0.1:{self.service_ports['community']['grpc']}",
-            "HANGAR_MIRROR_TARGET": f"127.0.0.1:{self.service_ports['mirror']['grpc']}",
+            "HANGAR_AUTH_TARGET": targets["auth"],
+            "HANGAR_METADATA_TARGET": targets["metadata"],
+            "HANGAR_LFS_TARGET": targets["lfs"],
+            "HANGAR_COMMUNITY_TARGET": targets["community"],
+            "HANGAR_MIRROR_TARGET": targets["mirror"],
             "HANGAR_GIT_HTTP_URL": f"http://127.0.0.1:{self.service_ports['git']['http']}",
             "HANGAR_LFS_HTTP_URL": f"http://127.0.0.1:{self.service_ports['lfs']['http']}",
             "HANGAR_WEB_HTTP_URL": f"http://127.0.0.1:{self.service_ports['web']['http']}",
@@ -159,15 +183,18 @@ class Stack:
         self.env = common
         procs = []
         for name in SERVICES:
-            proc = self._spawn_service(name)
-            self._record({"name": name, "pid": proc.pid, "port": self.service_ports[name]["http"],
-                          "grpc_port": self.service_ports[name]["grpc"]})
-            procs.append((name, proc))
-        for name, proc in procs:
+            for index, ports in enumerate(self.replica_ports[name]):
+                record: dict = {"name": replica_name(name, index), "service": name, "pid": 0,
+                          "port": ports["http"], "grpc_port": ports["grpc"]}
+                proc = self._spawn_service(record)
+                record["pid"] = proc.pid
+                self._record(record)
+                procs.append((record, proc))
+        for record, proc in procs:
             try:
-                infra.wait_for_port(self.service_ports[name]["http"], 60, proc, name)
+                infra.wait_for_port(record["port"], 60, proc, record["name"])
             except StartupError as exc:
-                raise StartupError(f"{exc}\n{self.log_tail(name)}") from None
+                raise StartupError(f"{exc}\n{self.log_tail(record['name'])}") from None
 
     def stop_service(self, name: str) -> None:
         """Stop one service process (tests use it to see /health turn 503)."""
@@ -181,10 +208,14 @@ class Stack:
             record["pid"] = lakefs.run(self.state, Path(record["binary"]), record["port"])
             self._record_all()
             return
-        proc = self._spawn_service(name)
+        if name == "redis":   # same port, empty (it keeps nothing on disk): an outage and its end
+            record["pid"] = infra.start_redis(self.state, record["port"])["pid"]
+            self._record_all()
+            return
+        proc = self._spawn_service(record)
         record["pid"] = proc.pid
         self._record_all()
-        infra.wait_for_port(self.service_ports[name]["http"], 60, proc, name)
+        infra.wait_for_port(record["port"], 60, proc, name)
 
     def _record_all(self) -> None:
         # The state file holds the stack's keys (S3, lakeFS): readable by its owner only.
@@ -193,14 +224,15 @@ class Stack:
         self.state_file.write_text(json.dumps({"endpoint": self.endpoint, "processes": self.records,
                                                "env": self.env}, indent=2))
 
-    def _spawn_service(self, name: str):
+    def _spawn_service(self, record: dict):
+        """Start one replica of a service on the ports of its record."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("HANGAR_")}
         env.update(self.env)
         env.update({"PYTHONPATH": os.pathsep.join([str(ROOT / "libs"), str(ROOT)]), "PYTHONUNBUFFERED": "1",
-                    "HANGAR_HTTP_PORT": str(self.service_ports[name]["http"]),
-                    "HANGAR_GRPC_PORT": str(self.service_ports[name]["grpc"])})
-        return infra.spawn([sys.executable, "-m", f"services.{name}"], self.state / "logs" / f"{name}.log",
-                           env=env, cwd=ROOT)
+                    "HANGAR_HTTP_PORT": str(record["port"]), "HANGAR_GRPC_PORT": str(record["grpc_port"])})
+        service = record.get("service", record["name"])
+        return infra.spawn([sys.executable, "-m", f"services.{service}"],
+                           self.state / "logs" / f"{record['name']}.log", env=env, cwd=ROOT)
 
     def _wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

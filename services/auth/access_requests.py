@@ -10,6 +10,7 @@ import json
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hangar_common import hotcache
 from hangar_common.errors import BadRequest
 from hangar_protos import auth_pb2
 
@@ -37,6 +38,7 @@ def info(row) -> auth_pb2.AccessRequestInfo:
 
 async def ask(conn: AsyncConnection, *, repo_id: str, user_id: int, initial: str, fields: dict):
     """Record a request; asking again changes nothing (a rejected request stays rejected)."""
+    hotcache.note(hotcache.DECISIONS, str(user_id))   # an automatic approval grants at once
     await conn.execute(text(
         "INSERT INTO access_requests (repo_id, user_id, status, fields) "
         "VALUES (:repo, :user, :status, CAST(:fields AS jsonb)) "
@@ -61,6 +63,7 @@ async def listing(conn: AsyncConnection, *, repo_id: str, wanted: str, offset: i
 
 async def set_status(conn: AsyncConnection, *, repo_id: str, user_id: int, new: str, reason: str):
     """Move an existing request to `new`; None when the user has no request for this repo."""
+    hotcache.note(hotcache.DECISIONS, str(user_id))
     found = (await conn.execute(text(
         "UPDATE access_requests SET status = :status, reason = :reason, updated_at = now() "
         "WHERE repo_id = :repo AND user_id = :user RETURNING id"),
@@ -70,6 +73,7 @@ async def set_status(conn: AsyncConnection, *, repo_id: str, user_id: int, new: 
 
 async def grant(conn: AsyncConnection, *, repo_id: str, user_id: int):
     """Accept a user whether or not they asked; a request made by hand does not share their e-mail."""
+    hotcache.note(hotcache.DECISIONS, str(user_id))
     await conn.execute(text(
         "INSERT INTO access_requests (repo_id, user_id, status, asked) VALUES (:repo, :user, 'accepted', false) "
         "ON CONFLICT (repo_id, user_id) DO UPDATE SET status = 'accepted', reason = '', updated_at = now()"),

@@ -23,6 +23,7 @@ def build(settings: Settings):
         try:
             await resources.open_database(SCHEMA, MIGRATIONS)
             await resources.open_redis()
+            await resources.open_invalidations()
             await resources.start_grpc(
                 [(auth_pb2_grpc.add_AuthServicer_to_server, AuthServicer(resources))],
                 [auth_pb2.DESCRIPTOR.services_by_name["Auth"].full_name])

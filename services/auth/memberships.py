@@ -8,6 +8,8 @@ import json
 
 from sqlalchemy import text
 
+from hangar_common import hotcache
+
 _TTL = 60
 _CHANGED = b"changed"
 
@@ -41,4 +43,5 @@ class Memberships:
 
     async def forget(self, user_id: int | str) -> None:
         """Call after the user's memberships changed in the database."""
+        hotcache.note(hotcache.DECISIONS, str(user_id))   # decisions replicas keep for this user
         await self.redis.set(_key(str(user_id)), _CHANGED, ex=_TTL + 1)

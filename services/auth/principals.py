@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 
+from hangar_common import hotcache
 from hangar_common.errors import Forbidden, Unauthorized
 from hangar_protos import common_pb2
 
@@ -93,7 +94,9 @@ class Authenticator:
         return principal
 
     async def forget(self, kind: str, secret_digest: bytes) -> None:
-        """Call after the credential is gone from the database."""
+        """Call after the credential is gone from the database: replicas drop the principals they
+        keep in process too (hotcache; revocations are rare, so all of them)."""
+        hotcache.note(hotcache.PRINCIPALS, hotcache.ALL)
         await self.redis.set(cache_key(kind, secret_digest), _TOMBSTONE, ex=2 * self.cache_ttl + 1)
 
     async def _cached(self, kind: str, secret_digest: bytes) -> common_pb2.Principal | None:

@@ -8,12 +8,12 @@ import httpx
 
 from hangar_common.config import Settings
 from hangar_common.grpcio import check_health
-from hangar_common.http import create_app
+from hangar_common.http import Shortcuts, create_app
 from hangar_common.runtime import Resources
 from hangar_common.storage import ObjectStore
 
 from .deps import Clients
-from .routes import ROUTERS
+from .routes import ROUTERS, resolve
 
 
 def build(settings: Settings):
@@ -31,9 +31,10 @@ def build(settings: Settings):
             # The gateway owns no tables; it opens the shared dependencies only to report on them.
             await resources.open_database("public", None)
             await resources.open_redis()
+            await resources.open_invalidations()
             resources.store = ObjectStore(settings)
             app.state.http = httpx.AsyncClient(timeout=5.0)
-            app.state.clients = Clients(resources.channels)
+            app.state.clients = Clients(resources.channels, resources.bus)
             app.state.resources = resources
             yield
         finally:
@@ -43,7 +44,7 @@ def build(settings: Settings):
     app = create_app("gateway", lifespan=lifespan, health_checks=lambda app: _hub_checks(app, resources))
     for router in ROUTERS:
         app.include_router(router)
-    return app
+    return Shortcuts(app, "gateway", [resolve.SHORTCUT])
 
 
 def _hub_checks(app, resources: Resources):

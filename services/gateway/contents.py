@@ -14,8 +14,7 @@ from . import deps
 
 
 async def resolve(request: Request, repo: common_pb2.RepoRef, revision: str) -> metadata_pb2.ResolvedRevision:
-    return await call(deps.clients(request).metadata.ResolveRevision,
-                      metadata_pb2.RevisionRequest(repo=repo, revision=revision))
+    return await deps.clients(request).hot.revision(repo, revision)
 
 
 def tree_pages(request: Request, req: metadata_pb2.ListTreeRequest) -> AsyncIterator[metadata_pb2.TreePage]:

@@ -10,8 +10,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from hangar_common import errors
-from hangar_common.grpcio import call
+from hangar_common import errors, hotcache
+from hangar_common.hotreads import HotReads
 from hangar_common.upstream_repos import mirror_stub
 from hangar_protos import auth_pb2, auth_pb2_grpc, common_pb2, community_pb2_grpc, lfs_pb2_grpc, metadata_pb2_grpc
 
@@ -23,12 +23,14 @@ CSRF_HEADER = "x-csrf-token"
 class Clients:
     """gRPC stubs to the services the gateway talks to; built once in the lifespan."""
 
-    def __init__(self, channels: dict) -> None:
+    def __init__(self, channels: dict, bus: hotcache.Bus | None = None) -> None:
         self.auth = auth_pb2_grpc.AuthStub(channels["auth"])
         self.metadata = metadata_pb2_grpc.MetadataStub(channels["metadata"])
         self.lfs = lfs_pb2_grpc.LfsStub(channels["lfs"])
         self.community = community_pb2_grpc.CommunityStub(channels["community"])
         self.mirror = mirror_stub(channels.get("mirror"))   # None when no mirror is deployed
+        # Cached auth and metadata answers of the request path (hotreads.py), kept current by `bus`.
+        self.hot = HotReads(bus, self.auth, self.metadata, self.mirror)
 
 
 def clients(request: Request) -> Clients:
@@ -44,8 +46,7 @@ async def current_principal(request: Request) -> common_pb2.Principal:
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    c = clients(request)
-    principal = await call(c.auth.Authenticate, auth_pb2.AuthenticateRequest(
+    principal = await clients(request).hot.principal(auth_pb2.AuthenticateRequest(
         authorization=request.headers.get("authorization", ""),
         session_cookie=request.cookies.get(SESSION_COOKIE, ""),
         client_address=client_address(request),
@@ -73,7 +74,7 @@ async def authorize(request: Request, facts: common_pb2.RepoFacts, action: str, 
     """Raise the error the client must see unless the caller may do `action` on the repo
     (`owner_user_id`: the author of the PR or thread the action touches)."""
     principal = await current_principal(request)
-    decision = await call(clients(request).auth.Authorize, auth_pb2.AuthorizeRequest(
+    decision = await clients(request).hot.decision(auth_pb2.AuthorizeRequest(
         principal=principal, repo=facts, action=action, owner_user_id=owner_user_id))
     if decision.allowed:
         return principal

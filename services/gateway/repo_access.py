@@ -11,7 +11,6 @@ from fastapi import Request
 
 from hangar_common import errors
 from hangar_common.grpcio import call
-from hangar_common.upstream_repos import get_repo as lookup
 from hangar_protos import auth_pb2, common_pb2, metadata_pb2
 
 from . import deps
@@ -32,7 +31,7 @@ async def get_repo(request: Request, target: RepoTarget) -> metadata_pb2.RepoInf
     principal = await deps.current_principal(request)
     c = deps.clients(request)
     try:
-        return await lookup(c.metadata, c.mirror, repo_ref(target.type, target.namespace, target.name), principal)
+        return await c.hot.repo(repo_ref(target.type, target.namespace, target.name), principal)
     except errors.HangarError as exc:
         if exc.code not in ("RepoNotFound", "GatedRepo"):
             raise

@@ -27,6 +27,7 @@ def build(settings: Settings):
         try:
             await resources.open_database(SCHEMA, MIGRATIONS)
             await resources.open_redis()
+            await resources.open_invalidations()
             lfs_channel = resources.open_channel("lfs", settings.lfs_target)
             state["engine"] = engine = await Engine.open(settings, SCHEMA, lfs_channel)
             servicer = MetadataServicer(resources, open_versioning(engine))

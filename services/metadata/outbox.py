@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+from hangar_common import hotcache
 from hangar_protos import common_pb2
 from hangar_protos import metadata_pb2 as pb
 
@@ -18,6 +19,7 @@ _HEAD = """(SELECT target FROM refs f WHERE f.repo_id = r.id AND f.name = 'refs/
 
 
 async def ref_moved(conn, repo_id: int, ref: str, old: str | None, new: str | None) -> None:
+    hotcache.note(hotcache.REPOS, str(repo_id))   # every replica's (repo, rev) -> commit goes
     await conn.execute(
         f"""INSERT INTO outbox (repo_id, repo, scope, action, ref, old_oid, new_oid, head_sha)
             SELECT r.id, {_SNAPSHOT}, 'repo.content', 'update', $2, $3, $4, {_HEAD} FROM repos r WHERE r.id = $1""",
@@ -25,6 +27,7 @@ async def ref_moved(conn, repo_id: int, ref: str, old: str | None, new: str | No
 
 
 async def repo_changed(conn, repo_id: int, scope: str, action: str, body: dict | None = None) -> None:
+    hotcache.note(hotcache.REPOS, str(repo_id))   # settings, name, existence: cached facts go
     await conn.execute(
         f"""INSERT INTO outbox (repo_id, repo, scope, action, head_sha, body)
             SELECT r.id, {_SNAPSHOT}, $2, $3, {_HEAD}, $4::jsonb FROM repos r WHERE r.id = $1""",

@@ -8,6 +8,7 @@ from datetime import datetime
 
 import asyncpg
 
+from hangar_common import hotcache
 from hangar_common.errors import BadRequest, Conflict, RepoNotFound
 
 from . import names, outbox
@@ -146,6 +147,7 @@ async def update_settings(conn, repo: Repo, *, private: bool | None, gated: str 
 async def set_likes(conn, repo_id: int, likes: int) -> None:
     """The like count the community service computed (it owns the likes themselves)."""
     status = await conn.execute("UPDATE repos SET likes = $2 WHERE id = $1", repo_id, max(0, likes))
+    hotcache.note(hotcache.REPOS, str(repo_id))
     if not status.endswith(" 1"):
         raise RepoNotFound("Repository not found")
 
@@ -154,6 +156,7 @@ async def touch(conn, repo_id: int) -> None:
     """Lock the repository row for this transaction and mark it modified; every ref change of a
     repository goes through here first, so ref updates and pruning of one repo are serialized."""
     await conn.execute("UPDATE repos SET last_modified = now() WHERE id = $1", repo_id)
+    hotcache.note(hotcache.REPOS, str(repo_id))
 
 
 SORTS = {"lastModified": "r.last_modified", "createdAt": "r.created_at",

@@ -20,6 +20,7 @@ from starlette.responses import Response, StreamingResponse
 
 from hangar_common import errors
 from hangar_common.grpcio import call
+from hangar_common.hotreads import SMALL_BLOB
 from hangar_protos import lfs_pb2, metadata_pb2
 
 from .. import contents, deps, paths, upstream_object, urls
@@ -59,15 +60,16 @@ for _prefix in ("/datasets", "/spaces", ""):
     router.add_api_route(f"{_prefix}/{{namespace}}/{{name}}/resolve/{{rest:path}}", resolve_file,
                          methods=["GET", "HEAD"], include_in_schema=False)
 
+# Every download starts here: app.py answers these paths with resolve_file directly (http.Shortcuts).
+# The first segment of a path the routes above take is a namespace, never a reserved one, which
+# other routes own (`/api/...`); those keep the app's routing.
+_RESERVED = "|".join(re.escape(n) for n in sorted(paths.RESERVED_NAMESPACES - {"datasets", "spaces"}))
+SHORTCUT = (frozenset({"GET", "HEAD"}),
+            re.compile(rf"^/(?:datasets/|spaces/)?(?!(?:{_RESERVED})/)[^/]+/[^/]+/resolve/"), resolve_file)
+
 
 async def _entry(request: Request, repo, commit: str, path: str) -> metadata_pb2.TreeEntry:
-    chunks = contents.file_chunks(request, metadata_pb2.ReadFileRequest(
-        repo=repo, revision=commit, path=path, meta_only=True))
-    first, _ = await contents.first_and_rest(chunks)
-    await chunks.aclose()
-    if first is None or not first.HasField("meta"):
-        raise errors.EntryNotFound(f"{path} not found")
-    return first.meta.entry
+    return await deps.clients(request).hot.entry(repo, commit, path)
 
 
 async def _lfs_redirect(request: Request, target: paths.RepoTarget, entry: metadata_pb2.TreeEntry,
@@ -140,10 +142,25 @@ async def _regular(request: Request, repo, commit: str, entry: metadata_pb2.Tree
     headers["Content-Length"] = str(length)
     if request.method == "HEAD" or length == 0:
         return Response(status_code=status, headers=headers)
+    hot = deps.clients(request).hot
+    if entry.size <= SMALL_BLOB:   # small files are read whole once and kept by their blob id
+        data = hot.small_blob(entry.oid)
+        if data is None:
+            data = await _whole(request, repo, commit, entry)
+            hot.keep_blob(entry.oid, data)
+        return Response(data[offset:offset + length], status_code=status, headers=headers)
     chunks = contents.file_chunks(request, metadata_pb2.ReadFileRequest(
         repo=repo, revision=commit, path=entry.path, offset=offset, length=length))
     first, rest = await contents.first_and_rest(chunks)
     return StreamingResponse(_data(first, rest), status_code=status, headers=headers)
+
+
+async def _whole(request: Request, repo, commit: str, entry: metadata_pb2.TreeEntry) -> bytes:
+    chunks = contents.file_chunks(request, metadata_pb2.ReadFileRequest(repo=repo, revision=commit, path=entry.path))
+    data = b"".join([chunk.data async for chunk in chunks if chunk.HasField("data")])
+    if len(data) != entry.size:
+        raise RuntimeError(f"read {len(data)} of {entry.size} bytes of {entry.oid}")
+    return data
 
 
 async def _data(first, rest):

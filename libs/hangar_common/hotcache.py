@@ -1,0 +1,310 @@
+"""In-process caches of hot reads with explicit invalidation over Redis pub/sub (issue 16, DESIGN.md §6).
+
+A service keeps answers it reads on every request (token → principal, repo → facts, (repo, rev) →
+commit, authorization decisions) in a `Cache`; the service that changes the underlying data says so
+with `note(topic, tag)` inside the RPC that changed it. The server interceptor (grpcio.py) publishes
+what an RPC noted once the handler has finished, that is after its transaction committed and
+before the caller gets the answer, on one Redis channel every replica of every service listens
+to. Each replica then drops the entries carrying that tag, so the next request anywhere reads the
+new state.
+
+Rules that keep it safe:
+- A fill that started before an invalidation of its cache is not stored (a generation counter), so a
+  read racing with a change can never put the old answer back.
+- Fail closed. The listener pings through its own subscription every `HEARTBEAT` seconds; a pong
+  proves every message published before that ping was seen. While the last proven moment is older
+  than `STALE_AFTER` (Redis down, subscription lost, or the listener lagging) every mutable cache
+  serves nothing older than `UNSAFE_TTL` seconds, so a change is seen within two seconds at worst;
+  when the subscription is back all mutable caches are emptied (messages sent meanwhile are lost).
+  Immutable caches (an entry under a commit id, a blob by its id) need no invalidation and are kept.
+- Entries also expire after their cache's TTL, whatever the channel says.
+- Negative answers (not found, denied credentials) are not cached by callers, except in immutable
+  caches where "no such path at this commit" is as permanent as a path.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+from prometheus_client import Counter, Gauge
+
+logger = logging.getLogger("hangar.hotcache")
+
+CHANNEL = "hangar:invalidate"
+HEARTBEAT = 0.25
+STALE_AFTER = 2.0
+UNSAFE_TTL = 1.0
+ALL = "*"
+
+# Topics: who publishes them and what a tag is.
+PRINCIPALS = "principals"   # auth: a credential or an account changed; tag user id (or ALL)
+DECISIONS = "decisions"     # auth: memberships or access grants changed; tag user id (or ALL)
+REPOS = "repos"             # metadata: a repo's settings, refs, name or existence changed; tag repo id
+
+LOOKUPS = Counter("hangar_cache_lookups_total", "In-process cache lookups", ["cache", "result"])
+INVALIDATIONS = Counter("hangar_cache_invalidations_total", "Invalidations applied", ["cache"])
+CHANNEL_UP = Gauge("hangar_invalidation_channel_up", "1 while the invalidation channel is proven current")
+
+
+class Cache:
+    """A bounded LRU map whose entries carry tags and expire; `bus` invalidates them by tag."""
+
+    def __init__(self, bus: Bus | None, name: str, topics: Iterable[str], *, ttl: float,
+                 max_entries: int = 10_000, immutable: bool = False) -> None:
+        self.bus, self.name, self.topics = bus, name, frozenset(topics)
+        self.ttl, self.max_entries, self.immutable = ttl, max_entries, immutable
+        self.generation = 0
+        self._inflight: dict[Hashable, tuple[int, asyncio.Future]] = {}
+        self._entries: OrderedDict[Hashable, tuple[float, frozenset[str], Any]] = OrderedDict()
+        self._hit, self._miss = LOOKUPS.labels(name, "hit"), LOOKUPS.labels(name, "miss")
+        self._invalidated = INVALIDATIONS.labels(name)
+        if bus is not None:
+            bus.register(self)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: Hashable) -> Any:
+        """The cached value, or `MISSING`."""
+        entry = self._entries.get(key)
+        if entry is None:
+            self._miss.inc()
+            return MISSING
+        stored, _tags, value = entry
+        age = time.monotonic() - stored
+        if not self.immutable and (age > self.ttl or (age > UNSAFE_TTL and not self._channel_ok())):
+            del self._entries[key]
+            self._miss.inc()
+            return MISSING
+        self._entries.move_to_end(key)
+        self._hit.inc()
+        return value
+
+    def put(self, key: Hashable, value: Any, tags: Iterable[str] = (), *, generation: int | None = None) -> None:
+        """Store unless the cache was invalidated since `generation` (taken before the read)."""
+        if generation is not None and generation != self.generation:
+            return
+        self._entries[key] = (time.monotonic(), frozenset(tags), value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    async def get_or_load(self, key: Hashable, load: Callable[[], Awaitable[Any]],
+                          tags: Callable[[Any], Iterable[str]] | None = None,
+                          keep: Callable[[Any], bool] | None = None) -> Any:
+        """The cached value, or `load()`'s (stored with `tags(value)` when `keep(value)` allows).
+        Concurrent misses of one key share one load, unless the cache was invalidated meanwhile."""
+        value = self.get(key)
+        if value is not MISSING:
+            return value
+        generation = self.generation
+        flight = self._inflight.get(key)
+        if flight is not None and flight[0] == generation:
+            try:
+                return await asyncio.shield(flight[1])
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not flight[1].cancelled() or (task is not None and task.cancelling()):
+                    raise
+                # the loading request went away: load for ourselves
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._inflight[key] = (generation, future)
+        try:
+            value = await load()
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()   # retrieved: no "never retrieved" warning when no one waited
+            raise
+        finally:
+            if self._inflight.get(key, (0, None))[1] is future:
+                del self._inflight[key]
+        future.set_result(value)
+        if keep is None or keep(value):
+            self.put(key, value, tags(value) if tags else (), generation=generation)
+        return value
+
+    def invalidate(self, tags: Iterable[str]) -> None:
+        self.generation += 1
+        self._invalidated.inc()
+        wanted = set(tags)
+        if ALL in wanted:
+            self._entries.clear()
+            return
+        for key in [k for k, (_s, entry_tags, _v) in self._entries.items() if entry_tags & wanted]:
+            del self._entries[key]
+
+    def clear(self) -> None:
+        self.generation += 1
+        self._entries.clear()
+
+    def _channel_ok(self) -> bool:
+        return self.bus is not None and self.bus.healthy
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+class Bus:
+    """This process's end of the invalidation channel: it publishes notes and feeds every cache
+    registered with it the messages of its topics."""
+
+    def __init__(self, redis_url: str, *, heartbeat: float = HEARTBEAT, stale_after: float = STALE_AFTER) -> None:
+        self.redis_url, self.heartbeat, self.stale_after = redis_url, heartbeat, stale_after
+        self._caches: list[Cache] = []
+        self._redis: aioredis.Redis | None = None
+        self._task: asyncio.Task | None = None
+        self._proven = 0.0           # every message published before this moment was applied
+        self._subscribed = False
+        CHANNEL_UP.set_function(lambda: 1.0 if self.healthy else 0.0)
+
+    def register(self, cache: Cache) -> None:
+        self._caches.append(cache)
+
+    @property
+    def healthy(self) -> bool:
+        return self._subscribed and time.monotonic() - self._proven < self.stale_after
+
+    async def start(self) -> None:
+        self._redis = aioredis.from_url(self.redis_url, decode_responses=False,
+                                        socket_timeout=2.0, socket_connect_timeout=2.0)
+        self._task = asyncio.create_task(self._listen(), name="hotcache-listener")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+        if self._redis is not None:
+            await self._redis.aclose()
+
+    async def publish(self, notes: dict[str, set[str]]) -> None:
+        """Send what an RPC changed. A failure is logged, not raised: the change is committed, and
+        the listeners of a Redis that cannot be reached are failing closed already."""
+        if not notes or self._redis is None:
+            return
+        payload = orjson.dumps({topic: sorted(tags) for topic, tags in notes.items()})
+        for attempt in range(3):
+            try:
+                await self._redis.publish(CHANNEL, payload)
+                self.apply(notes)  # this process too, even before its own listener hears it
+                return
+            except Exception as exc:
+                if attempt == 2:
+                    logger.warning("invalidation not published", extra={"fields": {"error": str(exc)}})
+                await asyncio.sleep(0.05 * (attempt + 1))
+        self.apply(notes)
+
+    def apply(self, notes: Mapping[str, Iterable[str]]) -> None:
+        for topic, tags in notes.items():
+            tags = list(tags)
+            for cache in self._caches:
+                if topic in cache.topics:
+                    cache.invalidate(tags)
+
+    def _flush_mutable(self) -> None:
+        for cache in self._caches:
+            if not cache.immutable:
+                cache.clear()
+
+    async def _listen(self) -> None:
+        assert self._redis is not None
+        backoff = 0.1
+        while True:
+            pubsub = self._redis.pubsub()
+            try:
+                await pubsub.subscribe(CHANNEL)
+                self._flush_mutable()   # what was published while we were away is lost
+                self._subscribed, backoff = True, 0.1
+                await self._pump(pubsub)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if self._subscribed:
+                    logger.warning("invalidation channel lost", extra={"fields": {"error": str(exc)}})
+                self._subscribed = False
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
+            finally:
+                self._subscribed = False
+                try:
+                    await pubsub.aclose()
+                except Exception:
+                    pass
+
+    async def _pump(self, pubsub) -> None:
+        last_ping = 0.0
+        while True:
+            now = time.monotonic()
+            if now - last_ping >= self.heartbeat:
+                await pubsub.ping(message=repr(now).encode())
+                last_ping = now
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=self.heartbeat)
+            if message is None:
+                if time.monotonic() - last_ping > self.stale_after + self.heartbeat:
+                    raise ConnectionError("no pong from Redis")
+                continue
+            if message["type"] == "pong":
+                self._proven = max(self._proven, float(message["data"]))
+            elif message["type"] == "message":
+                self._on_message(message["data"])
+
+    def _on_message(self, data: bytes) -> None:
+        try:
+            notes = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            logger.warning("malformed invalidation dropped")
+            return
+        self.apply(notes)
+
+
+# --- noting changes inside an RPC ---------------------------------------------------------------
+
+_pending: contextvars.ContextVar[dict[str, set[str]] | None] = contextvars.ContextVar(
+    "hotcache_pending", default=None)
+_bus: Bus | None = None
+
+
+def install(bus: Bus | None) -> None:
+    """Make `bus` the one this process publishes notes through."""
+    global _bus
+    _bus = bus
+
+
+def note(topic: str, *tags: str) -> None:
+    """Record that data under `topic`/`tags` changed; published when the current RPC ends. Call it
+    inside the transaction (or right after it) of the change."""
+    pending = _pending.get()
+    if pending is None:   # outside an RPC (a CLI, a background job): nothing to batch with
+        if _bus is not None:
+            asyncio.get_running_loop().create_task(_bus.publish({topic: set(tags)}))
+        return
+    pending.setdefault(topic, set()).update(tags)
+
+
+def begin() -> contextvars.Token:
+    return _pending.set({})
+
+
+async def finish(token: contextvars.Token) -> None:
+    """Publish what was noted since `begin()` (the interceptor calls it when a handler returns)."""
+    notes = _pending.get()
+    _pending.reset(token)
+    if notes and _bus is not None:
+        await _bus.publish(notes)

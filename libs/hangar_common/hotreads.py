@@ -1,0 +1,114 @@
+"""The reads every download repeats, answered from this process when they can be (issue 16).
+
+`HotReads` wraps the auth and metadata calls of the request path (credentials → principal, repo
+lookup, authorization decision, revision → commit, a file's entry at a commit, a small file's bytes)
+in `hotcache` caches. The answers stay the peers' own: auth still decides, metadata still resolves;
+this only remembers an answer until the peer that owns the data says it changed (hotcache notes:
+auth on revocations, memberships and access grants; metadata on any change to a repository or its
+refs). A `HEAD /resolve` whose answers are all cached makes no call at all.
+
+What is never cached: errors (a bad token, a missing repo or revision), cookie-authenticated writes
+(their CSRF check is per request), answers for upstream caches or reached through an old name (the
+mirror revalidates those, and redirects must follow renames).
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from hangar_protos import auth_pb2, common_pb2, metadata_pb2
+
+from . import errors, hotcache
+from .grpcio import call, stream
+from .hotcache import DECISIONS, MISSING, PRINCIPALS, REPOS, Cache
+from .upstream_repos import get_repo
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SMALL_BLOB = 64 * 1024          # files up to this size keep their bytes in memory...
+BLOB_ENTRIES = 1024              # ...this many of them (at most 64 MiB)
+
+
+class HotReads:
+    def __init__(self, bus: hotcache.Bus | None, auth: Any, metadata: Any, mirror: Any = None) -> None:
+        self.auth, self.metadata, self.mirror = auth, metadata, mirror
+        self.principals = Cache(bus, "principals", [PRINCIPALS], ttl=60, max_entries=50_000)
+        self.decisions = Cache(bus, "decisions", [PRINCIPALS, DECISIONS, REPOS], ttl=60, max_entries=100_000)
+        self.repos = Cache(bus, "repos", [REPOS], ttl=60, max_entries=50_000)
+        self.revisions = Cache(bus, "revisions", [REPOS], ttl=60, max_entries=100_000)
+        self.entries = Cache(bus, "entries", [], ttl=0, max_entries=200_000, immutable=True)
+        self.blobs = Cache(bus, "blobs", [], ttl=0, max_entries=BLOB_ENTRIES, immutable=True)
+
+    # --- auth ---------------------------------------------------------------------------------
+
+    async def principal(self, request: auth_pb2.AuthenticateRequest) -> common_pb2.Principal:
+        if request.session_cookie and not request.authorization and request.http_method.upper() not in SAFE_METHODS:
+            return await call(self.auth.Authenticate, request)   # the CSRF check is per request
+        key = hashlib.sha256(b"\0".join((request.authorization.encode(), request.session_cookie.encode()))).digest()
+        return await self.principals.get_or_load(
+            key, lambda: call(self.auth.Authenticate, request), tags=lambda p: [_who(p)])
+
+    async def decision(self, request: auth_pb2.AuthorizeRequest) -> auth_pb2.AuthorizeResponse:
+        key = request.SerializeToString(deterministic=True)
+        return await self.decisions.get_or_load(
+            key, lambda: call(self.auth.Authorize, request),
+            tags=lambda _d: [_who(request.principal), request.repo.repo_id])
+
+    # --- metadata -----------------------------------------------------------------------------
+
+    async def repo(self, ref: common_pb2.RepoRef, principal: common_pb2.Principal) -> metadata_pb2.RepoInfo:
+        """metadata's RepoInfo (through the upstream mirror when it is deployed)."""
+        return await self.repos.get_or_load(
+            (ref.type, ref.namespace, ref.name), lambda: get_repo(self.metadata, self.mirror, ref, principal),
+            tags=lambda info: [info.facts.repo_id],
+            keep=lambda info: not info.upstream_cache and not info.redirected_from.name)
+
+    async def revision(self, ref: common_pb2.RepoRef, revision: str) -> metadata_pb2.ResolvedRevision:
+        return await self.revisions.get_or_load(
+            (ref.type, ref.namespace, ref.name, revision),
+            lambda: call(self.metadata.ResolveRevision, metadata_pb2.RevisionRequest(repo=ref, revision=revision)),
+            tags=lambda resolved: [resolved.repo.facts.repo_id])
+
+    async def entry(self, ref: common_pb2.RepoRef, commit: str, path: str) -> metadata_pb2.TreeEntry:
+        """The entry of a file at a commit; EntryNotFound when there is none (both cached for good:
+        a commit id names one tree forever)."""
+        found = self.entries.get((commit, path))
+        if found is MISSING:
+            found = await self._read_entry(ref, commit, path)
+            self.entries.put((commit, path), found)
+        if isinstance(found, _Absent):
+            raise errors.EntryNotFound(found.message)
+        return found
+
+    async def _read_entry(self, ref, commit: str, path: str) -> metadata_pb2.TreeEntry | _Absent:
+        chunks = stream(self.metadata.ReadFile(metadata_pb2.ReadFileRequest(
+            repo=ref, revision=commit, path=path, meta_only=True), timeout=60))
+        try:
+            async for chunk in chunks:
+                if chunk.HasField("meta"):
+                    return chunk.meta.entry
+                break
+        except errors.EntryNotFound as exc:
+            return _Absent(exc.message)
+        finally:
+            await chunks.aclose()
+        return _Absent(f"{path} not found")
+
+    def small_blob(self, oid: str) -> bytes | None:
+        found = self.blobs.get(oid)
+        return None if found is MISSING else found
+
+    def keep_blob(self, oid: str, data: bytes) -> None:
+        if len(data) <= SMALL_BLOB:
+            self.blobs.put(oid, data)
+
+
+class _Absent:
+    """No such file at this commit (as permanent as a file would be)."""
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def _who(principal: common_pb2.Principal) -> str:
+    return principal.user_id or "anonymous"
