@@ -26,6 +26,8 @@ from .upstream_repos import get_repo
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SMALL_BLOB = 64 * 1024          # files up to this size keep their bytes in memory...
 BLOB_ENTRIES = 1024              # ...this many of them (at most 64 MiB)
+SMALL_ANSWER_PATHS = 100         # paths-info answers up to this many entries are kept
+SMALL_LISTING = 256 * 1024       # repo_info siblings up to this many bytes of JSON are kept
 
 
 class HotReads:
@@ -37,6 +39,8 @@ class HotReads:
         self.revisions = Cache(bus, "revisions", [REPOS], ttl=60, max_entries=100_000)
         self.entries = Cache(bus, "entries", [], ttl=0, max_entries=200_000, immutable=True)
         self.blobs = Cache(bus, "blobs", [], ttl=0, max_entries=BLOB_ENTRIES, immutable=True)
+        # Answers computed from a commit alone (paths-info entries, repo_info's siblings), small ones.
+        self.at_commit = Cache(bus, "at-commit", [], ttl=0, max_entries=4096, immutable=True)
 
     # --- auth ---------------------------------------------------------------------------------
 
@@ -92,6 +96,21 @@ class HotReads:
         finally:
             await chunks.aclose()
         return _Absent(f"{path} not found")
+
+    async def paths_info(self, ref: common_pb2.RepoRef, commit: str, wanted: list[str],
+                         expand: bool) -> list[metadata_pb2.TreeEntry]:
+        """metadata's GetPathsInfo at a commit id; small answers are kept for good."""
+        key = ("paths-info", commit, tuple(wanted), expand)
+        found = self.at_commit.get(key)
+        if found is not MISSING:
+            return found
+        found = []
+        async for page in stream(self.metadata.GetPathsInfo(metadata_pb2.PathsInfoRequest(
+                repo=ref, revision=commit, paths=wanted, expand=expand), timeout=300)):
+            found.extend(page.entries)
+        if len(wanted) <= SMALL_ANSWER_PATHS and len(found) <= SMALL_ANSWER_PATHS:
+            self.at_commit.put(key, found)
+        return found
 
     def small_blob(self, oid: str) -> bytes | None:
         found = self.blobs.get(oid)

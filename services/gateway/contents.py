@@ -21,10 +21,6 @@ def tree_pages(request: Request, req: metadata_pb2.ListTreeRequest) -> AsyncIter
     return stream(deps.clients(request).metadata.ListTree(req, timeout=300))
 
 
-def paths_info_pages(request: Request, req: metadata_pb2.PathsInfoRequest) -> AsyncIterator[metadata_pb2.TreePage]:
-    return stream(deps.clients(request).metadata.GetPathsInfo(req, timeout=300))
-
-
 def file_chunks(request: Request, req: metadata_pb2.ReadFileRequest) -> AsyncGenerator[metadata_pb2.FileChunk]:
     return stream(deps.clients(request).metadata.ReadFile(req, timeout=3600))
 

@@ -145,6 +145,25 @@ def test_head_answers_are_unchanged_by_the_caches(replicated, gateways, owner):
             assert ranged.status_code == 206 and ranged.content == FILE[2:6]
 
 
+def test_repo_info_and_paths_info_follow_a_commit_on_every_replica(replicated, gateways, owner):
+    repo = new_repo(replicated, owner)
+    for _ in range(2):
+        infos = [httpx.get(f"{base}/api/models/{repo}", timeout=30).json() for base in gateways]
+        assert [[s["rfilename"] for s in i["siblings"]] for i in infos] == [[".gitattributes", "config.json"]] * 2
+        found = [httpx.post(f"{base}/api/models/{repo}/paths-info/main", data={"paths": "added.txt"}).json()
+                 for base in gateways]
+        assert found == [[], []]
+    commit = HfApi(endpoint=replicated.endpoint, token=owner.token).upload_file(
+        path_or_fileobj=b"new", path_in_repo="added.txt", repo_id=repo).oid
+    infos = [httpx.get(f"{base}/api/models/{repo}", timeout=30).json() for base in gateways]
+    assert [i["sha"] for i in infos] == [commit, commit]
+    assert all("added.txt" in [s["rfilename"] for s in i["siblings"]] for i in infos)
+    for base in gateways:
+        answer = httpx.post(f"{base}/api/models/{repo}/paths-info/main", data={"paths": "added.txt"})
+        assert answer.headers["x-repo-commit"] == commit
+        assert [(e["path"], e["size"]) for e in answer.json()] == [("added.txt", 3)]
+
+
 # --- the channel failing -------------------------------------------------------------------------
 
 def _redis_cli(replicated, *args: str) -> None:

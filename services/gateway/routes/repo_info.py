@@ -8,12 +8,16 @@ files and memory must not grow with it (DESIGN.md §6).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import orjson
 from fastapi import APIRouter, Request
-from starlette.responses import StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from hangar_common import errors
 from hangar_common.grpcio import call
+from hangar_common.hotcache import MISSING
+from hangar_common.hotreads import SMALL_LISTING
 from hangar_protos import auth_pb2, metadata_pb2
 
 from .. import contents, deps, paths, urls
@@ -47,28 +51,45 @@ async def _info(request: Request, target: paths.RepoTarget, revision: str | None
     if revision is not None:
         commit = (await contents.resolve(request, info.facts.repo, revision)).commit
     blobs = truthy(request.query_params.get("blobs", "false"))
+    head = orjson.dumps(repo_summary(info, commit))[:-1] + b',"siblings":['
+    headers = {"X-Repo-Commit": commit}
+    hot = deps.clients(request).hot
+    key = ("siblings", commit, blobs)   # the files at a commit id never change
+    listed = hot.at_commit.get(key) if commit else MISSING
+    if listed is not MISSING:
+        return Response(head + listed + b"]}", media_type="application/json", headers=headers)
     pages = contents.tree_pages(request, metadata_pb2.ListTreeRequest(
         repo=info.facts.repo, revision=commit, recursive=True))
     first, rest = await contents.first_and_rest(pages)
-    head = orjson.dumps(repo_summary(info, commit))[:-1] + b',"siblings":['
-    return StreamingResponse(_siblings_body(head, first, rest, blobs), media_type="application/json",
-                             headers={"X-Repo-Commit": commit})
+
+    def keep(listed: bytes) -> None:
+        if commit:
+            hot.at_commit.put(key, listed)
+    return StreamingResponse(_siblings_body(head, first, rest, blobs, keep), media_type="application/json",
+                             headers=headers)
 
 
-async def _siblings_body(head: bytes, first, rest, blobs: bool):
+async def _siblings_body(head: bytes, first, rest, blobs: bool, keep: Callable[[bytes], None]):
+    """Streams the body; a listing that stays small is handed to `keep` once complete."""
     yield head
-    separator = b""
+    separator, kept, size = b"", [], 0
     pages = [first] if first is not None else []
     while True:
         for page in pages:
             files = [sibling(e, blobs) for e in page.entries if e.type == "file"]
             if files:
-                yield separator + orjson.dumps(files)[1:-1]
+                part = separator + orjson.dumps(files)[1:-1]
+                size += len(part)
+                if size <= SMALL_LISTING:
+                    kept.append(part)
+                yield part
                 separator = b","
         try:
             pages = [await rest.__anext__()]
         except StopAsyncIteration:
             break
+    if size <= SMALL_LISTING:
+        keep(b"".join(kept))
     yield b"]}"
 
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from hangar_common import errors
 from hangar_protos import metadata_pb2
 
-from .. import contents, paths, urls
+from .. import contents, deps, paths, urls
 from ..bodies import form_items, truthy
 from ..repo_access import open_repo
 from ..shapes import JSON, tree_entry
@@ -75,13 +75,10 @@ async def paths_info(request: Request):
             paths.file_path(p)
     expand = any(k == "expand" and truthy(v) for k, v in items)
     info = await open_repo(request, target, "read")
-    found, commit = [], ""
-    async for page in contents.paths_info_pages(request, metadata_pb2.PathsInfoRequest(
-            repo=info.facts.repo, revision=revision, paths=[p for p in wanted if p], expand=expand)):
-        commit = commit or page.commit
-        found.extend(page.entries)
+    commit = (await contents.resolve(request, info.facts.repo, revision)).commit
+    found = await deps.clients(request).hot.paths_info(info.facts.repo, commit, [p for p in wanted if p], expand)
     entries = await _with_xet_hashes(request, found)
-    return JSON(entries, headers={"X-Repo-Commit": commit} if commit else {})
+    return JSON(entries, headers={"X-Repo-Commit": commit})
 
 
 async def _with_xet_hashes(request: Request, found: list[metadata_pb2.TreeEntry]) -> list[dict]:
