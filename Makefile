@@ -10,7 +10,7 @@ PROTOS := $(wildcard protos/hangar_protos/*.proto)
 CLIENT_VENVS := .venv-clients/hf1 .venv-clients/hf036
 CLIENT_PYTHONS := $(abspath .venv-clients/hf1/bin/python):$(abspath .venv-clients/hf036/bin/python)
 
-.PHONY: up down logs status admin test test-unit test-lakefs lint install protos clean bench clients web-test-deps
+.PHONY: up down logs status admin test test-unit test-lakefs lint install protos clean bench bench-deps clients web-test-deps
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -84,7 +84,12 @@ test-unit: install
 test-lakefs: install clients
 	HANGAR_METADATA_ENGINE=lakefs HANGAR_EXTRA_CLIENT_PYTHONS=$(CLIENT_PYTHONS) $(PY) -m pytest $(PYTEST_ARGS) $(CONTRACT_SUITES)
 
-bench: install
+# ApacheBench (Debian's apache2-utils) loads the hot read paths in bench/resolve.py; py-spy profiles.
+bench-deps: install
+	command -v ab >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends apache2-utils)
+	$(PY) -m pip install -q -e '.[bench]'
+
+bench: bench-deps
 	PYTHONPATH=libs:. $(PY) -m bench $(BENCH_ARGS)
 
 clean: down

@@ -71,8 +71,16 @@ def ab(url: str, *, head: bool = False, token: str = "", post: tuple[Path, str] 
             "non_2xx": 0 if non2xx != non2xx else int(non2xx)}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class RssSampler:
-    """RSS (MiB) of the named processes every 0.5 s while a load runs: first, peak and last."""
+    """RSS (MiB) of the named processes every 0.5 s while a load runs (first, peak and last), and
+    the CPU time each used during it."""
 
     def __init__(self, pids: dict[str, int]) -> None:
         self.pids, self.samples = pids, {name: [] for name in pids}
@@ -89,12 +97,17 @@ class RssSampler:
             self._stop.wait(0.5)
 
     def __enter__(self):
+        self._cpu = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
         self._thread.start()
         return self
 
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+        self.cpu = {name: cpu_seconds(pid) - self._cpu[name] for name, pid in self.pids.items()}
+
+    def cpu_ms_per_request(self, requests: int) -> dict:
+        return {name: round(1000 * s / max(requests, 1), 3) for name, s in self.cpu.items()}
 
     def summary(self) -> dict:
         return {name: {"first": round(s[0], 1), "peak": round(max(s), 1), "last": round(s[-1], 1)}
@@ -157,18 +170,23 @@ def hub_loads(stack, setup: dict, form: Path) -> dict:
         with RssSampler(service_pids(stack)) as rss:
             results[name] = load()
         results[name]["rss_mb"] = rss.summary()
+        results[name]["cpu_ms_per_request"] = rss.cpu_ms_per_request(results[name]["requests"])
         print(f"  {name}: {results[name]['rps']:.0f}/s p99 {results[name]['p99_ms']} ms", flush=True)
     return results
 
 
-def run_config(replicas: int, baseline_url: str, form: Path) -> dict:
+def run_config(replicas: int, baseline_proc, baseline_url: str, form: Path) -> dict:
     os.environ["HANGAR_REPLICAS_GATEWAY"] = os.environ["HANGAR_REPLICAS_METADATA"] = str(replicas)
     try:
         with hub() as stack:
             setup = prepare(stack)
             for _ in range(2):   # warm the caches and connection pools
                 ab(setup["urls"]["resolve"], head=True)
-            baseline = {"head": ab(baseline_url, head=True), "get": ab(baseline_url)}
+            baseline = {}
+            for method in ("head", "get"):
+                with RssSampler({"minimal_app": baseline_proc.pid}) as sampler:
+                    baseline[method] = ab(baseline_url, head=method == "head")
+                baseline[method]["cpu_ms_per_request"] = sampler.cpu_ms_per_request(baseline[method]["requests"])
             results = hub_loads(stack, setup, form)
     finally:
         os.environ.pop("HANGAR_REPLICAS_GATEWAY", None)
@@ -190,7 +208,7 @@ def main() -> None:
     form.write_text("paths=config.json&expand=false")
     proc, baseline_url = baseline_app(state)
     try:
-        runs = [run_config(n, baseline_url, form) for n in configs]
+        runs = [run_config(n, proc, baseline_url, form) for n in configs]
     finally:
         proc.terminate()
         proc.wait(10)
