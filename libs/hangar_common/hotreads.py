@@ -7,9 +7,9 @@ this only remembers an answer until the peer that owns the data says it changed 
 auth on revocations, memberships and access grants; metadata on any change to a repository or its
 refs). A `HEAD /resolve` whose answers are all cached makes no call at all.
 
-What is never cached: errors (a bad token, a missing repo or revision), cookie-authenticated writes
-(their CSRF check is per request), answers for upstream caches or reached through an old name (the
-mirror revalidates those, and redirects must follow renames).
+What is never cached: errors (a bad token, a missing repo or revision), session cookies (auth checks
+their expiry and, on writes, their CSRF token every time), answers for upstream caches or reached
+through an old name (the mirror revalidates those, and redirects must follow renames).
 """
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ from .grpcio import call, stream
 from .hotcache import DECISIONS, MISSING, PRINCIPALS, REPOS, Cache
 from .upstream_repos import get_repo
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SMALL_BLOB = 64 * 1024          # files up to this size keep their bytes in memory...
 BLOB_ENTRIES = 1024              # ...this many of them (at most 64 MiB)
 SMALL_ANSWER_PATHS = 100         # paths-info answers up to this many entries are kept
@@ -45,9 +44,11 @@ class HotReads:
     # --- auth ---------------------------------------------------------------------------------
 
     async def principal(self, request: auth_pb2.AuthenticateRequest) -> common_pb2.Principal:
-        if request.session_cookie and not request.authorization and request.http_method.upper() not in SAFE_METHODS:
-            return await call(self.auth.Authenticate, request)   # the CSRF check is per request
-        key = hashlib.sha256(b"\0".join((request.authorization.encode(), request.session_cookie.encode()))).digest()
+        """Tokens (and no credentials at all) are cached; a session cookie is auth's to check every
+        time (its CSRF check on writes, its own expiry)."""
+        if request.session_cookie and not request.authorization:
+            return await call(self.auth.Authenticate, request)
+        key = hashlib.sha256(request.authorization.encode()).digest()
         return await self.principals.get_or_load(
             key, lambda: call(self.auth.Authenticate, request), tags=lambda p: [_who(p)])
 
