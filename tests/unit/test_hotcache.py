@@ -1,0 +1,137 @@
+"""The cache rules of hotcache.py that the replica tests (tests/hotcache) cannot provoke on demand:
+a fill racing an invalidation, concurrent misses, errors, and the fail-closed lifetime while the
+invalidation channel is not proven current. The clock is the cache's own `time.monotonic`, moved
+by hand; nothing here measures time."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from hangar_common import hotcache
+from hangar_common.hotcache import ALL, MISSING, UNSAFE_TTL, Bus, Cache
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(hotcache.time, "monotonic", fake)
+    return fake
+
+
+class HealthyBus(Bus):
+    """A bus whose channel is, or is not, proven current (no Redis involved)."""
+
+    def __init__(self, healthy: bool) -> None:
+        super().__init__("redis://unused")
+        self.is_healthy = healthy
+
+    @property
+    def healthy(self) -> bool:
+        return self.is_healthy
+
+
+async def test_a_fill_that_raced_an_invalidation_is_not_stored():
+    cache = Cache(HealthyBus(True), "t", ["repos"], ttl=60)
+    release = asyncio.Event()
+
+    async def slow_read():
+        await release.wait()
+        return "old"
+    fill = asyncio.create_task(cache.get_or_load("k", slow_read, tags=lambda _v: ["7"]))
+    await asyncio.sleep(0)
+    cache.invalidate(["7"])          # the change lands while the read is in flight
+    release.set()
+    assert await fill == "old"       # the caller gets what it read...
+    assert cache.get("k") is MISSING  # ...but it is not kept
+
+
+async def test_concurrent_misses_share_one_load_and_errors_are_not_kept():
+    cache = Cache(HealthyBus(True), "t", [], ttl=60)
+    calls = []
+
+    async def load():
+        calls.append(1)
+        await asyncio.sleep(0)
+        return len(calls)
+    assert await asyncio.gather(*(cache.get_or_load("k", load) for _ in range(10))) == [1] * 10
+    assert len(calls) == 1
+
+    async def refuse():
+        raise PermissionError("no")
+    for _ in range(2):
+        with pytest.raises(PermissionError):
+            await cache.get_or_load("bad", refuse)
+    assert cache.get("bad") is MISSING
+
+
+async def test_invalidation_by_tag_and_all():
+    bus = HealthyBus(True)
+    repos, principals = Cache(bus, "r", ["repos"], ttl=60), Cache(bus, "p", ["principals"], ttl=60)
+    repos.put("a", 1, ["1"])
+    repos.put("b", 2, ["2"])
+    principals.put("t", "alice", ["1"])
+    bus.apply({"repos": ["1"]})
+    assert (repos.get("a"), repos.get("b"), principals.get("t")) == (MISSING, 2, "alice")
+    bus.apply({"principals": [ALL]})
+    assert principals.get("t") is MISSING
+
+
+def test_entries_live_their_ttl_while_the_channel_is_current(clock):
+    cache = Cache(HealthyBus(True), "t", [], ttl=60)
+    cache.put("k", "v")
+    clock.now += 59
+    assert cache.get("k") == "v"
+    clock.now += 2
+    assert cache.get("k") is MISSING
+
+
+def test_entries_older_than_the_unsafe_ttl_are_not_served_while_the_channel_is_unproven(clock):
+    bus = HealthyBus(True)
+    cache, commits = Cache(bus, "t", [], ttl=60), Cache(bus, "c", [], ttl=0, immutable=True)
+    cache.put("old", "v")
+    commits.put("sha", "tree")
+    clock.now += UNSAFE_TTL + 0.5
+    cache.put("fresh", "w")
+    bus.is_healthy = False
+    assert cache.get("old") is MISSING     # from before the channel went quiet: dropped
+    assert cache.get("fresh") == "w"        # younger than the bound: still served
+    assert commits.get("sha") == "tree"     # immutable: kept
+    clock.now += UNSAFE_TTL + 0.5
+    assert cache.get("fresh") is MISSING
+
+
+async def test_resubscribing_empties_the_mutable_caches():
+    bus = HealthyBus(True)
+    cache, commits = Cache(bus, "t", [], ttl=60), Cache(bus, "c", [], ttl=0, immutable=True)
+    cache.put("k", "v")
+    commits.put("sha", "tree")
+    bus._flush_mutable()   # what _listen does once it is subscribed again
+    assert cache.get("k") is MISSING and commits.get("sha") == "tree"
+
+
+async def test_notes_inside_an_rpc_are_published_when_it_ends():
+    published = []
+
+    class Recorder(HealthyBus):
+        async def publish(self, notes):
+            published.append(notes)
+    hotcache.install(Recorder(True))
+    try:
+        token = hotcache.begin()
+        hotcache.note(hotcache.REPOS, "1")
+        hotcache.note(hotcache.REPOS, "2")
+        hotcache.note(hotcache.DECISIONS, "9")
+        assert published == []
+        await hotcache.finish(token)
+    finally:
+        hotcache.install(None)
+    assert published == [{"repos": {"1", "2"}, "decisions": {"9"}}]
