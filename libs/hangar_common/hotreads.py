@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from hangar_protos import auth_pb2, common_pb2, metadata_pb2
+from hangar_protos import auth_pb2, common_pb2, lfs_pb2, metadata_pb2
 
 from . import errors, hotcache
 from .grpcio import call, stream
@@ -27,11 +27,13 @@ SMALL_BLOB = 64 * 1024          # files up to this size keep their bytes in memo
 BLOB_ENTRIES = 1024              # ...this many of them (at most 64 MiB)
 SMALL_ANSWER_PATHS = 100         # paths-info answers up to this many entries are kept
 SMALL_LISTING = 256 * 1024       # repo_info siblings up to this many bytes of JSON are kept
+URL_REUSE = 900                  # seconds a presigned download URL (valid ≥ 4× as long) is reused
 
 
 class HotReads:
-    def __init__(self, bus: hotcache.Bus | None, auth: Any, metadata: Any, mirror: Any = None) -> None:
-        self.auth, self.metadata, self.mirror = auth, metadata, mirror
+    def __init__(self, bus: hotcache.Bus | None, auth: Any, metadata: Any, mirror: Any = None,
+                 lfs: Any = None) -> None:
+        self.auth, self.metadata, self.mirror, self.lfs = auth, metadata, mirror, lfs
         self.principals = Cache(bus, "principals", [PRINCIPALS], ttl=60, max_entries=50_000)
         self.decisions = Cache(bus, "decisions", [PRINCIPALS, DECISIONS, REPOS], ttl=60, max_entries=100_000)
         self.repos = Cache(bus, "repos", [REPOS], ttl=60, max_entries=50_000)
@@ -40,6 +42,10 @@ class HotReads:
         self.blobs = Cache(bus, "blobs", [], ttl=0, max_entries=BLOB_ENTRIES, immutable=True)
         # Answers computed from a commit alone (paths-info entries, repo_info's siblings), small ones.
         self.at_commit = Cache(bus, "at-commit", [], ttl=0, max_entries=4096, immutable=True)
+        # lfs: a presigned download URL is handed out again for a quarter of its lifetime (who gets
+        # it still has three quarters left); an oid's Xet hash is kept a minute (Xet GC may drop it).
+        self.download_urls = Cache(bus, "download-urls", [], ttl=URL_REUSE, max_entries=20_000)
+        self.xet_hashes = Cache(bus, "xet-hashes", [], ttl=60, max_entries=100_000)
 
     # --- auth ---------------------------------------------------------------------------------
 
@@ -111,6 +117,23 @@ class HotReads:
             found.extend(page.entries)
         if len(wanted) <= SMALL_ANSWER_PATHS and len(found) <= SMALL_ANSWER_PATHS:
             self.at_commit.put(key, found)
+        return found
+
+    async def download_url(self, request: lfs_pb2.DownloadUrlRequest) -> lfs_pb2.DownloadUrlResponse:
+        if request.expires_seconds < 4 * URL_REUSE:
+            return await call(self.lfs.DownloadUrl, request)
+        return await self.download_urls.get_or_load(
+            request.SerializeToString(deterministic=True), lambda: call(self.lfs.DownloadUrl, request))
+
+    async def xet_hashes_of(self, oids: list[str]) -> dict[str, str]:
+        """Xet hashes of the LFS oids that have one (lfs owns them); those found are kept."""
+        found = {oid: h for oid in oids if (h := self.xet_hashes.get(oid)) is not MISSING}
+        wanted = sorted(set(oids) - set(found))
+        if wanted:
+            answer = await call(self.lfs.XetHashes, lfs_pb2.XetHashesRequest(oids=wanted))
+            for oid, xet_hash in answer.xet_hashes.items():
+                self.xet_hashes.put(oid, xet_hash)
+                found[oid] = xet_hash
         return found
 
     def small_blob(self, oid: str) -> bytes | None:

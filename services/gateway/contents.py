@@ -7,8 +7,8 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from fastapi import Request
 
 from hangar_common import errors
-from hangar_common.grpcio import call, stream
-from hangar_protos import common_pb2, lfs_pb2, metadata_pb2
+from hangar_common.grpcio import stream
+from hangar_protos import common_pb2, metadata_pb2
 
 from . import deps
 
@@ -40,7 +40,6 @@ async def xet_hashes(request: Request, oids: list[str]) -> dict[str, str]:
     if not oids:
         return {}
     try:
-        answer = await call(deps.clients(request).lfs.XetHashes, lfs_pb2.XetHashesRequest(oids=sorted(set(oids))))
+        return await deps.clients(request).hot.xet_hashes_of(oids)
     except errors.Unavailable:
         return {}
-    return dict(answer.xet_hashes)

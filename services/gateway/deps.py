@@ -30,7 +30,7 @@ class Clients:
         self.community = community_pb2_grpc.CommunityStub(channels["community"])
         self.mirror = mirror_stub(channels.get("mirror"))   # None when no mirror is deployed
         # Cached auth and metadata answers of the request path (hotreads.py), kept current by `bus`.
-        self.hot = HotReads(bus, self.auth, self.metadata, self.mirror)
+        self.hot = HotReads(bus, self.auth, self.metadata, self.mirror, self.lfs)
 
 
 def clients(request: Request) -> Clients:

@@ -19,7 +19,6 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
 from hangar_common import errors
-from hangar_common.grpcio import call
 from hangar_common.hotreads import SMALL_BLOB
 from hangar_protos import lfs_pb2, metadata_pb2
 
@@ -76,7 +75,7 @@ async def _lfs_redirect(request: Request, target: paths.RepoTarget, entry: metad
                         commit: str, granted_repo_id: str = "") -> Response:
     """302 to the object in S3. For an upstream cache only bytes fetched for that cache qualify
     (`granted_repo_id`): its pointers came from the upstream, not through the LFS rule."""
-    answer = await call(deps.clients(request).lfs.DownloadUrl, lfs_pb2.DownloadUrlRequest(
+    answer = await deps.clients(request).hot.download_url(lfs_pb2.DownloadUrlRequest(
         oid=entry.lfs.oid, size=entry.lfs.size, filename=entry.path.rsplit("/", 1)[-1],
         expires_seconds=DOWNLOAD_URL_SECONDS, granted_repo_id=granted_repo_id))
     headers = {
