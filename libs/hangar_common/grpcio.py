@@ -29,8 +29,13 @@ _OPTIONS = [
     ("grpc.max_reconnect_backoff_ms", 5_000),
 ]
 # A target naming several replicas (`ipv4:a:1,b:2`, or `dns:///svc` of a headless Kubernetes
-# service) spreads calls over all of them, not only the first that answers.
-_CHANNEL_OPTIONS = [*_OPTIONS, ("grpc.service_config", json.dumps({"loadBalancingConfig": [{"round_robin": {}}]}))]
+# service) spreads calls over all of them, not only the first that answers. A single address keeps
+# gRPC's default (pick_first), which redials at once on the first call after the peer restarted.
+_BALANCED = [*_OPTIONS, ("grpc.service_config", json.dumps({"loadBalancingConfig": [{"round_robin": {}}]}))]
+
+
+def _balanced(target: str) -> bool:
+    return "," in target or target.startswith("dns:")
 
 
 class _RequestIdServerInterceptor(grpc.aio.ServerInterceptor):
@@ -158,7 +163,7 @@ class _StreamStream(grpc.aio.StreamStreamClientInterceptor):
 def channel(target: str) -> grpc.aio.Channel:
     """A channel to a peer service. Create it inside the app's lifespan (grpc is not fork-safe)."""
     return grpc.aio.insecure_channel(
-        target, options=_CHANNEL_OPTIONS,
+        target, options=_BALANCED if _balanced(target) else _OPTIONS,
         interceptors=[_UnaryUnary(), _UnaryStream(), _StreamUnary(), _StreamStream()])
 
 
