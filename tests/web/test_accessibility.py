@@ -23,6 +23,9 @@ def sample_repo(endpoint, make_user):
     hf.upload_file(path_or_fileobj=safetensors_bytes({"w": ("F16", [8, 8])}), path_in_repo="model.safetensors",
                    repo_id=repo_id)
     hf.upload_file(path_or_fileobj=b"id,text\n1,hello\n2,world\n", path_in_repo="data/train.csv", repo_id=repo_id)
+    hf.create_discussion(repo_id, title="A question", description="Does it **work**?")
+    hf.upload_file(path_or_fileobj=b"id,text\n1,hi\n", path_in_repo="data/train.csv", repo_id=repo_id,
+                   create_pr=True, commit_message="Change the data")
     return owner, repo_id
 
 
@@ -40,7 +43,8 @@ def test_main_pages_have_no_serious_violations(new_page, axe_source, sample_repo
     page = new_page(bypass_csp=True, viewport=viewport)
     paths = ["/", "/models", "/login", "/join", "/no-such-page", f"/{repo_id}", f"/{repo_id}/tree/main",
              f"/{repo_id}/blob/main/model.safetensors", f"/{repo_id}/blob/main/data/train.csv",
-             f"/{repo_id}/commits/main", f"/{owner.name}"]
+             f"/{repo_id}/commits/main", f"/{owner.name}", f"/{repo_id}/discussions", f"/{repo_id}/discussions/1",
+             f"/{repo_id}/discussions/2", f"/{repo_id}/discussions/2/files"]
     found = {}
     for path in paths:
         page.goto(path)
@@ -50,7 +54,8 @@ def test_main_pages_have_no_serious_violations(new_page, axe_source, sample_repo
     found["commit"] = _violations(page, axe_source)
     sign_in(page, owner.name, owner.password)
     for path in ("/settings/tokens", "/settings/account", "/new", f"/{repo_id}", f"/{repo_id}/settings",
-                 f"/{repo_id}/upload/main", f"/{repo_id}/edit/main/README.md", "/organizations/new"):
+                 f"/{repo_id}/upload/main", f"/{repo_id}/edit/main/README.md", "/organizations/new",
+                 f"/{repo_id}/discussions/new", f"/{repo_id}/discussions/2"):
         page.goto(path)
         found[path] = _violations(page, axe_source)
     if viewport["width"] < 500:
