@@ -4,6 +4,7 @@ touches three files of a 100k-file repo lists a few folders, never the whole rep
 changes are rendered with difflib; LFS and binary files show their size/oid change."""
 from __future__ import annotations
 
+import asyncio
 import difflib
 from dataclasses import dataclass, field
 
@@ -117,7 +118,9 @@ async def render_text_diffs(c: Clients, repo, old: str, new: str, changes: list[
             change.note = "binary"
             continue
         shown += 1
-        for line in list(difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=3))[2:]:
+        # difflib on up to MAX_TEXT_BYTES a side is CPU work: off the event loop.
+        diff = await asyncio.to_thread(_unified, before, after)
+        for line in diff:
             if len(change.lines) >= MAX_DIFF_LINES:
                 change.note = "long"
                 break
@@ -125,3 +128,7 @@ async def render_text_diffs(c: Clients, repo, old: str, new: str, changes: list[
             change.added += kind == "add"
             change.removed += kind == "del"
             change.lines.append((kind, line))
+
+
+def _unified(before: str, after: str) -> list[str]:
+    return list(difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=3))[2:]

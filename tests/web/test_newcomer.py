@@ -134,6 +134,8 @@ def test_newcomer_path(new_page, endpoint, make_user):
     page.click("main form button[type=submit]")
     page.wait_for_url("**/blob/main/README.md")
     assert page.locator(".markdown h1").inner_text() == "Tiny classifier v2"
+    page.goto(f"/{name}/tiny-classifier")  # the card seen before the edit is not served again
+    assert page.locator(".markdown h1").inner_text() == "Tiny classifier v2"
     page.goto(f"/{name}/tiny-classifier/commits/main")
     titles = page.locator("ol.commit-list a.commit-title").all_inner_texts()
     assert titles[:2] == ["Rename the model in its card", "Add the model"]

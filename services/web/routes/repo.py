@@ -11,6 +11,7 @@ module only dispatches them. Every page opens the repo through access.open_repo 
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -64,25 +65,70 @@ async def card(request: Request, url: RepoUrl):
     c = access.clients(request)
     info = opened.info
     refs_task = asyncio.create_task(common.refs_of(request, info.facts.repo))
-    last = await _commits(request, info.facts.repo, info.sha, 0, 1)
+    last_task = asyncio.create_task(_commits(request, info.facts.repo, info.sha, 0, 1))
     meta, html, has_readme = common.card_data(info), "", False
     if opened.can_download:
-        try:
-            commit, entry = await entry_at(c, info.facts.repo, info.sha, "README.md")
-            has_readme = True
-            data = await FileBytes(c, info.facts.repo, commit, entry).read(0, min(entry.size, MAX_CARD))
-            front, body = split_front_matter(data.decode("utf-8", errors="replace"))
-            meta = front or meta
-            html = render_markdown(body, RepoLinks(url.base, info.sha, "README.md"))
-        except errors.NotFound:
-            pass
-    refs = await refs_task
+        has_readme, front, html = await _rendered_card(c, info, url.base)
+        meta = front or meta
+    refs, last = await refs_task, await last_task
     liked = await _liked(request, opened)
     return pages.render(request, "repo_card.html", liked=liked, **common.repo_context(
         opened, url, "card", card_html=pages.markup(html), has_readme=has_readme,
         meta=_card_facts(meta), last=last.commits[0] if last.commits else None,
         branches=refs.branches, tags=refs.tags, snippets=_snippets(request, opened),
         requested=request.query_params.get("requested", "")))
+
+
+class RenderedCards:
+    """README.md of a commit, rendered: a commit id names its content for good, so a rendering is
+    kept (a bounded LRU; only cards under 256 kB of HTML) and repeat visits skip the reads and the
+    Markdown work. Consulted only after auth allowed the download."""
+
+    def __init__(self, entries: int = 128, max_html: int = 256 * 1024) -> None:
+        self.entries, self.max_html = entries, max_html
+        self._items: OrderedDict[tuple[str, str], tuple[bool, dict, str]] = OrderedDict()
+
+    def get(self, key: tuple[str, str]) -> tuple[bool, dict, str] | None:
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[str, str], value: tuple[bool, dict, str]) -> None:
+        if len(value[2]) > self.max_html:
+            return
+        self._items[key] = value
+        while len(self._items) > self.entries:
+            self._items.popitem(last=False)
+
+
+CARDS = RenderedCards()
+
+
+async def _rendered_card(c: access.Clients, info, base: str) -> tuple[bool, dict, str]:
+    """(has a README, its front matter, its HTML) at the repo's current commit."""
+    key = (base, info.sha)  # links in the HTML point under `base` at this commit
+    cached = CARDS.get(key)
+    if cached is not None:
+        return cached
+    try:
+        commit, entry = await entry_at(c, info.facts.repo, info.sha, "README.md")
+    except errors.NotFound:
+        found: tuple[bool, dict, str] = (False, {}, "")
+    else:
+        try:
+            data = await FileBytes(c, info.facts.repo, commit, entry).read(0, min(entry.size, MAX_CARD))
+        except errors.NotFound:  # an LFS README whose bytes lfs does not hold (yet): not cached
+            return True, {}, ""
+        # Markdown, highlighting and sanitizing are CPU work: off the event loop.
+        found = await asyncio.to_thread(_render_card, data, base, info.sha)
+    CARDS.put(key, found)
+    return found
+
+
+def _render_card(data: bytes, base: str, sha: str) -> tuple[bool, dict, str]:
+    front, body = split_front_matter(data.decode("utf-8", errors="replace"))
+    return True, front, render_markdown(body, RepoLinks(base, sha, "README.md"))
 
 
 async def _liked(request: Request, opened: access.OpenRepo) -> bool:
@@ -143,6 +189,7 @@ async def tree(request: Request, url: RepoUrl):
     c = access.clients(request)
     cursor = request.query_params.get("cursor", "")
     entries, commit, next_cursor = [], "", ""
+    refs_task = asyncio.create_task(common.refs_of(request, opened.ref))
     try:
         async for page in stream(c.metadata.ListTree(metadata_pb2.ListTreeRequest(
                 repo=opened.ref, revision=revision, path=path, expand=True, cursor=cursor,
@@ -151,16 +198,19 @@ async def tree(request: Request, url: RepoUrl):
             entries.extend(page.entries)
             next_cursor = page.next_cursor or next_cursor
     except errors.NotFound:
+        refs_task.cancel()
         if path:  # a file's URL under /tree/ shows the file
             await entry_at(c, opened.ref, revision, path)
             return pages.redirect(f"{url.base}/blob/{pages.url_segment(revision)}/{pages.url_path(path)}")
         raise
     except errors.BadRequest:
+        refs_task.cancel()
         raise PageNotFound("Not found") from None
     if path and len(entries) == 1 and entries[0].type == "file" and entries[0].path == path:
+        refs_task.cancel()
         return pages.redirect(f"{url.base}/blob/{pages.url_segment(revision)}/{pages.url_path(path)}")
     xet = await _xet_hashes(c, [e.lfs.oid for e in entries if e.HasField("lfs") and e.lfs.oid])
-    refs = await common.refs_of(request, opened.ref)
+    refs = await refs_task
     return pages.render(request, "repo_tree.html", **common.repo_context(
         opened, url, "files", revision, path=path, crumbs=common.breadcrumbs(path), entries=entries,
         commit=commit, next_cursor=next_cursor, first_page=not cursor, xet=xet,
@@ -236,11 +286,13 @@ async def _file_view(request: Request, url: RepoUrl, data: FileBytes, revision: 
         text = text[:text.rindex("\n") + 1]
     if lower.endswith(MARKDOWN_SUFFIXES) and request.query_params.get("plain") != "1":
         front, body = split_front_matter(text)
-        html = render_markdown(body, RepoLinks(url.base, revision, path))
+        html = await asyncio.to_thread(render_markdown, body, RepoLinks(url.base, revision, path))
         return {"kind": "markdown", "html": pages.markup(html), "front": _card_facts(front),
                 "truncated": truncated}
     lines = text.count("\n") + (0 if text.endswith("\n") else 1)
-    return {"kind": "text", "html": pages.markup(highlight_code(text, filename=path.rsplit("/", 1)[-1])),
+    # Highlighting up to MAX_TEXT is CPU work: off the event loop.
+    code = await asyncio.to_thread(highlight_code, text, filename=path.rsplit("/", 1)[-1])
+    return {"kind": "text", "html": pages.markup(code),
             "truncated": truncated, "lines": lines, "markdown": lower.endswith(MARKDOWN_SUFFIXES)}
 
 
@@ -255,11 +307,13 @@ async def commits(request: Request, url: RepoUrl):
     opened = await access.open_repo(request, url.ref)
     revision, path = _rev_and_path(url, opened)
     page = common.int_param(request, "p", 0, 1_000_000)
+    refs_task = asyncio.create_task(common.refs_of(request, opened.ref))
     try:
         answer = await _commits(request, opened.ref, revision, page * COMMITS_PAGE, COMMITS_PAGE, path)
     except errors.BadRequest:
+        refs_task.cancel()
         raise PageNotFound("Not found") from None
-    refs = await common.refs_of(request, opened.ref)
+    refs = await refs_task
     pages_total = max(1, -(-answer.total // COMMITS_PAGE))
     return pages.render(request, "repo_commits.html", **common.repo_context(
         opened, url, "files", revision, path=path, commits=answer.commits, total=answer.total, page=page,
