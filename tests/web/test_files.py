@@ -45,7 +45,7 @@ def test_previews(new_page, endpoint, make_user):
     page.goto(f"/datasets/{repo_id}/blob/main/logo.png")
     image = page.locator(".image-view img")
     assert image.evaluate("img => img.complete && img.naturalWidth") == 1
-    page.goto(f"/datasets/{repo_id}/blob/main/big.py")
+    page.goto(f"/datasets/{repo_id}/blob/main/big.py", timeout=90_000)  # 128 kB highlighted: slow on a loaded machine
     assert page.locator(".notice", has_text="Only the first 128 kB").is_visible()
     assert page.locator(".code span.n", has_text="x").count() > 1000
 

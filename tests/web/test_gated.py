@@ -35,6 +35,7 @@ def test_gated_request_and_grant(new_page, endpoint, make_user):
     screenshot(page, "gated-form")
     page.fill("#gate-reason", "Research on <b>safety</b>")
     page.click("form[action$='/ask-access'] button[type=submit]")
+    page.wait_for_url("**?requested=*")
     assert page.locator(".gate .notice", has_text="pending").is_visible()
 
     # The owner reviews and accepts.
