@@ -3,6 +3,9 @@ GatedRepo on downloads until their access request is accepted; owners and org me
 download; owners list, accept, reject and grant requests."""
 from __future__ import annotations
 
+import os
+import subprocess
+
 import httpx
 import pytest
 from huggingface_hub import HfApi, hf_hub_download
@@ -186,3 +189,36 @@ def test_handling_a_request_already_in_that_state_is_an_error(gated_repo, make_u
         assert list(getattr(owner_api, f"list_{state}_access_requests")(repo_id)) == []
     with pytest.raises(GatedRepoError):
         download(repo_id, never_asked.token)
+
+
+OLDER = [p for p in os.environ.get("HANGAR_EXTRA_CLIENT_PYTHONS", "").split(":") if p]
+OLDER_FLOW = """
+import sys
+from huggingface_hub import HfApi
+from huggingface_hub.utils import HfHubHTTPError
+api = HfApi(endpoint=sys.argv[1], token=sys.argv[2])
+repo, granted = sys.argv[3], sys.argv[4]
+api.grant_access(repo, granted)
+[row] = list(api.list_accepted_access_requests(repo))
+assert row.username == granted and not row.email, row
+try:
+    api.accept_access_request(repo, granted)
+except HfHubHTTPError as err:
+    assert err.response.status_code == 404, err
+else:
+    raise AssertionError("accepting an accepted request must fail")
+api.cancel_access_request(repo, granted)
+print("ok")
+"""
+
+
+@pytest.mark.skipif(not OLDER and not os.environ.get("CI"), reason="HANGAR_EXTRA_CLIENT_PYTHONS is empty")
+@pytest.mark.parametrize("python", OLDER or [""])
+def test_access_request_rules_under_older_clients(python, gated_repo, make_user, tmp_path):
+    assert python, "HANGAR_EXTRA_CLIENT_PYTHONS is empty: run through `make test`, which provides the venvs"
+    owner, repo_id = gated_repo
+    granted = make_user()
+    env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "PYTHONPATH": ""}
+    done = subprocess.run([python, "-c", OLDER_FLOW, os.environ["HF_ENDPOINT"], owner.token, repo_id, granted.name],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
