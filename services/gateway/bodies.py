@@ -102,3 +102,13 @@ def truthy(value) -> bool:
     if isinstance(value, bool):
         return value
     return str(value).lower() in ("1", "true", "yes", "on")
+
+
+def query_int(request: Request, name: str, default: int, low: int, high: int) -> int:
+    """A non-negative integer query parameter (paging), clamped to [low, high]."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise errors.BadRequest(f"{name} must be a non-negative integer", code="InvalidParameter")
+    return max(low, min(int(raw), high))

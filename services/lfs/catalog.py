@@ -46,14 +46,25 @@ async def lock_oid(conn: AsyncConnection, oid: str) -> None:
     await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('lfs-oid:' || :oid))"), {"oid": oid})
 
 
+async def grant(conn: AsyncConnection, *, oid: str, repo_id: str, user_id: str) -> None:
+    """`user_id` may use the (verified) object in `repo_id`, as if they had uploaded it there."""
+    await conn.execute(text(
+        "INSERT INTO grants (oid, repo_id, user_id) VALUES (:oid, :repo, :user) ON CONFLICT DO NOTHING"),
+        {"oid": oid, "repo": repo_id, "user": user_id})
+
+
+async def revoke(conn: AsyncConnection, *, oids: list[str], repo_id: str) -> None:
+    """The repository no longer has the use of these objects through uploads made for it."""
+    await conn.execute(text("DELETE FROM grants WHERE repo_id = :repo AND oid = ANY(:oids)"),
+                       {"repo": repo_id, "oids": oids})
+
+
 async def record_verified(conn: AsyncConnection, *, oid: str, size: int, user_id: str, repo_id: str) -> None:
     await conn.execute(text(
         "INSERT INTO objects (oid, size, uploaded_by) VALUES (:oid, :size, :user) "
         "ON CONFLICT (oid) DO UPDATE SET last_referenced_at = now()"),
         {"oid": oid, "size": size, "user": user_id})
-    await conn.execute(text(
-        "INSERT INTO grants (oid, repo_id, user_id) VALUES (:oid, :repo, :user) ON CONFLICT DO NOTHING"),
-        {"oid": oid, "repo": repo_id, "user": user_id})
+    await grant(conn, oid=oid, repo_id=repo_id, user_id=user_id)
 
 
 async def create_upload(conn: AsyncConnection, *, upload_id: str, oid: str, size: int, repo_id: str,

@@ -7,7 +7,7 @@ from hangar_common import errors
 from hangar_common.logs import request_id_var
 from hangar_protos import lfs_pb2, lfs_pb2_grpc
 
-from . import adopt, catalog, entitlement, usage
+from . import adopt, catalog, duplication, entitlement, usage
 from .blobstore import canonical_key
 from .xet.grpc_api import xet_hashes
 
@@ -82,6 +82,23 @@ class LfsServicer(lfs_pb2_grpc.LfsServicer):
     async def XetHashes(self, request, context):
         """sha256 -> Xet file hash for oids uploaded through Xet (services/lfs/xet/grpc_api.py)."""
         return await xet_hashes(self.resources, request)
+
+    async def FreeObjects(self, request, context):
+        """Bytes of just-deleted LFS files that nothing references any more (duplication.py)."""
+        return lfs_pb2.FreeObjectsResponse(freed=await duplication.free(self.ctx, list(request.oids), request.repo_id))
+
+    async def UsableSizes(self, request, context):
+        valid = [oid for oid in request.oids if OID.match(oid)][:1000]
+        async with self.ctx.engine.connect() as conn:
+            known = await catalog.verified(conn, valid)
+            usable = await entitlement.referencable(self.ctx, conn, principal=request.principal,
+                                                    facts=request.repo, oids=list(known))
+        return lfs_pb2.UsableSizesResponse(sizes={oid: known[oid] for oid in usable})
+
+    async def DuplicateObjects(self, request, context):
+        if request.principal.anonymous:
+            raise errors.Unauthorized("Sign in to copy LFS files")
+        return await duplication.duplicate(self.ctx, request)
 
     async def AdoptObject(self, request, context):
         """Bytes the mirror fetched from the upstream become an object once verified (adopt.py)."""

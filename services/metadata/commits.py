@@ -90,17 +90,21 @@ def check_paths(request: CommitRequest) -> None:
         seen.add(key)
 
 
-async def _lfs_objects(engine: Engine, repo: repos.Repo, ops: list[Operation]) -> dict[str, int]:
+async def _lfs_objects(engine: Engine, repo: repos.Repo, ops: list[Operation], principal) -> dict[str, int]:
     """oid -> size of the lfsFile operations of a commit, with their pointer blobs built. A size of 0
     means "unknown" (huggingface_hub copies LFS files without one): it comes from the pointer this
-    repository already references for that oid, else the object counts as missing. Whether the
-    commit may reference them is decided with every other pointer it brings, in `land`."""
+    repository already references for that oid, else from lfs for an object the committer may use
+    here (a cross-repository copy, after `lfs-files/duplicate`), else the object counts as missing.
+    Whether the commit may reference them is decided with every other pointer it brings, in `land`."""
     lfs_ops = [op for op in ops if op.kind == "lfs"]
     unknown = list({op.lfs_oid for op in lfs_ops if op.lfs_size == 0})
     known: dict[str, int] = {}
     if unknown:
         async with engine.pool.acquire() as conn:
             known = await lfsindex.sizes_in_repo(conn, repo.id, unknown)
+        rest = [oid for oid in unknown if oid not in known and oid != EMPTY_SHA256]
+        if rest:
+            known.update(await engine.lfs.usable_sizes(principal, repo_facts(repo), rest))
     sizes: dict[str, int] = {}
     for op in lfs_ops:
         size = op.lfs_size or known.get(op.lfs_oid, 0)
@@ -174,7 +178,7 @@ async def create_commit(engine: Engine, request: CommitRequest) -> tuple[str, st
         ref = pullrefs.ref_name(request.pr_number)
     else:
         ref = await _target_ref(engine, repo, request.branch)
-    await _lfs_objects(engine, repo, request.operations)
+    await _lfs_objects(engine, repo, request.operations, request.author)
     await engine.store.put(op.blob for op in request.operations if op.blob is not None)
     author = gf.identity(request.author.username)
     message = message_of(request.summary, request.description)

@@ -17,6 +17,7 @@ from . import (
     gitfetch,
     gitreceive,
     indexes,
+    lfsfiles,
     lfsindex,
     lifecycle,
     listing,
@@ -129,6 +130,14 @@ class GitNative:
         repo = await self._repo(ref)
         async with self.engine.pool.acquire() as conn:
             return await forcedupdates.listing(conn, repo.id, offset=offset, limit=limit)
+
+    async def lfs_files(self, ref, *, offset: int, limit: int) -> list[pb.LfsFile]:
+        repo = await self._repo(ref)
+        async with self.engine.pool.acquire() as conn:
+            return await lfsfiles.listing(conn, repo.id, offset=offset, limit=limit)
+
+    async def delete_lfs_files(self, ref, oids: list[str], principal) -> pb.DeleteLfsFilesResponse:
+        return await lfsfiles.delete(self.engine, ref, oids, principal)
 
     # --- tree and blob metadata ----------------------------------------------------------------
     def list_tree(self, request) -> AsyncIterator[pb.TreePage]:

@@ -37,6 +37,7 @@ class Planned:
     # (path, mode, oid) of what pathrules looks at: every tree that differs from the first
     # parent's at its path (the root included), and new symbolic links and .gitmodules files
     checked: tuple[tuple[str, int, str], ...] = ()
+    lfs_paths: tuple[tuple[str, str], ...] = ()   # (lfs oid, a path the commit put it at)
 
 
 async def plan(store: ObjectStore, commits: list[gf.CommitFacts], parent_trees: dict[str, str]) -> list[Planned]:
@@ -58,16 +59,20 @@ async def plan(store: ObjectStore, commits: list[gf.CommitFacts], parent_trees: 
         changed = {ch.path for ch in changes}
         for other in bases[1:]:
             changed &= {ch.path for ch in await trees.diff(store, other, c.tree)}
-        added = [ch.new.oid for ch in changes if ch.new is not None and not gf.is_dir(ch.new.mode)
-                 and not gf.is_gitlink(ch.new.mode)]
+        added = {ch.new.oid: ch.path for ch in changes if ch.new is not None and not gf.is_dir(ch.new.mode)
+                 and not gf.is_gitlink(ch.new.mode)}
         lfs: dict[str, int] = {}
-        for f in (await store.facts(added)).values():
+        lfs_paths: dict[str, str] = {}
+        for blob_oid, f in (await store.facts(list(added))).items():
             if f.lfs_oid and lfs.setdefault(f.lfs_oid, f.lfs_size) != f.lfs_size:
                 raise BadRequest(f"Pointers to LFS object {f.lfs_oid} disagree about its size",
                                  code="InvalidLfsPointer")
+            if f.lfs_oid:
+                lfs_paths.setdefault(f.lfs_oid, added[blob_oid])
         checked = [("", gf.DIR_MODE, c.tree), *((ch.path, ch.new.mode, ch.new.oid) for ch in changes
                                                 if ch.new is not None and _path_checked(ch.new))]
-        out.append(Planned(c, sorted(_db_text(p) for p in changed), lfs, tuple(checked)))
+        out.append(Planned(c, sorted(_db_text(p) for p in changed), lfs, tuple(checked),
+                           tuple((o, _db_text(p)) for o, p in lfs_paths.items())))
     return out
 
 
@@ -92,7 +97,7 @@ async def write(conn, repo_id: int, planned: list[Planned]) -> None:
             """INSERT INTO path_changes (repo_id, commit_oid, path, generation)
                SELECT $1, $2, p, $3 FROM unnest($4::text[]) AS p ON CONFLICT DO NOTHING""",
             repo_id, c.oid, generation, p.paths)
-        await lfsindex.add(conn, repo_id, c.oid, p.lfs)
+        await lfsindex.add(conn, repo_id, c.oid, p.lfs, dict(p.lfs_paths))
 
 
 def _path_checked(item: gf.TreeItem) -> bool:

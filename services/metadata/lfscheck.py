@@ -66,6 +66,19 @@ class LfsChecker:
         self.stub = lfs_pb2_grpc.LfsStub(channel) if channel is not None else None
         self.pool = pool
 
+    async def usable_sizes(self, principal: common_pb2.Principal, facts: common_pb2.RepoFacts,
+                           oids: list[str]) -> dict[str, int]:
+        """Sizes of the objects the principal may reference here (others absent: no probing)."""
+        if not oids or self.stub is None:
+            return {}
+        try:
+            answer = await grpcio.call(self.stub.UsableSizes, lfs_pb2.UsableSizesRequest(
+                principal=principal, repo=facts, oids=oids))
+        except HangarError as exc:
+            logger.warning("lfs UsableSizes failed", extra={"fields": {"error": exc.message}})
+            raise Unavailable(f"cannot verify LFS objects: {exc.message}") from None
+        return dict(answer.sizes)
+
     async def check(self, principal: common_pb2.Principal, facts: common_pb2.RepoFacts,
                     objects: dict[str, int]) -> None:
         """Raise unless every (oid -> size) is usable for `principal` in the repository."""

@@ -8,13 +8,16 @@ from hangar_protos import common_pb2
 from hangar_protos import metadata_pb2 as pb
 
 
-async def add(conn, repo_id: int, commit_oid: str, lfs: dict[str, int]) -> None:
-    """The LFS oids (oid -> size) a commit introduced, in the caller's transaction."""
+async def add(conn, repo_id: int, commit_oid: str, lfs: dict[str, int], paths: dict[str, str] | None = None) -> None:
+    """The LFS oids (oid -> size) a commit introduced, with a path each was put at (list_lfs_files'
+    filename), in the caller's transaction."""
     if lfs:
+        paths = paths or {}
         await conn.execute(
-            """INSERT INTO lfs_refs (repo_id, commit_oid, lfs_oid, size)
-               SELECT $1, $2, o, s FROM unnest($3::text[], $4::int8[]) AS t(o, s) ON CONFLICT DO NOTHING""",
-            repo_id, commit_oid, list(lfs), list(lfs.values()))
+            """INSERT INTO lfs_refs (repo_id, commit_oid, lfs_oid, size, path)
+               SELECT $1, $2, o, s, n FROM unnest($3::text[], $4::int8[], $5::text[]) AS t(o, s, n)
+               ON CONFLICT DO NOTHING""",
+            repo_id, commit_oid, list(lfs), list(lfs.values()), [paths.get(o) for o in lfs])
 
 
 async def sizes_in_repo(conn, repo_id: int, oids: list[str]) -> dict[str, int]:
@@ -22,6 +25,23 @@ async def sizes_in_repo(conn, repo_id: int, oids: list[str]) -> dict[str, int]:
     return {r["lfs_oid"]: r["size"] for r in await conn.fetch(
         "SELECT lfs_oid, max(size) AS size FROM lfs_refs WHERE repo_id = $1 AND lfs_oid = ANY($2) GROUP BY lfs_oid",
         repo_id, oids)}
+
+
+async def held(conn, repo_id: int, oids: list[str]) -> set[str]:
+    """Those of `oids` the repository's history references."""
+    return {r["lfs_oid"] for r in await conn.fetch(
+        "SELECT DISTINCT lfs_oid FROM lfs_refs WHERE repo_id = $1 AND lfs_oid = ANY($2)", repo_id, oids)}
+
+
+async def files(conn, repo_id: int, *, offset: int, limit: int) -> list:
+    """Each oid once, with the path and date of the first commit (lowest generation) that introduced
+    it; newest first (list_lfs_files)."""
+    return list(await conn.fetch(
+        """SELECT lfs_oid, size, path, date FROM (
+               SELECT DISTINCT ON (l.lfs_oid) l.lfs_oid, l.size, l.path, c.date
+               FROM lfs_refs l JOIN repo_commits c ON c.repo_id = l.repo_id AND c.oid = l.commit_oid
+               WHERE l.repo_id = $1 ORDER BY l.lfs_oid, c.generation, c.date, c.oid) t
+           ORDER BY date DESC, lfs_oid LIMIT $2 OFFSET $3""", repo_id, limit, offset))
 
 
 async def repo_bytes(conn, repo_id: int) -> int:

@@ -394,3 +394,14 @@ async def _file_diff(engine: Engine, f: pb.ChangedFile) -> str:
     lines = difflib.unified_diff(texts[0], texts[1], old_name, new_name)
     return head + "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
                           for line in lines)
+
+
+async def follow_rewrite(conn, repo_id: int, rewritten: dict[str, str]) -> None:
+    """Pull requests' recorded start and merge commits follow a history rewrite (lfsfiles.py)."""
+    for row in await conn.fetch("SELECT num, start_commit, merged_commit FROM pull_refs WHERE repo_id = $1",
+                                repo_id):
+        start = rewritten.get(row["start_commit"], row["start_commit"])
+        merged = rewritten.get(row["merged_commit"], row["merged_commit"]) if row["merged_commit"] else None
+        if start != row["start_commit"] or merged != row["merged_commit"]:
+            await conn.execute("UPDATE pull_refs SET start_commit = $3, merged_commit = $4 "
+                               "WHERE repo_id = $1 AND num = $2", repo_id, row["num"], start, merged)

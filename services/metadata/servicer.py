@@ -45,6 +45,14 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
             gated=request.gated if request.HasField("gated") else None,
             protected_branches=list(request.protected_branches) if request.set_protected_branches else None))
 
+    async def ListLfsFiles(self, request, context):
+        limit = min(max(request.limit, 0) or 100, 1000)
+        found = await self.versioning.lfs_files(request.repo, offset=max(request.offset, 0), limit=limit + 1)
+        return pb.ListLfsFilesResponse(files=found[:limit], has_more=len(found) > limit)
+
+    async def DeleteLfsFiles(self, request, context):
+        return await self.versioning.delete_lfs_files(request.repo, list(request.oids), request.principal)
+
     async def ListForcedUpdates(self, request, context):
         limit = min(max(request.limit, 0) or 100, 1000)
         found = await self.versioning.forced_updates(request.repo, offset=max(request.offset, 0), limit=limit + 1)

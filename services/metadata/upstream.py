@@ -37,6 +37,11 @@ async def is_cache(conn, repo_id: int) -> bool:
     return bool(await conn.fetchval("SELECT cache FROM upstream_repos WHERE repo_id = $1", repo_id))
 
 
+async def is_mirrored(conn, repo_id: int) -> bool:
+    """Fed from the upstream, as a cache or an import: its commit ids are the upstream's."""
+    return bool(await conn.fetchval("SELECT 1 FROM upstream_repos WHERE repo_id = $1", repo_id))
+
+
 async def refuse_if_cache(conn, repo_id: int) -> None:
     """Writes other than the mirror's own never touch a cache: it must keep the upstream's ids."""
     if await is_cache(conn, repo_id):

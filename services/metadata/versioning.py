@@ -81,6 +81,15 @@ class Versioning(Protocol):
         """The branch moves `git push --force` made, newest first."""
         ...
 
+    async def lfs_files(self, ref: common_pb2.RepoRef, *, offset: int, limit: int) -> list[pb.LfsFile]:
+        """Each LFS object the repository's history references, newest first (list_lfs_files)."""
+        ...
+
+    async def delete_lfs_files(self, ref: common_pb2.RepoRef, oids: list[str],
+                               principal: common_pb2.Principal) -> pb.DeleteLfsFilesResponse:
+        """Every ref's history rewritten without pointers to `oids` (permanently_delete_lfs_files)."""
+        ...
+
     # --- tree and blob metadata ----------------------------------------------------------------
     def list_tree(self, request: pb.ListTreeRequest) -> AsyncIterator[pb.TreePage]: ...
 

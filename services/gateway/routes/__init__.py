@@ -11,8 +11,8 @@ ROUTERS += [_orgs.router, _accounts.router, _access.router]
 from . import validate_yaml, repos, repo_info, tree, preupload, commit, refs, commits, resolve  # noqa: E402
 ROUTERS += [m.router for m in (validate_yaml, repos, repo_info, tree, preupload, commit, refs, commits, resolve)]
 
-from . import storage  # noqa: E402
-ROUTERS.append(storage.router)
+from . import storage, lfs_files  # noqa: E402
+ROUTERS += [storage.router, lfs_files.router]
 
 from . import webhooks  # noqa: E402
 ROUTERS.append(webhooks.router)

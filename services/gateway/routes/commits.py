@@ -9,7 +9,7 @@ from hangar_common.grpcio import call
 from hangar_protos import metadata_pb2
 
 from .. import deps, paths, urls
-from ..bodies import json_object, string_field
+from ..bodies import json_object, query_int, string_field
 from ..repo_access import open_repo
 from ..shapes import JSON, commit
 
@@ -19,23 +19,14 @@ PAGE = 50
 MAX_PAGE = 1000
 
 
-def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit():
-        raise errors.BadRequest(f"{name} must be a non-negative integer", code="InvalidParameter")
-    return max(low, min(int(raw), high))
-
-
 @paths.repo_api(router, "/commits/{rest:path}", ["GET", "HEAD"])
 async def list_commits(request: Request):
     target = paths.api_target(request)
     if len(target.tail) < 2 or not target.tail[1]:
         raise errors.RevisionNotFound("Missing revision")
     path = "/".join(target.tail[2:]).strip("/")
-    page = _int_param(request, "p", 0, 0, 10_000_000)
-    limit = _int_param(request, "limit", PAGE, 1, MAX_PAGE)
+    page = query_int(request, "p", 0, 0, 10_000_000)
+    limit = query_int(request, "limit", PAGE, 1, MAX_PAGE)
     info = await open_repo(request, target, "read")
     answer = await call(deps.clients(request).metadata.ListCommits, metadata_pb2.ListCommitsRequest(
         repo=info.facts.repo, revision=target.tail[1], offset=page * limit, limit=limit,
@@ -67,8 +58,8 @@ async def list_force_pushes(request: Request):
     absolute `Link`): `{ref, oldOid, newOid, pusher, date, keptUntil}`; commits a force push made
     unreachable stay readable by id until `keptUntil`."""
     info = await open_repo(request, paths.api_target(request), "read")
-    page = _int_param(request, "p", 0, 0, 10_000_000)
-    limit = _int_param(request, "limit", PAGE, 1, MAX_PAGE)
+    page = query_int(request, "p", 0, 0, 10_000_000)
+    limit = query_int(request, "limit", PAGE, 1, MAX_PAGE)
     answer = await call(deps.clients(request).metadata.ListForcedUpdates, metadata_pb2.ListForcedUpdatesRequest(
         repo=info.facts.repo, offset=page * limit, limit=limit))
     headers = {"Link": urls.next_link(request, p=page + 1, limit=limit)} if answer.has_more else {}
