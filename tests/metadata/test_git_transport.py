@@ -1,5 +1,5 @@
 """Git transport RPCs against a real local git: object ids, fetch object sets (haves, depth),
-receive all-or-nothing and non-fast-forward refusal."""
+receive all-or-nothing, force pushes (recorded; refused on protected branches)."""
 from __future__ import annotations
 
 import grpc
@@ -98,7 +98,10 @@ async def test_push_fast_forward_lands_and_keeps_exact_bytes(md, tmp_path):
     assert tips2["refs/heads/main"] == head and tips2["refs/tags/v1"] == tag
 
 
-async def test_push_non_fast_forward_is_refused_and_nothing_changes(md, tmp_path):
+async def test_push_non_fast_forward_is_a_recorded_force_push(md, tmp_path):
+    """As on the Hub, a non-fast-forward branch update lands (git sends it with --force); it is
+    recorded, and the replaced tip stays readable by id for the grace period. A stale old value is
+    still refused, and a protected branch refuses the force push."""
     repo = await new_repo(md)
     await commit(md, repo, {"a.txt": b"1"})
     tips, _ = await _clone(md, repo, tmp_path / "w")
@@ -108,13 +111,22 @@ async def test_push_non_fast_forward_is_refused_and_nothing_changes(md, tmp_path
     git(w, "commit", "-qam", "diverged")
     head = git(w, "rev-parse", "HEAD")
     objects = new_objects(w, head, [tips["refs/heads/main"]])
-    result = await md.GitReceive(receive_stream(repo, [("refs/heads/main", server_tip, head)], objects, ALICE))
-    assert not result.ok and result.results[0].error == "non-fast-forward"
-    assert (await md.ResolveRevision(pb.RevisionRequest(repo=repo, revision="main"))).commit == server_tip
-    # a stale old value is refused too
+    # a stale old value is refused
     result = await md.GitReceive(receive_stream(repo, [("refs/heads/main", tips["refs/heads/main"], head)],
                                                 objects, ALICE))
     assert not result.ok and "stale" in result.results[0].error
+    await md.UpdateRepoSettings(pb.UpdateRepoSettingsRequest(repo=repo, set_protected_branches=True,
+                                                             protected_branches=["main"]))
+    result = await md.GitReceive(receive_stream(repo, [("refs/heads/main", server_tip, head)], objects, ALICE))
+    assert not result.ok and "protected branch" in result.results[0].error
+    assert (await md.ResolveRevision(pb.RevisionRequest(repo=repo, revision="main"))).commit == server_tip
+    await md.UpdateRepoSettings(pb.UpdateRepoSettingsRequest(repo=repo, set_protected_branches=True))
+    result = await md.GitReceive(receive_stream(repo, [("refs/heads/main", server_tip, head)], objects, ALICE))
+    assert result.ok, result
+    assert (await md.ResolveRevision(pb.RevisionRequest(repo=repo, revision="main"))).commit == head
+    assert (await md.ResolveRevision(pb.RevisionRequest(repo=repo, revision=server_tip))).commit == server_tip
+    [forced] = (await md.ListForcedUpdates(pb.ListForcedUpdatesRequest(repo=repo))).updates
+    assert (forced.ref, forced.old_oid, forced.new_oid, forced.pusher) == ("refs/heads/main", server_tip, head, "alice")
 
 
 async def test_push_is_all_or_nothing(md, tmp_path):
