@@ -118,6 +118,12 @@ async def forget_unreachable(conn, repo_id: int, tips: list[str]) -> None:
         repo_id, tips)
 
 
+async def commit_order(conn, repo_id: int, oids: list[str]) -> dict[str, tuple]:
+    """oid -> (generation, date) of those commits of the repository."""
+    return {r["oid"]: (r["generation"], r["date"]) for r in await conn.fetch(
+        "SELECT oid, generation, date FROM repo_commits WHERE repo_id = $1 AND oid = ANY($2)", repo_id, oids)}
+
+
 async def belongs(conn, repo_id: int, oid: str) -> bool:
     return bool(await conn.fetchval("SELECT 1 FROM repo_commits WHERE repo_id = $1 AND oid = $2", repo_id, oid))
 

@@ -30,8 +30,20 @@ MAX_DELETIONS = 1000
 
 
 async def listing(conn, repo_id: int, *, offset: int, limit: int) -> list[pb.LfsFile]:
-    return [pb.LfsFile(oid=r["lfs_oid"], size=r["size"], filename=r["path"] or "", pushed_at=gf.rfc3339(r["date"]))
-            for r in await lfsindex.files(conn, repo_id, offset=offset, limit=limit)]
+    """Each object once, with the path and date of the first commit (lowest generation) that
+    introduced it; newest first."""
+    rows = await lfsindex.introductions(conn, repo_id)
+    order = await indexes.commit_order(conn, repo_id, list({r["commit_oid"] for r in rows}))
+    first: dict[str, tuple] = {}
+    for r in rows:
+        if r["commit_oid"] not in order:
+            continue
+        key = (*order[r["commit_oid"]], r["commit_oid"])
+        if r["lfs_oid"] not in first or key < first[r["lfs_oid"]][0]:
+            first[r["lfs_oid"]] = (key, r)
+    ranked = sorted(first.values(), key=lambda kr: (-kr[0][1].timestamp(), kr[1]["lfs_oid"]))
+    return [pb.LfsFile(oid=r["lfs_oid"], size=r["size"], filename=r["path"] or "", pushed_at=gf.rfc3339(key[1]))
+            for key, r in ranked[offset:offset + limit]]
 
 
 def _check_oids(oids: list[str]) -> list[str]:

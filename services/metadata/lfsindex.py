@@ -33,15 +33,10 @@ async def held(conn, repo_id: int, oids: list[str]) -> set[str]:
         "SELECT DISTINCT lfs_oid FROM lfs_refs WHERE repo_id = $1 AND lfs_oid = ANY($2)", repo_id, oids)}
 
 
-async def files(conn, repo_id: int, *, offset: int, limit: int) -> list:
-    """Each oid once, with the path and date of the first commit (lowest generation) that introduced
-    it; newest first (list_lfs_files)."""
+async def introductions(conn, repo_id: int) -> list:
+    """(lfs_oid, size, path, commit_oid) of every commit that introduced an LFS object here."""
     return list(await conn.fetch(
-        """SELECT lfs_oid, size, path, date FROM (
-               SELECT DISTINCT ON (l.lfs_oid) l.lfs_oid, l.size, l.path, c.date
-               FROM lfs_refs l JOIN repo_commits c ON c.repo_id = l.repo_id AND c.oid = l.commit_oid
-               WHERE l.repo_id = $1 ORDER BY l.lfs_oid, c.generation, c.date, c.oid) t
-           ORDER BY date DESC, lfs_oid LIMIT $2 OFFSET $3""", repo_id, limit, offset))
+        "SELECT lfs_oid, size, path, commit_oid FROM lfs_refs WHERE repo_id = $1", repo_id))
 
 
 async def repo_bytes(conn, repo_id: int) -> int:
