@@ -1,25 +1,45 @@
-"""One frozen settings object per process, built from the environment (HANGAR_* variables)."""
+"""One frozen settings object per process, built from the environment (HANGAR_* variables).
+
+This module is the only reader of the environment in the services and libs/hangar_common: the
+per-service settings (services/*/settings.py, services/auth/config.py) read their HANGAR_* variables
+through `env`, `env_int`, `env_float` and `env_bool` below, and everything else is handed a Settings.
+"""
 from __future__ import annotations
 
 import os
 import secrets
 from dataclasses import dataclass
 
+GiB = 1024 ** 3
+MiB = 1024 ** 2
 
-def _env(name: str, default: str = "") -> str:
+
+def env(name: str, default: str = "") -> str:
+    """HANGAR_{name} as set (an empty value stays empty), else `default`."""
     return os.environ.get(f"HANGAR_{name}", default)
 
 
-def _int(name: str, default: int) -> int:
-    raw = _env(name)
+def env_int(name: str, default: int) -> int:
+    raw = env(name)
     return int(raw) if raw else default
 
 
-def _bool(name: str, default: bool) -> bool:
-    raw = _env(name).lower()
+def env_float(name: str, default: float) -> float:
+    raw = env(name)
+    return float(raw) if raw else default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = env(name).lower()
     if not raw:
         return default
     return raw in {"1", "true", "yes", "on"}
+
+
+def temp_dir() -> str:
+    """Where scratch files go ($TMPDIR, else /tmp)."""
+    return os.environ.get("TMPDIR", "/tmp")
+
 
 
 @dataclass(frozen=True)
@@ -30,6 +50,7 @@ class Settings:
     http_port: int
     grpc_port: int
     public_url: str             # external origin of the hub, used in absolute URLs
+    public_url_configured: bool  # HANGAR_PUBLIC_URL is set: else absolute URLs follow the request's origin
     database_url: str
     redis_url: str
     s3_endpoint: str            # internal S3 endpoint, e.g. http://127.0.0.1:9000
@@ -47,9 +68,14 @@ class Settings:
     lfs_http_url: str
     web_http_url: str           # the web service (pages), "" where the gateway need not check it
     secret_key: str             # HMAC key: tokens, signed URLs, sessions
+    secret_key_configured: bool  # HANGAR_SECRET_KEY is set (else `secret_key` is random, per process)
     lfs_threshold: int          # files at least this big go through LFS
     log_level: str
     registration_enabled: bool
+    # Two different commit limits (docs/errors.md, README "Configuration"):
+    max_commit_body_bytes: int    # gateway: the NDJSON body of one commit request (base64 inline files)
+    max_commit_inline_bytes: int  # metadata: regular-file bytes of one commit, held in memory while applied
+    metadata_cache_mb: int        # memory metadata's object caches may hold
 
     @property
     def is_production(self) -> bool:
@@ -57,39 +83,44 @@ class Settings:
 
     @classmethod
     def from_env(cls, service: str) -> Settings:
-        environment = _env("ENV", "development")
-        secret = _env("SECRET_KEY")
+        environment = env("ENV", "development")
+        secret = env("SECRET_KEY")
         if not secret:
             if environment == "production":
                 raise RuntimeError("HANGAR_SECRET_KEY must be set in production")
             secret = secrets.token_hex(32)
-        port = _int("PORT", 8080)
-        s3_endpoint = _env("S3_ENDPOINT", "http://127.0.0.1:9000")
+        port = env_int("PORT", 8080)
+        s3_endpoint = env("S3_ENDPOINT", "http://127.0.0.1:9000")
         return cls(
             service=service,
             environment=environment,
-            http_host=_env("HTTP_HOST", "127.0.0.1"),
-            http_port=_int("HTTP_PORT", 0),
-            grpc_port=_int("GRPC_PORT", 0),
-            public_url=_env("PUBLIC_URL", f"http://127.0.0.1:{port}").rstrip("/"),
-            database_url=_env("DATABASE_URL", "postgresql://hangar@127.0.0.1:5432/hangar"),
-            redis_url=_env("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            http_host=env("HTTP_HOST", "127.0.0.1"),
+            http_port=env_int("HTTP_PORT", 0),
+            grpc_port=env_int("GRPC_PORT", 0),
+            public_url=env("PUBLIC_URL", f"http://127.0.0.1:{port}").rstrip("/"),
+            public_url_configured=bool(env("PUBLIC_URL")),
+            database_url=env("DATABASE_URL", "postgresql://hangar@127.0.0.1:5432/hangar"),
+            redis_url=env("REDIS_URL", "redis://127.0.0.1:6379/0"),
             s3_endpoint=s3_endpoint.rstrip("/"),
-            s3_public_url=_env("S3_PUBLIC_URL", s3_endpoint).rstrip("/"),
-            s3_access_key=_env("S3_ACCESS_KEY", "hangar"),
-            s3_secret_key=_env("S3_SECRET_KEY", "hangar-secret"),
-            s3_bucket=_env("S3_BUCKET", "hangar"),
-            s3_region=_env("S3_REGION", "us-east-1"),
-            auth_target=_env("AUTH_TARGET", "127.0.0.1:50051"),
-            metadata_target=_env("METADATA_TARGET", "127.0.0.1:50052"),
-            lfs_target=_env("LFS_TARGET", "127.0.0.1:50053"),
-            community_target=_env("COMMUNITY_TARGET", "127.0.0.1:50054"),
-            mirror_target=_env("MIRROR_TARGET"),
-            git_http_url=_env("GIT_HTTP_URL", "http://127.0.0.1:8003").rstrip("/"),
-            lfs_http_url=_env("LFS_HTTP_URL", "http://127.0.0.1:8002").rstrip("/"),
-            web_http_url=_env("WEB_HTTP_URL", "").rstrip("/"),
+            s3_public_url=env("S3_PUBLIC_URL", s3_endpoint).rstrip("/"),
+            s3_access_key=env("S3_ACCESS_KEY", "hangar"),
+            s3_secret_key=env("S3_SECRET_KEY", "hangar-secret"),
+            s3_bucket=env("S3_BUCKET", "hangar"),
+            s3_region=env("S3_REGION", "us-east-1"),
+            auth_target=env("AUTH_TARGET", "127.0.0.1:50051"),
+            metadata_target=env("METADATA_TARGET", "127.0.0.1:50052"),
+            lfs_target=env("LFS_TARGET", "127.0.0.1:50053"),
+            community_target=env("COMMUNITY_TARGET", "127.0.0.1:50054"),
+            mirror_target=env("MIRROR_TARGET"),
+            git_http_url=env("GIT_HTTP_URL", "http://127.0.0.1:8003").rstrip("/"),
+            lfs_http_url=env("LFS_HTTP_URL", "http://127.0.0.1:8002").rstrip("/"),
+            web_http_url=env("WEB_HTTP_URL", "").rstrip("/"),
             secret_key=secret,
-            lfs_threshold=_int("LFS_THRESHOLD", 10 * 1024 * 1024),
-            log_level=_env("LOG_LEVEL", "INFO"),
-            registration_enabled=_bool("REGISTRATION_ENABLED", True),
+            secret_key_configured=bool(env("SECRET_KEY")),
+            lfs_threshold=env_int("LFS_THRESHOLD", 10 * 1024 * 1024),
+            log_level=env("LOG_LEVEL", "INFO"),
+            registration_enabled=env_bool("REGISTRATION_ENABLED", True),
+            max_commit_body_bytes=env_int("MAX_COMMIT_BYTES", 2 * GiB),
+            max_commit_inline_bytes=env_int("MAX_COMMIT_INLINE_BYTES", 512 * MiB),
+            metadata_cache_mb=env_int("METADATA_CACHE_MB", 256),
         )

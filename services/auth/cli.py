@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 
 from sqlalchemy import text
@@ -52,7 +51,7 @@ def main(argv: list[str]) -> int:
     admin.add_argument("--email", default="")
     args = parser.parse_args(argv)
     settings = Settings.from_env("auth")
-    if not os.environ.get("HANGAR_SECRET_KEY"):
+    if not settings.secret_key_configured:
         print("HANGAR_SECRET_KEY must be set to the service's key (tokens are HMACed with it)", file=sys.stderr)
         return 2
     try:

@@ -1,13 +1,9 @@
 """Settings of the auth service beyond the shared ones (HANGAR_* environment variables)."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
-
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(f"HANGAR_{name}", "")
-    return int(raw) if raw else default
+from hangar_common.config import env_int as _int
 
 
 @dataclass(frozen=True)

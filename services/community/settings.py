@@ -12,13 +12,10 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 from dataclasses import dataclass
 
-
-def _float(name: str, default: float) -> float:
-    raw = os.environ.get(f"HANGAR_{name}", "")
-    return float(raw) if raw else default
+from hangar_common.config import env
+from hangar_common.config import env_float as _float
 
 
 def _networks(raw: str) -> tuple:
@@ -38,7 +35,7 @@ class CommunitySettings:
     @classmethod
     def from_env(cls) -> CommunitySettings:
         return cls(poll_interval=_float("COMMUNITY_POLL_INTERVAL", 1.0),
-                   allowed_networks=_networks(os.environ.get("HANGAR_WEBHOOK_ALLOWED_NETWORKS", "")),
+                   allowed_networks=_networks(env("WEBHOOK_ALLOWED_NETWORKS")),
                    webhook_timeout=_float("WEBHOOK_TIMEOUT", 10.0),
                    max_attempts=int(_float("WEBHOOK_MAX_ATTEMPTS", 8)),
                    retry_base=_float("WEBHOOK_RETRY_BASE", 10.0),

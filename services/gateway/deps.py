@@ -11,6 +11,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from hangar_common import errors, hotcache
+from hangar_common.config import Settings
+from hangar_common.grpcio import call
 from hangar_common.hotreads import HotReads
 from hangar_common.upstream_repos import mirror_stub
 from hangar_protos import auth_pb2, auth_pb2_grpc, common_pb2, community_pb2_grpc, lfs_pb2_grpc, metadata_pb2_grpc
@@ -35,6 +37,10 @@ class Clients:
 
 def clients(request: Request) -> Clients:
     return request.app.state.clients
+
+
+def settings(request: Request) -> Settings:
+    return request.app.state.resources.settings
 
 
 def client_address(request: Request) -> str:

@@ -1,32 +1,23 @@
 """Absolute URLs the gateway hands out (create's `url`, `commitUrl`, pagination `Link`).
 
-They use the hub's external origin, never an internal address (DESIGN.md §3): the configured public
-URL (HANGAR_PUBLIC_URL) when one is set, otherwise the origin Traefik saw (`X-Forwarded-Proto` /
-`X-Forwarded-Host`), otherwise the request's own `Host`.
+They use the hub's external origin, never an internal address (hangar_common.edge.public_origin).
 """
 from __future__ import annotations
 
-import os
 from urllib.parse import quote, urlencode
 
 from fastapi import Request
 
+from hangar_common import edge
+
 
 def public_base(request: Request) -> str:
-    configured = os.environ.get("HANGAR_PUBLIC_URL", "").rstrip("/")
-    if configured:
-        return configured
-    headers = request.headers
-    host = headers.get("x-forwarded-host", "").split(",")[0].strip() or headers.get("host", "")
-    proto = headers.get("x-forwarded-proto", "").split(",")[0].strip() or request.url.scheme
-    prefix = headers.get("x-forwarded-prefix", "").rstrip("/")
-    return f"{proto}://{host}{prefix}" if host else str(request.base_url).rstrip("/")
+    return edge.public_origin(request, request.app.state.resources.settings)
 
 
 def repo_url(request: Request, repo_type: str, repo_id: str) -> str:
     """`{origin}/{id}` for models, `{origin}/datasets/{id}` and `{origin}/spaces/{id}` otherwise."""
-    prefix = "" if repo_type == "model" else f"{repo_type}s/"
-    return f"{public_base(request)}/{prefix}{repo_id}"
+    return f"{public_base(request)}/{edge.url_prefix(repo_type)}{repo_id}"
 
 
 def commit_url(request: Request, repo_type: str, repo_id: str, commit: str) -> str:

@@ -34,17 +34,6 @@ def parse(path: str) -> LfsPath | None:
     return LfsPath(ref=ref, rest=rest or "", base=base)
 
 
-def public_origin(request, configured: str) -> str:
-    """The hub's external origin for absolute URLs (DESIGN.md §3): HANGAR_PUBLIC_URL when set,
-    otherwise what Traefik saw (`X-Forwarded-Proto`/`-Host`), otherwise the request's `Host`."""
-    if configured:
-        return configured.rstrip("/")
-    headers = request.headers
-    host = headers.get("x-forwarded-host", "").split(",")[0].strip() or headers.get("host", "")
-    proto = headers.get("x-forwarded-proto", "").split(",")[0].strip() or request.url.scheme
-    return f"{proto}://{host}" if host else str(request.base_url).rstrip("/")
-
-
 def _missing(principal) -> LfsError:
     if principal is None or principal.anonymous:
         return LfsError(401, "Repository not found or authentication required", code="RepoNotFound",

@@ -11,19 +11,18 @@ dispatches:
 from __future__ import annotations
 
 import logging
-import os
 import re
 
 import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from hangar_common import faults
+from hangar_common import edge, faults
 from hangar_common.errors import HangarError
 from hangar_common.inputs import json_problem
 
 from . import batch, completion, locks
-from .access import parse, public_origin
+from .access import parse
 from .lfs_errors import LfsError, lfs_json
 
 logger = logging.getLogger("hangar.lfs.http")
@@ -56,7 +55,7 @@ async def _dispatch(request: Request, lfs_path) -> Response:
     client = request.client.host if request.client else ""
     rest, method = lfs_path.rest, request.method
     if method == "POST" and rest == "/objects/batch":
-        origin = public_origin(request, os.environ.get("HANGAR_PUBLIC_URL", ""))
+        origin = edge.public_origin(request, ctx.settings)
         return lfs_json(await batch.handle(ctx, lfs_path, await _json(request), auth, client, origin,
                                            _browser_session(request, auth)))
     if method == "POST" and (m := _UPLOAD.match(rest)):

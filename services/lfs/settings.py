@@ -14,8 +14,9 @@
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
+
+from hangar_common.config import env_int
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -27,8 +28,7 @@ S3_MAX_SINGLE_PUT = 5 * GiB
 
 
 def _int(name: str, default: int) -> int:
-    raw = os.environ.get(f"HANGAR_LFS_{name}", "")
-    return int(raw) if raw else default
+    return env_int(f"LFS_{name}", default)
 
 
 @dataclass(frozen=True)

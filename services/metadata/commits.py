@@ -28,7 +28,6 @@ from .engine import Engine
 from .lfscheck import LfsObjectRefused, LfsRule, repo_facts
 from .treeops import TreeEditor
 
-MAX_COMMIT_BYTES = 512 * 1024 * 1024    # regular-file bytes in one commit (held in memory while applied)
 MIN_REGULAR_FILE_CAP = 64 * 1024 * 1024  # a regular file may exceed the LFS threshold up to this
 
 

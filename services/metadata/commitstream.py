@@ -12,8 +12,10 @@ from . import gitformat as gf
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-async def collect(stream, *, max_file: int) -> commits.CommitRequest:
-    """Read a Commit stream: the header, then operations (file data may span messages)."""
+async def collect(stream, *, max_file: int, max_total: int) -> commits.CommitRequest:
+    """Read a Commit stream: the header, then operations (file data may span messages). Regular-file
+    bytes are held in memory until the commit is applied: at most `max_total`
+    (Settings.max_commit_inline_bytes, HANGAR_MAX_COMMIT_INLINE_BYTES)."""
     request, pending, total = None, None, 0
     async for chunk in stream:
         kind = chunk.WhichOneof("kind")
@@ -28,7 +30,7 @@ async def collect(stream, *, max_file: int) -> commits.CommitRequest:
             raise BadRequest(f"Data of {pending[0]} was cut short", code="InvalidCommit")
         if kind == "file":
             total += len(chunk.file.data)
-            if total > commits.MAX_COMMIT_BYTES:
+            if total > max_total:
                 raise PayloadTooLarge("Commit too large: use LFS for large files", code="CommitTooLarge")
             data = pending[1] if pending else bytearray()
             data += chunk.file.data

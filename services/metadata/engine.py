@@ -2,7 +2,6 @@
 the LFS checker and the settings."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -11,7 +10,7 @@ from hangar_common import db
 from hangar_common.config import Settings
 
 from .lfscheck import LfsChecker
-from .objects import DEFAULT_CACHE_MB, ObjectStore
+from .objects import ObjectStore
 
 
 @dataclass
@@ -33,8 +32,8 @@ class Engine:
                 server_settings={"search_path": f"{schema},public", "application_name": name})
         requests = await pool(16, "hangar-metadata")
         objects = await pool(8, "hangar-metadata-objects")
-        cache_mb = int(os.environ.get("HANGAR_METADATA_CACHE_MB") or DEFAULT_CACHE_MB)
-        engine = cls(requests, ObjectStore(objects, cache_mb), LfsChecker(lfs_channel, requests), settings)
+        engine = cls(requests, ObjectStore(objects, settings.metadata_cache_mb), LfsChecker(lfs_channel, requests),
+                     settings)
         engine._pools = (requests, objects)
         return engine
 

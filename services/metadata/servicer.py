@@ -118,7 +118,8 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
 
     # --- commits and history --------------------------------------------------------------------
     async def Commit(self, request_iterator, context):
-        request = await commitstream.collect(request_iterator, max_file=self.versioning.max_regular_file())
+        request = await commitstream.collect(request_iterator, max_file=self.versioning.max_regular_file(),
+                                             max_total=self.resources.settings.max_commit_inline_bytes)
         oid, ref, repo = await self.versioning.commit(request)
         return pb.CommitResult(commit_oid=oid, ref=ref, repo=repo_info(repo))
 

@@ -5,9 +5,8 @@ import fnmatch
 import os
 from dataclasses import dataclass
 
-
-def _env(name: str, default: str = "") -> str:
-    return os.environ.get(f"HANGAR_{name}", default)
+from hangar_common.config import env as _env
+from hangar_common.config import temp_dir
 
 
 def _patterns(raw: str) -> tuple[str, ...]:
@@ -41,7 +40,7 @@ class MirrorSettings:
             ttl=int(_env("MIRROR_TTL", "300")),
             timeout=float(_env("MIRROR_TIMEOUT", "10")),
             down_for=int(_env("MIRROR_DOWN_FOR", "30")),
-            spool_dir=_env("MIRROR_SPOOL_DIR", os.path.join(os.environ.get("TMPDIR", "/tmp"), "hangar-mirror")),
+            spool_dir=_env("MIRROR_SPOOL_DIR", os.path.join(temp_dir(), "hangar-mirror")),
         )
 
     def allows(self, repo_type: str, repo_id: str) -> bool:

@@ -36,3 +36,28 @@ def test_secrets_are_redacted_from_logs():
     out = redact(line)
     for secret in ("hf_abcdefghijklmnop", "session=xyz", "deadbeef", "AKIA"):
         assert secret not in out
+
+
+def _environment_reads(path: Path) -> list[int]:
+    """Lines of `path` that read the process environment (os.environ, os.getenv, os.environb)."""
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Attribute) and node.attr in ("environ", "environb", "getenv", "getenvb") \
+                and isinstance(node.value, ast.Name) and node.value.id == "os":
+            lines.append(node.lineno)
+        elif isinstance(node, ast.ImportFrom) and node.module == "os" \
+                and any(a.name in ("environ", "environb", "getenv", "getenvb") for a in node.names):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_settings_is_the_only_reader_of_the_environment():
+    """Services and the shared library get their configuration from Settings (hangar_common.config,
+    which the per-service settings read through); the launcher and the tests may read the environment."""
+    config = ROOT / "libs" / "hangar_common" / "config.py"
+    assert _environment_reads(config)
+    stray = [f"{path.relative_to(ROOT)}:{line}"
+             for folder in (ROOT / "services", ROOT / "libs" / "hangar_common")
+             for path in sorted(folder.rglob("*.py")) if path != config
+             for line in _environment_reads(path)]
+    assert not stray, stray

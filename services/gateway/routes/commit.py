@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import os
 import re
 
 import grpc
@@ -31,7 +30,6 @@ from ..shapes import JSON
 router = APIRouter()
 
 CHUNK = 1024 * 1024
-MAX_COMMIT_BYTES = int(os.environ.get("HANGAR_MAX_COMMIT_BYTES", str(2 * 1024 ** 3)))
 COMMIT_TIMEOUT = 3600
 _SHA1 = re.compile(r"^[0-9a-f]{40}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -162,7 +160,7 @@ async def commit(request: Request):
         raise errors.NotFound("Not found")
     create_pr = truthy(request.query_params.get("create_pr", "0"))
     revision = target.tail[1]
-    ndjson.declared_size_check(request, MAX_COMMIT_BYTES)
+    ndjson.declared_size_check(request, deps.settings(request).max_commit_body_bytes)
     info, _ = await open_for_upload(request, target, revision, create_pr=create_pr)
     principal = await deps.current_principal(request)
     repo_id = repo_id_of(info)
@@ -202,7 +200,8 @@ async def _stream_commit(request: Request, info, revision: str, principal, *, pr
     rpc = None
     header = None
     try:
-        async for number, item in ndjson.lines(request, max_body=MAX_COMMIT_BYTES, max_line=max_line(request)):
+        limit = deps.settings(request).max_commit_body_bytes
+        async for number, item in ndjson.lines(request, max_body=limit, max_line=max_line(request)):
             if rpc is None:
                 header = header_message(number, item, repo=info.facts.repo, revision=revision, author=principal,
                                         pr_number=pr_number)

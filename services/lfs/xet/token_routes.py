@@ -8,13 +8,12 @@ and hf_xet parse: JSON {casUrl, accessToken, exp} plus the same in X-Xet-* heade
 """
 from __future__ import annotations
 
-import os
 import re
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from hangar_common import errors
+from hangar_common import edge, errors
 from hangar_common.grpcio import call
 from hangar_protos import auth_pb2, auth_pb2_grpc, common_pb2, metadata_pb2, metadata_pb2_grpc
 
@@ -25,15 +24,6 @@ router = APIRouter()
 REPO_TYPES = {"models": "model", "datasets": "dataset", "spaces": "space"}
 CAS_PATH = "/xet"
 ACTIONS = {"read": "download", "write": "write"}
-
-
-def public_origin(request: Request) -> str:
-    """The hub's external origin: HANGAR_PUBLIC_URL when configured, else what Traefik saw."""
-    if os.environ.get("HANGAR_PUBLIC_URL"):
-        return request.app.state.resources.settings.public_url
-    host = request.headers.get("x-forwarded-host", "").split(",")[0].strip() or request.headers.get("host", "")
-    proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip() or request.url.scheme
-    return f"{proto}://{host}"
 
 
 def _denial(principal, code: str, message: str) -> errors.HangarError:
@@ -113,7 +103,7 @@ async def _token(request: Request, repo_type: str, namespace: str, name: str, ki
     secret = request.app.state.resources.settings.secret_key
     access_token, exp = tokens.mint(secret, repo_id=facts.repo_id, user_id=principal.user_id, scope=kind,
                                     contributor=contributor)
-    cas_url = public_origin(request) + CAS_PATH
+    cas_url = edge.public_origin(request, request.app.state.resources.settings) + CAS_PATH
     return JSONResponse({"casUrl": cas_url, "accessToken": access_token, "exp": exp},
                         headers={"X-Xet-Cas-Url": cas_url, "X-Xet-Access-Token": access_token,
                                  "X-Xet-Token-Expiration": str(exp), "Cache-Control": "no-store"})

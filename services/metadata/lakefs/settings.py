@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hangar_common.config import _env, _int
+from hangar_common.config import env as _env
+from hangar_common.config import env_int as _int
 
 
 @dataclass(frozen=True)
