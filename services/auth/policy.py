@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hangar_common import edge
 from hangar_protos import common_pb2
 
 ORG_ROLES = ("read", "member", "admin", "super-admin")
@@ -60,7 +61,7 @@ def _deny_unseen(principal) -> Decision:
 def gated_message(facts: common_pb2.RepoFacts, public_url: str) -> str:
     """The Hub's wording for a gated download (scripts match on it), with the repo's page URL."""
     repo = facts.repo
-    prefix = "" if repo.type in ("", "model") else f"{repo.type}s/"
+    prefix = edge.url_prefix(repo.type)
     return (f"Access to {repo.type or 'model'} {repo.namespace}/{repo.name} is restricted and you are not in "
             f"the authorized list. Visit {public_url.rstrip('/')}/{prefix}{repo.namespace}/{repo.name} "
             "to ask for access.")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import secrets
 
+from hangar_common import edge
 from hangar_common.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from hangar_common.grpcio import call
 from hangar_protos import auth_pb2, common_pb2, metadata_pb2
@@ -16,7 +17,7 @@ from .context import Community
 from .likes import visible_repos
 from .webhooks import iso
 
-REPO_TYPES = ("model", "dataset", "space")
+REPO_TYPES = edge.REPO_TYPES
 THEMES = ("default", "orange", "blue", "green", "purple", "pink", "indigo", "gray")
 MAX_TITLE, MAX_DESCRIPTION, MAX_NOTE, MAX_ITEMS = 60, 1000, 500, 1000
 _COLS = "id, slug, owner, owner_kind, title, description, private, theme, position, upvotes, updated_at"

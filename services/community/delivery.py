@@ -21,6 +21,7 @@ from itertools import groupby
 
 import httpx
 
+from hangar_common import edge
 from hangar_common.errors import HangarError
 from hangar_common.grpcio import call, check_health
 from hangar_protos import auth_pb2, common_pb2, metadata_pb2
@@ -110,7 +111,7 @@ async def fan_out(ctx: Community) -> bool:
 # --- 3. send ---------------------------------------------------------------------------------
 
 def web_url(public: str, repo: dict) -> str:
-    prefix = {"dataset": "datasets/", "space": "spaces/"}.get(repo["type"], "")
+    prefix = edge.url_prefix(repo["type"])
     return f"{public}/{prefix}{repo['namespace']}/{repo['name']}"
 
 

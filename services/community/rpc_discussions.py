@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from hangar_common import errors
+from hangar_common import edge, errors
 from hangar_common.errors import BadRequest, Conflict, Forbidden
 from hangar_common.grpcio import call
 from hangar_protos import auth_pb2, metadata_pb2
@@ -26,16 +26,6 @@ logger = logging.getLogger("hangar.community.discussions")
 DEFAULT_PAGE = d.PAGE_SIZE
 MAX_PAGE = 100
 COMMIT_EVENTS = 200          # commits of a pull request listed as events
-
-
-def _denial(principal, code: str, message: str) -> errors.HangarError:
-    if code == "GatedRepo":
-        return Forbidden(message or "Access to this repository is restricted", code="GatedRepo")
-    if code == "Forbidden":
-        return Forbidden(message or "You do not have the rights to do this")
-    if code == "Unauthorized":
-        return errors.Unauthorized(message or "You must be authenticated to do this")
-    return errors.RepoNotFound("Repository not found", status=401 if principal.anonymous else None)
 
 
 def _hook(thread: d.Thread, *, status: str | None = None, title: str | None = None, merge_commit: str = "") -> dict:
@@ -57,8 +47,7 @@ class DiscussionsRpc(ServicerBase):
     async def _allow(self, principal, facts, action: str, owner: str = "") -> bool:
         decision = await call(self.ctx.auth.Authorize, auth_pb2.AuthorizeRequest(
             principal=principal, repo=facts, action=action, owner_user_id=owner))
-        if not decision.allowed:
-            raise _denial(principal, decision.error_code, decision.message)
+        edge.enforce(principal, decision)
         return True
 
     async def _may(self, principal, facts, action: str) -> bool:

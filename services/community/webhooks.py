@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import secrets as _secrets
 
+from hangar_common import edge
 from hangar_common.errors import BadRequest, NotFound
 from hangar_common.grpcio import call
 from hangar_protos import auth_pb2, common_pb2, metadata_pb2
@@ -15,7 +16,7 @@ from . import targets
 from .context import Community
 
 DOMAINS = ("repo", "discussion")
-REPO_TYPES = ("model", "dataset", "space")
+REPO_TYPES = edge.REPO_TYPES
 WATCH_TYPES = (*REPO_TYPES, "user", "org")
 MAX_WATCHED = 100
 MAX_WEBHOOKS_PER_USER = 100

@@ -1,8 +1,8 @@
 """Request-scoped dependencies of the gateway: the calling principal and authorization decisions.
 
 Every route that touches a repository calls `authorize()` with the repo's facts (from metadata); the
-decision itself is the auth service's. A private repo the caller may not see is indistinguishable
-from a missing one: RepoNotFound, 401 for anonymous callers and 404 for signed-in ones.
+decision itself is the auth service's, and the error the client sees is hangar_common.edge's rule
+(a private repo the caller may not see is indistinguishable from a missing one).
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from hangar_common import errors, hotcache
+from hangar_common import edge, errors, hotcache
 from hangar_common.config import Settings
 from hangar_common.grpcio import call
 from hangar_common.hotreads import HotReads
@@ -82,18 +82,5 @@ async def authorize(request: Request, facts: common_pb2.RepoFacts, action: str, 
     principal = await current_principal(request)
     decision = await clients(request).hot.decision(auth_pb2.AuthorizeRequest(
         principal=principal, repo=facts, action=action, owner_user_id=owner_user_id))
-    if decision.allowed:
-        return principal
-    raise denial(principal, decision.error_code, decision.message)
-
-
-def denial(principal: common_pb2.Principal, code: str, message: str) -> errors.HangarError:
-    if code == "GatedRepo":
-        return errors.Forbidden(message or "Access to this repository is restricted", code="GatedRepo")
-    if code == "Forbidden":
-        return errors.Forbidden(message or "You do not have write access to this repository")
-    if code == "Unauthorized":  # a visible repo, an anonymous caller asking to change it
-        return errors.Unauthorized(message or "You must be authenticated to do this")
-    if principal.anonymous:
-        return errors.RepoNotFound("Repository not found", status=401)
-    return errors.RepoNotFound("Repository not found")
+    edge.enforce(principal, decision)
+    return principal

@@ -13,10 +13,10 @@ from urllib.parse import quote, unquote
 
 from fastapi import APIRouter, Request
 
-from hangar_common import errors
+from hangar_common import edge, errors
 
 # URL prefix (plural) -> repo type, as huggingface_hub builds URLs (`/api/{repo_type}s/...`).
-PLURALS = {"models": "model", "datasets": "dataset", "spaces": "space"}
+PLURALS = edge.TYPE_OF_PLURAL
 TYPES = tuple(PLURALS.values())
 
 # Hub repo names: letters, digits, '-', '_', '.'; no '--' or '..'; not starting/ending with '-' or

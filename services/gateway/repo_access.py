@@ -1,15 +1,15 @@
 """Opening a repository for a request: look it up in metadata, ask auth whether the caller may act
 on it, and send clients of a renamed repo to its new name.
 
-A private repo the caller may not see looks exactly like a missing one (DESIGN.md §3): RepoNotFound,
-401 for anonymous callers, 404 for signed-in ones. A renamed repo answers its old name with a
-relative 307 (method and body kept), which huggingface_hub follows on its own origin.
+A private repo the caller may not see looks exactly like a missing one (hangar_common.edge.refusal,
+docs/clients.md "Errors"): RepoNotFound, 401 for anonymous callers, 404 for signed-in ones. A renamed
+repo answers its old name with a relative 307 (method and body kept), which huggingface_hub follows on its own origin.
 """
 from __future__ import annotations
 
 from fastapi import Request
 
-from hangar_common import errors
+from hangar_common import edge, errors
 from hangar_common.grpcio import call
 from hangar_protos import auth_pb2, common_pb2, metadata_pb2
 
@@ -35,7 +35,7 @@ async def get_repo(request: Request, target: RepoTarget) -> metadata_pb2.RepoInf
     except errors.HangarError as exc:
         if exc.code not in ("RepoNotFound", "GatedRepo"):
             raise
-        raise deps.denial(principal, exc.code, exc.message or "Repository not found") from None
+        raise edge.refusal(principal, exc.code, exc.message) from None
 
 
 async def open_repo(request: Request, target: RepoTarget, action: str) -> metadata_pb2.RepoInfo:
@@ -81,9 +81,8 @@ async def authorize_namespace(request: Request, namespace: str, action: str) -> 
     """Whether the caller may create ("write") or delete/move ("admin") repos under `namespace`."""
     principal = await deps.current_principal(request)
     if principal.anonymous:
-        raise errors.Unauthorized("You must be authenticated to do this")
+        raise edge.refusal(principal, "Unauthorized")
     decision = await call(deps.clients(request).auth.AuthorizeNamespace, auth_pb2.AuthorizeNamespaceRequest(
         principal=principal, namespace=namespace, action=action))
-    if decision.allowed:
-        return principal
-    raise errors.Forbidden(decision.message or f"You don't have the rights to {action} repos in '{namespace}'")
+    edge.enforce(principal, decision)
+    return principal

@@ -1,10 +1,10 @@
 """Who may clone or push: credentials through auth's Authenticate (HTTP Basic `user:token` as git
 sends it), repository facts from metadata's GetRepo, the decision from auth's Authorize.
 
-git sends credentials only after a 401 carrying `WWW-Authenticate` (gitcredentials(7)), so an
-anonymous request for a private or a missing repository gets exactly that, the same for both, and
-existence does not leak. A signed-in caller who may not see the repository gets 404; one who may
-see it but not write to it gets 403.
+The answer to a refusal is hangar_common.edge's rule on its git surface: git sends credentials only
+after a 401 carrying `WWW-Authenticate` (gitcredentials(7)), so an anonymous request for a private or
+a missing repository gets exactly that, the same for both, and existence does not leak. A signed-in
+caller who may not see the repository gets 404; one who may see it but not write to it gets 403.
 """
 from __future__ import annotations
 
@@ -12,12 +12,10 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from hangar_common import errors
+from hangar_common import edge, errors
 from hangar_common.grpcio import call
 from hangar_common.upstream_repos import get_repo
 from hangar_protos import auth_pb2, common_pb2, metadata_pb2
-
-CHALLENGE = {"WWW-Authenticate": 'Basic realm="Hangar"'}
 
 
 @dataclass(frozen=True)
@@ -31,10 +29,6 @@ class Granted:
         return self.repo.facts.repo
 
 
-def needs_credentials(message: str = "Authentication required") -> errors.HangarError:
-    return errors.Unauthorized(message, headers=dict(CHALLENGE))
-
-
 ANONYMOUS = common_pb2.Principal(anonymous=True)
 
 
@@ -46,13 +40,7 @@ async def authenticate(clients, authorization: str, client_address: str) -> comm
         return await call(clients.auth.Authenticate, auth_pb2.AuthenticateRequest(
             authorization=authorization, client_address=client_address))
     except errors.Unauthorized as exc:
-        raise needs_credentials(exc.message) from None
-
-
-def _not_found(principal: common_pb2.Principal) -> errors.HangarError:
-    if principal.anonymous:
-        return errors.RepoNotFound("Repository not found", status=401, headers=dict(CHALLENGE))
-    return errors.RepoNotFound("Repository not found")
+        raise edge.unauthenticated(exc.message, edge.GIT) from None
 
 
 async def grant(clients, authorization: str, client_address: str, repo: common_pb2.RepoRef,
@@ -66,10 +54,10 @@ async def grant(clients, authorization: str, client_address: str, repo: common_p
         get_repo(clients.metadata, clients.mirror, repo), return_exceptions=True)
     if isinstance(principal, BaseException):
         raise principal
-    if action == "write" and principal.anonymous:
-        raise needs_credentials()
+    if action == "write" and principal.anonymous:   # ask for credentials before anything else
+        raise edge.refusal(principal, "Unauthorized", "Authentication required", edge.GIT)
     if isinstance(info, errors.NotFound):
-        raise _not_found(principal)
+        raise edge.refusal(principal, "RepoNotFound", surface=edge.GIT)
     if isinstance(info, BaseException):
         raise info
     decision = await call(clients.auth.Authorize, auth_pb2.AuthorizeRequest(
@@ -82,9 +70,4 @@ async def grant(clients, authorization: str, client_address: str, repo: common_p
             principal=principal, repo=info.facts, action="contribute"))
         if contributor.allowed:
             return Granted(principal=principal, repo=info, pr_only=True)
-    if decision.error_code in ("Forbidden", "GatedRepo"):
-        if principal.anonymous:
-            raise needs_credentials(decision.message or "Authentication required")
-        raise errors.Forbidden(decision.message or "You do not have write access to this repository",
-                               code=decision.error_code)
-    raise _not_found(principal)
+    raise edge.refusal(principal, decision.error_code, decision.message, edge.GIT)

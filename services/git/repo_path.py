@@ -8,13 +8,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from hangar_common import errors
+from hangar_common import edge, errors
 from hangar_protos import common_pb2
 
 _PATH = re.compile(
     r"^/(?:(?P<kind>datasets|spaces)/)?(?P<ns>[^/]+)/(?P<name>[^/]+?)(?:\.git)?"
     r"/(?P<endpoint>info/refs|git-upload-pack|git-receive-pack)$")
-_TYPES = {None: "model", "datasets": "dataset", "spaces": "space"}
 SERVICES = ("git-upload-pack", "git-receive-pack")
 
 
@@ -25,13 +24,12 @@ class GitPath:
 
     @property
     def label(self) -> str:
-        prefix = "" if self.repo.type == "model" else f"{self.repo.type}s/"
-        return f"{prefix}{self.repo.namespace}/{self.repo.name}"
+        return f"{edge.url_prefix(self.repo.type)}{self.repo.namespace}/{self.repo.name}"
 
 
 def parse(raw_path: str) -> GitPath:
     match = _PATH.match(raw_path)
     if not match or not match["name"] or match["ns"] in (".", ".."):
         raise errors.NotFound("Not a git repository path")
-    repo = common_pb2.RepoRef(type=_TYPES[match["kind"]], namespace=match["ns"], name=match["name"])
+    repo = common_pb2.RepoRef(type=edge.type_of_prefix(match["kind"]), namespace=match["ns"], name=match["name"])
     return GitPath(repo=repo, endpoint=match["endpoint"])

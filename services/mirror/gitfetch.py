@@ -16,6 +16,8 @@ from dulwich.object_store import ObjectStoreGraphWalker
 from dulwich.objects import ObjectID
 from dulwich.pack import PackData, PackInflater
 
+from hangar_common import edge
+
 ZERO = "0" * 40
 
 
@@ -43,7 +45,7 @@ class Fetched:
 
 
 def git_url(upstream: str, repo_type: str, repo_id: str) -> str:
-    prefix = {"dataset": "datasets/", "space": "spaces/"}.get(repo_type, "")
+    prefix = edge.url_prefix(repo_type)
     return f"{upstream}/{prefix}{repo_id}"
 
 

@@ -13,12 +13,11 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
-from hangar_common import errors
+from hangar_common import edge, errors
 
 from . import metrics
 from .settings import MirrorSettings
 
-PLURAL = {"model": "models", "dataset": "datasets", "space": "spaces"}
 LFS_JSON = "application/vnd.git-lfs+json"
 
 
@@ -80,7 +79,7 @@ class Upstream:
     # --- API ------------------------------------------------------------------------------------
 
     async def repo_info(self, repo_type: str, namespace: str, name: str, token: str) -> RepoAnswer | Moved:
-        url = f"{self.base}/api/{PLURAL[repo_type]}/{namespace}/{name}"
+        url = f"{self.base}/api/{edge.plural(repo_type)}/{namespace}/{name}"
         resp = await self.request("GET", url, token=token)
         if resp.status_code in (301, 302, 307, 308):
             return _moved(resp.headers.get("location", ""), repo_type)
@@ -103,7 +102,7 @@ class Upstream:
 
     async def lfs_download(self, repo_type: str, repo_id: str, oid: str, size: int, token: str) -> tuple[str, dict]:
         """The href (and headers) the upstream's LFS batch API gives for downloading one object."""
-        prefix = {"dataset": "datasets/", "space": "spaces/"}.get(repo_type, "")
+        prefix = edge.url_prefix(repo_type)
         url = f"{self.base}/{prefix}{repo_id}.git/info/lfs/objects/batch"
         resp = await self.request("POST", url, token=token, headers={"Accept": LFS_JSON, "Content-Type": LFS_JSON},
                                   json={"operation": "download", "transfers": ["basic"],
@@ -128,7 +127,7 @@ class Upstream:
 def _moved(location: str, repo_type: str) -> Moved:
     """`/api/models/{ns}/{name}` (relative or absolute) -> the new name."""
     parts = [unquote(p) for p in urlsplit(location).path.split("/") if p]
-    if len(parts) >= 4 and parts[0] == "api" and parts[1] == PLURAL[repo_type]:
+    if len(parts) >= 4 and parts[0] == "api" and parts[1] == edge.plural(repo_type):
         return Moved(parts[2], parts[3])
     metrics.ERRORS.labels("bad-answer").inc()
     raise unavailable("The upstream Hub redirected somewhere unexpected")

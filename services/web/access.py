@@ -1,6 +1,7 @@
 """Who is asking and what they may do, for pages: the same questions the gateway asks, answered by
-the same auth decision (auth.proto Authenticate / Authorize / AuthorizeNamespace). The web service
-never decides access itself.
+the same auth decision (auth.proto Authenticate / Authorize / AuthorizeNamespace), refused by the
+same rule (hangar_common.edge.refusal) rendered as pages: the 404 page, the sign-in redirect, the
+access request form. The web service never decides access itself.
 
 Pages are signed in by the session cookie the API's login sets (same origin, same cookie). A form
 that changes something carries the session's CSRF token in a hidden field; auth checks it against
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from hangar_common import errors
+from hangar_common import edge, errors
 from hangar_common.grpcio import call
 from hangar_common.upstream_repos import get_repo, mirror_stub
 from hangar_protos import (
@@ -166,23 +167,30 @@ async def open_repo(request: Request, ref: common_pb2.RepoRef, *, form=None, nee
     if info.redirected_from.name and (info.facts.repo.namespace, info.facts.repo.name) != (ref.namespace, ref.name):
         raise PageMoved(info.facts.repo)
     actions = ("read", "download") if who.anonymous else ("read", "download", "write", "admin")
-    answers = await asyncio.gather(*(decide(request, info.facts, a, who) for a in actions))
-    allowed = {a: d.allowed for a, d in zip(actions, answers)}
-    if not allowed["read"]:
-        raise PageNotFound("Repository not found")
+    answers = dict(zip(actions, await asyncio.gather(*(decide(request, info.facts, a, who) for a in actions))))
+    allowed = {a: d.allowed for a, d in answers.items()}
     writable = not info.upstream_cache
-    opened = OpenRepo(info, who, allowed["download"], writable and allowed.get("write", False),
-                      writable and allowed.get("admin", False), "" if allowed["download"] else answers[1].message)
-    if need == "download" and not opened.can_download:
-        raise GatedContent(info, opened.gate_message)
-    if need in ("write", "admin"):
-        if who.anonymous:
-            raise SignInRequired("Sign in to continue")
-        if info.upstream_cache:
+    for needed in ("read", need):
+        decision = answers.get(needed)   # write and admin are not asked for anonymous visitors
+        if needed in ("write", "admin") and decision is not None and not writable:
             raise errors.Forbidden("This repository is a read-only mirror of the upstream Hub", code="ReadOnlyMirror")
-        if not (opened.can_admin if need == "admin" else opened.can_write):
-            raise errors.Forbidden("You do not have write access to this repository")
-    return opened
+        if decision is None or not decision.allowed:
+            code, message = (decision.error_code, decision.message) if decision else ("Unauthorized", "")
+            raise _page_error(edge.refusal(who, code, message), info)
+    return OpenRepo(info, who, allowed["download"], writable and allowed.get("write", False),
+                    writable and allowed.get("admin", False),
+                    "" if allowed["download"] else answers["download"].message)
+
+
+def _page_error(refused: errors.HangarError, info: metadata_pb2.RepoInfo) -> errors.HangarError:
+    """The rule's refusal as pages show it."""
+    if isinstance(refused, errors.NotFound):
+        return PageNotFound("Repository not found")
+    if isinstance(refused, errors.Unauthorized):
+        return SignInRequired("Sign in to continue")
+    if refused.code == "GatedRepo":
+        return GatedContent(info, refused.message)
+    return refused
 
 
 async def may_create_in(request: Request, namespace: str, who: common_pb2.Principal) -> bool:

@@ -14,11 +14,12 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
+from hangar_common import edge
+
 from . import access
 
 TEMPLATES = Path(__file__).parent / "templates"
 FORM_COOKIE = "hangar_form"  # pre-session CSRF for the login and join forms (double submit)
-TYPE_PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
 
 
 def human_size(n: int | None) -> str:
@@ -56,7 +57,7 @@ def relative_date(value: str) -> str:
 
 
 def repo_path(repo_type: str, namespace: str, name: str) -> str:
-    return f"/{TYPE_PREFIX.get(repo_type, '')}{quote(namespace, safe='')}/{quote(name, safe='')}"
+    return f"/{edge.url_prefix(repo_type)}{quote(namespace, safe='')}/{quote(name, safe='')}"
 
 
 def url_path(path: str) -> str:

@@ -98,6 +98,9 @@ def test_upload_needs_write_access(endpoint, user, other_user):
     oid = hashlib.sha256(b"y").hexdigest()
     anonymous = batch(endpoint, public, "upload", [(oid, 1)])
     assert anonymous.status_code == 401 and "www-authenticate" in anonymous.headers
+    # the repo is visible: git-lfs is asked for credentials, the repo is not pretended missing
+    assert anonymous.headers["x-error-code"] == "Unauthorized"
+    assert anonymous.headers["content-type"] == "application/vnd.git-lfs+json"
     # for a branch, write access is needed; without a ref (huggingface_hub's create_pr uploads) a
     # non-member gets the bounded contributor right instead (tests/prs/test_contributor_uploads.py)
     for_branch = {"operation": "upload", "objects": [{"oid": oid, "size": 1}], "ref": {"name": "refs/heads/main"}}

@@ -113,6 +113,16 @@ def test_read_token_cannot_obtain_a_write_token(endpoint, user, other_user):
     assert httpx.get(url, headers={"Authorization": "Bearer hf_invalid"}).status_code == 401
 
 
+def test_anonymous_write_token_on_a_visible_repo_asks_for_credentials(endpoint, user):
+    """The same rule as the API (hangar_common.edge): a public repo is not pretended missing; an
+    anonymous caller asking to change it is told to authenticate, with the Bearer challenge."""
+    repo = _repo(endpoint, user, private=False)
+    r = httpx.get(f"{endpoint}/api/models/{repo}/xet-write-token/main")
+    assert r.status_code == 401 and r.headers["X-Error-Code"] == "Unauthorized"
+    assert r.headers["WWW-Authenticate"] == 'Bearer realm="Hangar"'
+    assert httpx.get(f"{endpoint}/api/models/{repo}/xet-read-token/main").status_code == 200
+
+
 def test_read_token_cannot_write_to_cas(endpoint, user):
     repo = _repo(endpoint, user)
     r = httpx.get(f"{endpoint}/api/models/{repo}/xet-read-token/main",

@@ -1,5 +1,5 @@
 """Repo URLs no other route matched: they name no repository the caller may see, so they answer
-RepoNotFound as every repo route does (401 anonymous, 404 signed in; DESIGN.md §3), never a bare
+RepoNotFound as every repo route does (401 anonymous, 404 signed in; hangar_common.edge.refusal), never a bare
 route miss. That covers ids without a namespace (`GET /api/models/gpt2`, `HEAD /gpt2/resolve/main/x`):
 every Hangar repository has one, so `repo_exists`, `revision_exists` and `file_exists` answer False.
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.routing import Match
 
-from hangar_common import errors
+from hangar_common import edge, errors
 
 from .. import deps, paths
 from ..repo_access import get_repo
@@ -28,10 +28,10 @@ async def _missing(request: Request, repo_type: str, segments: list[str]):
             await deps.authorize(request, info.facts, "read")
         except errors.HangarError as exc:
             if exc.code in ("RepoNotFound", "InvalidRepoName"):
-                raise deps.denial(await deps.current_principal(request), "RepoNotFound", "") from None
+                raise edge.refusal(await deps.current_principal(request), "RepoNotFound") from None
             raise
         raise _route_miss(request)
-    raise deps.denial(await deps.current_principal(request), "RepoNotFound", "")
+    raise edge.refusal(await deps.current_principal(request), "RepoNotFound")
 
 
 def _route_miss(request: Request) -> errors.HangarError:

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 
-from hangar_common import errors
+from hangar_common import edge, errors
 from hangar_common.grpcio import call
 from hangar_protos import auth_pb2, metadata_pb2
 
@@ -124,7 +124,7 @@ async def _must_own_no_repos(services, principal, name: str) -> None:
         principal=principal, namespace=name, action="admin"))
     if not decision.allowed:
         raise errors.Forbidden("Only a super-admin can rename or delete the organization")
-    for repo_type in ("model", "dataset", "space"):
+    for repo_type in edge.REPO_TYPES:
         page = await call(services.metadata.ListRepos, metadata_pb2.ListReposRequest(
             type=repo_type, author=name, limit=1, include_all_private=True))
         if page.repos:

@@ -13,6 +13,7 @@ import orjson
 import yaml
 from fastapi import APIRouter, Request
 
+from hangar_common import edge
 from hangar_common import errors as hangar_errors
 from hangar_common.http import header_safe
 
@@ -49,7 +50,7 @@ async def _request_fields(request: Request) -> tuple[str, str] | str:
     if not isinstance(body, dict) or not isinstance(body.get("content"), str):
         return "Request body must be a JSON object with a string 'content'"
     repo_type = body.get("repoType") or "model"
-    if repo_type not in ("model", "dataset", "space"):
+    if repo_type not in edge.REPO_TYPES:
         return f"Invalid repoType '{repo_type}'"
     return body["content"], repo_type
 

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter
 from starlette.requests import Request
 
-from hangar_common import errors
+from hangar_common import edge, errors
 from hangar_common.grpcio import call
 from hangar_protos import metadata_pb2
 
@@ -19,7 +19,7 @@ router = APIRouter()
 
 PAGE = 30
 SORTS = {"updated": "lastModified", "created": "createdAt", "likes": "likes", "name": "id"}
-PLURALS = {"models": "model", "datasets": "dataset", "spaces": "space"}
+PLURALS = edge.TYPE_OF_PLURAL
 
 
 async def _list(request: Request, repo_type: str, *, search: str = "", sort: str = "updated",
@@ -41,7 +41,7 @@ async def _list(request: Request, repo_type: str, *, search: str = "", sort: str
 async def home(request: Request):
     search = request.query_params.get("q", "").strip()
     models, datasets, spaces = await asyncio.gather(*(
-        _list(request, t, search=search, limit=8) for t in ("model", "dataset", "space")))
+        _list(request, t, search=search, limit=8) for t in edge.REPO_TYPES))
     return pages.render(request, "home.html", search=search, models=models.repos, datasets=datasets.repos,
                         spaces=spaces.repos)
 

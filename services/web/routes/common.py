@@ -8,13 +8,14 @@ from urllib.parse import unquote
 
 from starlette.requests import Request
 
+from hangar_common import edge
 from hangar_common.grpcio import call
 from hangar_protos import common_pb2, metadata_pb2
 
 from .. import access, pages
 from ..access import OpenRepo, PageNotFound
 
-PLURAL_TYPES = {"datasets": "dataset", "spaces": "space"}
+PLURAL_TYPES = edge.TYPE_OF_PREFIX
 PAGE_NAMESPACES = frozenset({  # first segments that are pages, not namespaces
     "models", "datasets", "spaces", "settings", "organizations", "new", "new-dataset", "new-space",
     "login", "logout", "join", "static", "api", "health", "metrics", "favicon.ico",

@@ -16,7 +16,7 @@ from collections import OrderedDict
 from fastapi import APIRouter
 from starlette.requests import Request
 
-from hangar_common import errors
+from hangar_common import edge, errors
 from hangar_common.grpcio import call, stream
 from hangar_protos import auth_pb2, community_pb2, lfs_pb2, metadata_pb2
 
@@ -365,7 +365,7 @@ async def profile(request: Request, name: str):
     private = await access.private_namespaces(request, who)
     lists = await asyncio.gather(*(call(c.metadata.ListRepos, metadata_pb2.ListReposRequest(
         type=t, author=account.name, limit=30, private_namespaces=private,
-        include_all_private=who.is_site_admin)) for t in ("model", "dataset", "space")))
+        include_all_private=who.is_site_admin)) for t in edge.REPO_TYPES))
     members, my_role = [], ""
     if account.kind == "org":
         answer = await call(c.auth.ListOrgMembers, auth_pb2.ListOrgMembersRequest(org=account.name, limit=100))
