@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import re
 
-from hangar_common.errors import HangarError
+from hangar_common import errors
 
 from . import catalog, contributors, entitlement
 from .access import open_for_upload, open_repo
-from .lfs_errors import LfsError
 from .settings import S3_MAX_SINGLE_PUT
 from .transfers import upload_action
 
@@ -30,18 +29,18 @@ def _object_error(oid, size, code: int, message: str) -> dict:
 def parse_request(body, max_objects: int) -> tuple[str, list[str], list[dict]]:
     """(operation, transfers, objects) of a batch request, or a request-level 422/409."""
     if not isinstance(body, dict):
-        raise LfsError(422, "The request body must be a JSON object", code="InvalidRequest")
+        raise errors.UnprocessableEntity("The request body must be a JSON object", code="InvalidRequest")
     operation = body.get("operation")
     if operation not in ("upload", "download"):
-        raise LfsError(422, "operation must be 'upload' or 'download'", code="InvalidRequest")
+        raise errors.UnprocessableEntity("operation must be 'upload' or 'download'", code="InvalidRequest")
     if body.get("hash_algo", "sha256") != "sha256":
-        raise LfsError(409, "Only hash_algo 'sha256' is supported", code="UnsupportedHashAlgorithm")
+        raise errors.Conflict("Only hash_algo 'sha256' is supported", code="UnsupportedHashAlgorithm")
     transfers = body.get("transfers") or ["basic"]
     objects = body.get("objects")
     if not isinstance(transfers, list) or not isinstance(objects, list):
-        raise LfsError(422, "transfers and objects must be lists", code="InvalidRequest")
+        raise errors.UnprocessableEntity("transfers and objects must be lists", code="InvalidRequest")
     if len(objects) > max_objects:
-        raise LfsError(413, f"At most {max_objects} objects per batch", code="TooManyObjects")
+        raise errors.PayloadTooLarge(f"At most {max_objects} objects per batch", code="TooManyObjects")
     return operation, transfers, objects
 
 
@@ -94,10 +93,7 @@ def _ref_name(body: dict) -> str:
 async def _count_contributor(ctx, conn, principal, facts, done: dict[str, dict]) -> None:
     """A contributor's objects that are to be sent count against their quota (whole batch or none)."""
     items = {f"lfs:{oid}": a["size"] for oid, a in done.items() if "actions" in a}
-    try:
-        await contributors.reserve(conn, ctx.config, user_id=principal.user_id, repo_id=facts.repo_id, items=items)
-    except HangarError as exc:
-        raise LfsError.from_hangar(exc) from None
+    await contributors.reserve(conn, ctx.config, user_id=principal.user_id, repo_id=facts.repo_id, items=items)
 
 
 def _once(answer: dict, first_of: set[str]) -> dict:

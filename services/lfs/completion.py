@@ -12,8 +12,9 @@ import uuid
 
 from sqlalchemy import text
 
+from hangar_common import errors
+
 from . import signing
-from .lfs_errors import LfsError
 from .verification import verify_upload
 
 
@@ -21,9 +22,9 @@ def _authorize(ctx, upload_id: str, action: str, token: str) -> str:
     try:
         upload_id = str(uuid.UUID(upload_id))
     except ValueError:
-        raise LfsError(404, "Unknown upload", code="UploadNotFound") from None
+        raise errors.NotFound("Unknown upload", code="UploadNotFound") from None
     if not token or not signing.valid(ctx.settings.secret_key, upload_id, action, token):
-        raise LfsError(403, "Invalid or expired upload token", code="InvalidUploadToken")
+        raise errors.Forbidden("Invalid or expired upload token", code="InvalidUploadToken")
     return upload_id
 
 
@@ -35,13 +36,14 @@ def _oid(body) -> str | None:
 def parse_parts(body, expected: int) -> list[tuple[int, str]]:
     parts = body.get("parts") if isinstance(body, dict) else None
     if not isinstance(parts, list) or len(parts) != expected:
-        raise LfsError(422, f"Expected {expected} parts", code="InvalidParts")
+        raise errors.UnprocessableEntity(f"Expected {expected} parts", code="InvalidParts")
     result = []
     for index, part in enumerate(parts, start=1):
         number = part.get("partNumber") if isinstance(part, dict) else None
         etag = part.get("etag") if isinstance(part, dict) else None
         if number != index or not isinstance(etag, str) or not etag or len(etag) > 200:
-            raise LfsError(422, f"Part {index}: partNumber {index} and its etag are required", code="InvalidParts")
+            raise errors.UnprocessableEntity(f"Part {index}: partNumber {index} and its etag are required",
+                                             code="InvalidParts")
         result.append((index, etag))
     return result
 
@@ -58,6 +60,6 @@ async def complete(ctx, upload_id: str, token: str, body) -> dict:
         row = (await conn.execute(text("SELECT oid, part_count FROM uploads WHERE id = :id"),
                                   {"id": upload_id})).mappings().first()
     if row is None or _oid(body) != row["oid"]:
-        raise LfsError(404, "Unknown multipart upload", code="UploadNotFound")
+        raise errors.NotFound("Unknown multipart upload", code="UploadNotFound")
     await verify_upload(ctx, upload_id, oid=row["oid"], parts=parse_parts(body, row["part_count"]))
     return {"message": "completed"}

@@ -10,8 +10,9 @@ import uuid
 
 from sqlalchemy import text
 
+from hangar_common import errors
+
 from .access import open_repo
-from .lfs_errors import LfsError
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 
@@ -32,9 +33,9 @@ def _page(cursor, limit) -> tuple[int, int]:
         offset = int(cursor or 0)
         size = int(limit or DEFAULT_LIMIT)
     except (TypeError, ValueError):
-        raise LfsError(422, "cursor and limit must be integers", code="InvalidRequest") from None
+        raise errors.UnprocessableEntity("cursor and limit must be integers", code="InvalidRequest") from None
     if offset < 0 or size <= 0:
-        raise LfsError(422, "cursor and limit must be positive", code="InvalidRequest")
+        raise errors.UnprocessableEntity("cursor and limit must be positive", code="InvalidRequest")
     return offset, min(size, MAX_LIMIT)
 
 
@@ -45,7 +46,7 @@ async def create(ctx, lfs_path, body, authorization: str) -> tuple[int, dict]:
     principal, facts = await open_repo(ctx.peers, lfs_path.ref, authorization, "write")
     path = body.get("path") if isinstance(body, dict) else None
     if not isinstance(path, str) or not path or len(path) > 4096 or "\x00" in path:
-        raise LfsError(422, "path is required", code="InvalidRequest")
+        raise errors.UnprocessableEntity("path is required", code="InvalidRequest")
     async with ctx.engine.begin() as conn:
         row = (await conn.execute(text(
             "INSERT INTO locks (id, repo_id, path, ref, owner_id, owner_name) "
@@ -101,17 +102,17 @@ async def unlock(ctx, lfs_path, lock_id: str, body, authorization: str) -> dict:
     try:
         lock_id = str(uuid.UUID(lock_id))
     except ValueError:
-        raise LfsError(404, "Lock not found", code="LockNotFound") from None
+        raise errors.NotFound("Lock not found", code="LockNotFound") from None
     async with ctx.engine.begin() as conn:
         row = (await conn.execute(text(_SELECT + " AND id = :id FOR UPDATE"),
                                   {"repo": facts.repo_id, "id": lock_id})).mappings().first()
         if row is None:
-            raise LfsError(404, "Lock not found", code="LockNotFound")
+            raise errors.NotFound("Lock not found", code="LockNotFound")
         if row["owner_id"] != principal.user_id:
             if not force:
-                raise LfsError(403, f"Lock is owned by {row['owner_name']}; use --force", code="Forbidden")
+                raise errors.Forbidden(f"Lock is owned by {row['owner_name']}; use --force", code="Forbidden")
             decision = await ctx.peers.authorize(principal, facts, "admin")
             if not decision.allowed:
-                raise LfsError(403, "Only repository admins may force-unlock", code="Forbidden")
+                raise errors.Forbidden("Only repository admins may force-unlock", code="Forbidden")
         await conn.execute(text("DELETE FROM locks WHERE id = :id"), {"id": lock_id})
     return {"lock": _lock(row)}

@@ -17,13 +17,13 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from hangar_common import edge, faults
+from hangar_common import edge, errors, faults
 from hangar_common.errors import HangarError
 from hangar_common.inputs import json_problem
 
 from . import batch, completion, locks
 from .access import parse
-from .lfs_errors import LfsError, lfs_json
+from .lfs_errors import lfs_error_response, lfs_json
 
 logger = logging.getLogger("hangar.lfs.http")
 router = APIRouter()
@@ -37,15 +37,15 @@ async def _json(request: Request):
     async for chunk in request.stream():
         total += len(chunk)
         if total > MAX_BODY:
-            raise LfsError(413, "Request body too large", code="PayloadTooLarge")
+            raise errors.PayloadTooLarge("Request body too large", code="PayloadTooLarge")
         chunks.append(chunk)
     try:
         body = orjson.loads(b"".join(chunks) or b"{}")
     except orjson.JSONDecodeError:
-        raise LfsError(422, "The request body is not valid JSON", code="InvalidRequest") from None
+        raise errors.UnprocessableEntity("The request body is not valid JSON", code="InvalidRequest") from None
     problem = json_problem(body)
     if problem:
-        raise LfsError(422, f"Invalid request body: {problem}", code="InvalidRequest")
+        raise errors.UnprocessableEntity(f"Invalid request body: {problem}", code="InvalidRequest")
     return body
 
 
@@ -70,7 +70,7 @@ async def _dispatch(request: Request, lfs_path) -> Response:
         return lfs_json(await locks.verify(ctx, lfs_path, await _json(request), auth))
     if method == "POST" and (m := _UNLOCK.match(rest)):
         return lfs_json(await locks.unlock(ctx, lfs_path, m.group(1), await _json(request), auth))
-    raise LfsError(404, "Not found", code="NotFound")
+    raise errors.NotFound("Not found", code="NotFound")
 
 
 def _browser_session(request: Request, authorization: str):
@@ -93,11 +93,9 @@ async def lfs_api(request: Request) -> Response:
     lfs_path = parse(request.scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0] or request.url.path)
     try:
         if lfs_path is None:
-            raise LfsError(404, "Not found", code="NotFound")
+            raise errors.NotFound("Not found", code="NotFound")
         return await _dispatch(request, lfs_path)
-    except LfsError as exc:
-        return exc.response()
     except HangarError as exc:
-        return LfsError.from_hangar(exc).response()
+        return lfs_error_response(exc)
     except Exception as exc:  # an outage (503) or a bug (500), in the LFS API's own error shape
-        return LfsError.from_hangar(faults.to_error(exc, "lfs_api")).response()
+        return lfs_error_response(faults.to_error(exc, "lfs_api"))

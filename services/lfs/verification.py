@@ -16,15 +16,16 @@ from typing import Any
 
 from minio.error import S3Error
 
+from hangar_common import errors
+
 from . import catalog
 from .blobstore import COPY_RANGE, canonical_key
-from .lfs_errors import LfsError
 
 logger = logging.getLogger("hangar.lfs.verify")
 
 
-def _missing(detail: str = "nothing at the upload URL") -> LfsError:
-    return LfsError(422, f"The object was not uploaded ({detail})", code="UploadMissing")
+def _missing(detail: str = "nothing at the upload URL") -> errors.HangarError:
+    return errors.UnprocessableEntity(f"The object was not uploaded ({detail})", code="UploadMissing")
 
 
 async def _seal(ctx, row, parts: list[tuple[int, str]] | None) -> None:
@@ -43,10 +44,11 @@ async def _seal(ctx, row, parts: list[tuple[int, str]] | None) -> None:
     except S3Error as exc:
         if exc.code == "NoSuchUpload" and await ctx.blobs.size_of(row["staging_key"]) is not None:
             return  # completed by a concurrent retry
-        raise LfsError(422, f"Storage refused to complete the upload: {exc.code}", code="InvalidParts") from None
+        raise errors.UnprocessableEntity(f"Storage refused to complete the upload: {exc.code}",
+                                         code="InvalidParts") from None
 
 
-async def _check_staged(ctx, row) -> tuple[LfsError | None, Any]:
+async def _check_staged(ctx, row) -> tuple[errors.HangarError | None, Any]:
     """(failure, pending copy). Above one copy range the canonical copy's parts are written while the
     bytes are hashed (both read the sealed staging object); the copy stays invisible until
     `_promote` completes it, which happens only once the hash matched."""
@@ -54,7 +56,7 @@ async def _check_staged(ctx, row) -> tuple[LfsError | None, Any]:
     if size is None:
         return _missing(), None
     if size != row["size"]:
-        return LfsError(422, f"Uploaded {size} bytes, announced {row['size']}", code="SizeMismatch"), None
+        return errors.UnprocessableEntity(f"Uploaded {size} bytes, announced {row['size']}", code="SizeMismatch"), None
     copy_task = None
     if size > COPY_RANGE:
         copy_task = asyncio.create_task(ctx.blobs.stage_copy(row["staging_key"], row["oid"], size))
@@ -70,7 +72,8 @@ async def _check_staged(ctx, row) -> tuple[LfsError | None, Any]:
     if digest != row["oid"]:
         if copy is not None:
             await copy.abort()
-        return LfsError(422, f"Uploaded bytes hash to {digest}, not {row['oid']}", code="HashMismatch"), None
+        return errors.UnprocessableEntity(f"Uploaded bytes hash to {digest}, not {row['oid']}",
+                                          code="HashMismatch"), None
     return None, copy
 
 
@@ -91,15 +94,16 @@ async def _promote(ctx, conn, row, copy) -> None:
 
 async def verify_upload(ctx, upload_id: str, *, oid: str | None = None,
                         parts: list[tuple[int, str]] | None = None) -> None:
-    """Seal and verify one upload attempt; idempotent once verified. Raises LfsError when refused."""
+    """Seal and verify one upload attempt; idempotent once verified. Raises a HangarError when refused."""
     async with ctx.engine.begin() as conn:
         row = await catalog.upload_for_update(conn, upload_id)
         if row is None or (oid is not None and oid != row["oid"]):
-            raise LfsError(404, "Unknown upload", code="UploadNotFound")
+            raise errors.NotFound("Unknown upload", code="UploadNotFound")
         if row["state"] == "verified":
             return
         if row["state"] == "rejected":
-            raise LfsError(422, "This upload was refused; ask the batch API for a new one", code="UploadRejected")
+            raise errors.UnprocessableEntity("This upload was refused; ask the batch API for a new one",
+                                             code="UploadRejected")
         await _seal(ctx, row, parts)
         failure, copy = await _check_staged(ctx, row)
         if failure is None:
