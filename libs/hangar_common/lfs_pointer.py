@@ -2,7 +2,7 @@
 
 Every service that has to tell a pointer from a regular file asks this module, so the check that a
 commit may reference an LFS object and the code that later serves the object agree by construction
-(DESIGN.md §4: a blob whose content is an LFS pointer IS an LFS reference).
+(docs/data-safety.md: a blob whose content is an LFS pointer IS an LFS reference).
 
 The canonical form (git-lfs docs/spec.md) is `version https://git-lfs.github.com/spec/v1\\n`,
 `oid sha256:<64 hex>\\n`, `size <bytes>\\n`. What git-lfs itself *accepts* as a pointer is wider

@@ -1,4 +1,4 @@
-"""Looking a repository up in metadata, with the upstream mirror behind it (issue 18, DESIGN.md §10).
+"""Looking a repository up in metadata, with the upstream mirror behind it (issue 18, docs/mirror.md).
 
 A repository metadata does not hold may come from the upstream Hub: the mirror service fetches it
 into metadata as an upstream cache, and the lookup is asked again. A cached one is revalidated by

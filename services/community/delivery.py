@@ -1,5 +1,5 @@
-"""Webhook delivery (DESIGN.md §9). One loop per replica, three steps, all state in PostgreSQL so
-a restart of any service loses nothing:
+"""Webhook delivery (docs/architecture.md "Who owns what"). One loop per replica, three steps, all
+state in PostgreSQL so a restart of any service loses nothing:
 
 1. import: claim metadata's outbox events (ListEvents), record them in community's own `events`
    outbox under a unique key (importing twice adds nothing), then acknowledge them (AckEvents);

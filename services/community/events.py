@@ -1,5 +1,6 @@
-"""The community outbox: `record()` writes an event inside the caller's transaction (DESIGN.md §9),
-so it is delivered exactly when the change that caused it committed. Scopes and actions are the
+"""The community outbox: `record()` writes an event inside the caller's transaction
+(docs/architecture.md "Who owns what"), so it is delivered exactly when the change that caused it
+committed. Scopes and actions are the
 Hub's webhook v3 ones (huggingface.co/docs/hub/webhooks): `repo` (create/delete/update/move),
 `repo.content` and `repo.config` (update), `discussion` (create/delete/update) and
 `discussion.comment` (create/update). `body` holds the payload's other members, e.g. `discussion`

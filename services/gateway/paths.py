@@ -1,7 +1,7 @@
 """Routing on the raw request path, and validation of repo names and paths in a repo.
 
 Clients `%2F`-encode revisions (`refs%2Fpr%2F1`) and sub-paths (`list_repo_tree` quotes the whole
-path), and Starlette decodes `%2F` into `scope["path"]` (DESIGN.md §3). So repo routes match the
+path), and Starlette decodes `%2F` into `scope["path"]` (docs/clients.md). So repo routes match the
 decoded path loosely (`{rest:path}`) and their handlers split `scope["raw_path"]` into segments here,
 decoding each segment on its own.
 """
@@ -22,7 +22,7 @@ TYPES = tuple(PLURALS.values())
 # Hub repo names: letters, digits, '-', '_', '.'; no '--' or '..'; not starting/ending with '-' or
 # '.'; at most 96 characters (huggingface_hub's validate_repo_id mirrors the Hub's rule).
 _NAME = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,94}[A-Za-z0-9_])?$")
-# Namespaces that collide with routes of the hub (DESIGN.md §3).
+# Namespaces that collide with routes of the hub (docs/clients.md).
 RESERVED_NAMESPACES = frozenset({
     "api", "models", "datasets", "spaces", "organizations", "organization", "settings", "users",
     "docs", "auth", "login", "logout", "join", "new", "resolve", "buckets", "static", "assets",
@@ -133,7 +133,7 @@ def split_repo_id(repo_id: str) -> tuple[str, str]:
 
 def file_path(path: str, *, folder: bool = False) -> str:
     """A path inside a repo: relative, '/'-separated, no '.'/'..'/empty segments, no backslash or
-    control characters (DESIGN.md §4: path traversal is bad input). A folder may end with '/'."""
+    control characters (docs/data-safety.md: path traversal is bad input). A folder may end with '/'."""
     if not isinstance(path, str):
         raise errors.InvalidPath("Path must be a string")
     if folder:

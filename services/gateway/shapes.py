@@ -1,6 +1,6 @@
 """JSON shapes of the Hub API, built from metadata's messages as plain dicts (no per-item models:
-a tree can hold 100k entries, DESIGN.md §6). Field names are the ones huggingface_hub parses
-(`hf_api.py`: ModelInfo, RepoSibling, RepoFile, RepoFolder, GitRefInfo, GitCommitInfo)."""
+a tree can hold 100k entries, docs/architecture.md "Streaming and speed"). Field names are the ones
+huggingface_hub parses (`hf_api.py`: ModelInfo, RepoSibling, RepoFile, RepoFolder, GitRefInfo, GitCommitInfo)."""
 from __future__ import annotations
 
 import html

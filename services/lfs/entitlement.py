@@ -1,4 +1,4 @@
-"""Who may use an LFS object in a repository (DESIGN.md §4: knowing a hash is not access).
+"""Who may use an LFS object in a repository (docs/data-safety.md: knowing a hash is not access).
 
 - Reference (a commit, a push, or batch "already present"): the object is verified AND the caller
   uploaded it for this repo, or may read (download from) a repository whose history references it.

@@ -1,4 +1,4 @@
-"""Garbage collection of LFS objects and of abandoned uploads (DESIGN.md §4).
+"""Garbage collection of LFS objects and of abandoned uploads (docs/data-safety.md).
 
 An object is deleted only when (1) it was verified and last referenced longer ago than the grace
 period, and (2) the metadata service's reference index says no revision of any repository (any

@@ -25,7 +25,7 @@ class LfsServicer(lfs_pb2_grpc.LfsServicer):
         return lfs_pb2.PingResponse(service="lfs", request_id=request_id_var.get())
 
     async def CheckObjects(self, request, context):
-        """DESIGN.md §4: an oid is usable in a commit only if verified and the committer uploaded it for
+        """docs/data-safety.md: an oid is usable in a commit only if verified and the committer uploaded it for
         this repo or may read a repo that references it. The caller has checked write access. Marking
         the objects as just referenced protects them from a concurrent garbage collection."""
         specs = {o.oid: o.size for o in request.objects}

@@ -1,4 +1,4 @@
-"""The one server-side pass over an upload (DESIGN.md §4): stream the staged bytes once, check they
+"""The one server-side pass over an upload (docs/data-safety.md): stream the staged bytes once, check they
 hash to the oid and match the size, then copy them to the oid's canonical key and record the object
 as verified and granted to the uploader for that repo. Refused bytes are deleted; nothing unverified
 is ever reachable under an oid.

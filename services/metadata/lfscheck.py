@@ -1,4 +1,4 @@
-"""The LFS reference rule (DESIGN.md §4), and asking the lfs service (lfs.proto CheckObjects) once per
+"""The LFS reference rule (docs/data-safety.md), and asking the lfs service (lfs.proto CheckObjects) once per
 set of new oids, with the reference facts this service owns sent along (who references each oid,
 the namespace's bytes): lfs decides from them and its own facts without asking back.
 

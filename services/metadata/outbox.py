@@ -1,4 +1,4 @@
-"""The repository event outbox (DESIGN.md §9). `ref_moved` is called by `refs.compare_and_swap`,
+"""The repository event outbox (docs/architecture.md "Who owns what"). `ref_moved` is called by `refs.compare_and_swap`,
 the one place refs move (commits, pushes, branches, tags, merges); `repo_changed` by the repository
 lifecycle (create, delete, move, settings). Both run in the caller's transaction, so an event exists
 exactly when its change committed. The community service claims events with `claim` and removes

@@ -1,4 +1,4 @@
-"""Pull request refs: `refs/pr/N` as real refs (DESIGN.md §9).
+"""Pull request refs: `refs/pr/N` as real refs (docs/architecture.md "Who owns what").
 
 A PR ref is created from its base branch's tip (or a given commit of the repository), takes ordinary
 commits (API commits, pushes by those allowed), and is merged into its base by the ref

@@ -1,4 +1,4 @@
-"""Repositories fed from the upstream Hub by the mirror service (issue 18, DESIGN.md §10).
+"""Repositories fed from the upstream Hub by the mirror service (issue 18, docs/mirror.md).
 
 The mirror fetches the upstream's own git objects, so commits, trees and blobs keep their ids; this
 module stores them and moves the refs, like a push (gitreceive.receive) with three differences the

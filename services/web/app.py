@@ -1,4 +1,4 @@
-"""The web service: Hangar's pages for browsers, at the Hub's own URLs (DESIGN.md §8).
+"""The web service: Hangar's pages for browsers, at the Hub's own URLs (docs/architecture.md "Web pages").
 
 Traefik sends it every path that is not the API (`/api/...`), a file download (`resolve`, `raw`),
 git or LFS. It is a client of the same gRPC contracts as the gateway (auth for who may do what,

@@ -1,6 +1,6 @@
 """Bounded reads of a file at a commit, whatever holds its bytes: metadata for regular files
 (ReadFile with offset/length), lfs for LFS objects (ReadObject with offset/length). Pages never read
-a file whole unless it is small; previews ask for the ranges they need (DESIGN.md §8)."""
+a file whole unless it is small; previews ask for the ranges they need (docs/architecture.md "Web pages")."""
 from __future__ import annotations
 
 from hangar_common import errors

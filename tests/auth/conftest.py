@@ -1,4 +1,4 @@
-"""Identity tests drive huggingface_hub in-process: Xet is not served yet (DESIGN.md §3), and
+"""Identity tests drive huggingface_hub in-process: plain LFS is their path (docs/clients.md "Xet"), and
 huggingface_hub reads HF_HUB_DISABLE_XET once, at import, before the stack fixture sets it."""
 from __future__ import annotations
 

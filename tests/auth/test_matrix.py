@@ -7,7 +7,7 @@ with real clients (httpx for REST, huggingface_hub, git).
 Owner, other user, read token and write token act on repos in the owner's user namespace; the
 organization member and admin act on the same three kinds of repos in an organization.
 
-Expected outcomes (DESIGN.md §3, issue 5):
+Expected outcomes (docs/clients.md, issue 5):
 - a private repo looks missing to whoever may not see it: RepoNotFound, 401 when anonymous (with
   WWW-Authenticate on git/LFS paths), 404 when signed in; it is absent from listings;
 - a gated repo's metadata is visible to everyone; downloads (resolve, LFS download, clone) need

@@ -1,4 +1,4 @@
-"""Knowing a hash is not access (DESIGN.md §4): download needs the oid in that repo; "already
+"""Knowing a hash is not access (docs/data-safety.md): download needs the oid in that repo; "already
 present" and CheckObjects need an upload for the repo or read access to a repo holding it."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A blob whose content is an LFS pointer IS an LFS reference (DESIGN.md §4), whatever route brings
+"""A blob whose content is an LFS pointer IS an LFS reference (docs/data-safety.md), whatever route brings
 it into a tree: a regular `file` line, `lfsFile`, `copyFile`, git push. An attacker who knows (or,
 for a gated repo, reads from the tree listing) the oid and size of someone else's object cannot get
 it into their own public repository, and so cannot download the bytes anonymously. The victim's

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from hangar_common.logs import redact
@@ -61,3 +62,17 @@ def test_settings_is_the_only_reader_of_the_environment():
              for path in sorted(folder.rglob("*.py")) if path != config
              for line in _environment_reads(path)]
     assert not stray, stray
+
+
+def test_design_citations_point_at_pages_in_the_repository():
+    """Docstrings cite the design in docs/ (not a handbook outside the repo), and every page they or
+    the README name exists."""
+    cited: set[str] = set()
+    for folder in ("services", "libs/hangar_common", "tests"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            text = path.read_text()
+            assert "DESIGN" + ".md" not in text, path
+            cited.update(re.findall(r"(?<!git-lfs )\bdocs/([\w-]+\.md)", text))   # not git-lfs's own docs
+    cited.update(re.findall(r"\(docs/([\w-]+\.md)\)", (ROOT / "README.md").read_text()))
+    missing = [page for page in sorted(cited) if not (ROOT / "docs" / page).is_file()]
+    assert cited and not missing, missing

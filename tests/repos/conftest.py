@@ -8,7 +8,7 @@ import httpx
 import pytest
 from huggingface_hub import HfApi, constants
 
-# Xet is not served yet (DESIGN.md §3): huggingface_hub reads HF_HUB_DISABLE_XET once, at import,
+# plain LFS is the default path (docs/clients.md "Xet"): huggingface_hub reads HF_HUB_DISABLE_XET once, at import,
 # which may happen before the session's stack fixture sets it.
 os.environ["HF_HUB_DISABLE_XET"] = "1"
 constants.HF_HUB_DISABLE_XET = True

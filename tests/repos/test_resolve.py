@@ -1,5 +1,5 @@
 """Resolve (`GET`/`HEAD /{repo}/resolve/{rev}/{path}`) as clients and browsers see it: headers,
-ranges, errors and renamed repos (DESIGN.md §3)."""
+ranges, errors and renamed repos (docs/clients.md)."""
 from __future__ import annotations
 
 import hashlib

@@ -5,7 +5,7 @@ Lines: `{"key": "header", "value": {summary, description, parentCommit}}` first,
 ({path, content, encoding: base64}), `lfsFile` ({path, algo: sha256, oid, size}), `deletedFile` /
 `deletedFolder` ({path}), `copyFile` ({path, srcRevision, destPath}). Each line is checked and
 forwarded as it arrives; any bad line cancels the stream, and metadata applies nothing of a
-cancelled commit (DESIGN.md §4: atomic, never half-applied). Metadata checks LFS oids with the
+cancelled commit (docs/data-safety.md: atomic, never half-applied). Metadata checks LFS oids with the
 lfs service (verified, entitled) before it lands the commit.
 """
 from __future__ import annotations
@@ -176,7 +176,7 @@ async def commit(request: Request):
 
 
 async def _open_pull_request(request: Request, info, revision: str, principal):
-    """create_pr=1 (DESIGN.md §9): a number from the community service, the commit landed by
+    """create_pr=1 (docs/architecture.md "Who owns what"): a number from the community service, the commit landed by
     metadata as the new refs/pr/N (from the branch tip or parentCommit; the branch never moves),
     then the PR's thread. A thread that cannot be recorded takes the ref back: nothing half-made."""
     community = deps.clients(request).community

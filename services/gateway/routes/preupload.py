@@ -1,7 +1,7 @@
 """`POST /api/{type}s/{id}/preupload/{rev}`: for each file the client is about to commit, whether to
 send it inline (`regular`) or through LFS, whether the `gitIgnore` rules it sent ignore it, and the
 oid of the file now at that path so unchanged files are skipped (huggingface_hub
-`_fetch_upload_modes`; DESIGN.md §3). The decision itself (size threshold, `.gitattributes` LFS
+`_fetch_upload_modes`; docs/clients.md). The decision itself (size threshold, `.gitattributes` LFS
 patterns, gitignore matching) is metadata's."""
 from __future__ import annotations
 

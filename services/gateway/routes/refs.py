@@ -1,7 +1,7 @@
 """Branches and tags: `GET /api/{type}s/{id}/refs`, `POST|DELETE .../branch/{name}`,
 `POST .../tag/{rev}`, `DELETE .../tag/{tag}` (huggingface_hub `list_repo_refs`, `create_branch`,
 `delete_branch`, `create_tag`, `delete_tag`). An existing branch or tag on create is 409: clients
-rely on it for `exist_ok` (DESIGN.md §3)."""
+rely on it for `exist_ok` (docs/clients.md)."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request

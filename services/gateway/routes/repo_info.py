@@ -4,7 +4,7 @@ spaces`, `GET /api/users/{name}/repos`.
 repo_info's `sha` is the commit the revision resolves to (the same id resolve answers in
 X-Repo-Commit); `siblings` lists every file at that commit, with size, blobId and lfs when
 `blobs=true` (huggingface_hub's `files_metadata=True`). The body is streamed: a repo may hold 100k
-files and memory must not grow with it (DESIGN.md §6).
+files and memory must not grow with it (docs/architecture.md "Streaming and speed").
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """File downloads: `GET|HEAD /[{datasets|spaces}/]{ns}/{name}/resolve/{rev}/{path}`.
 
 What huggingface_hub's `hf_hub_download` / `get_hf_file_metadata` and HfFileSystem rely on
-(file_download.py, DESIGN.md §3):
+(file_download.py, docs/clients.md):
 - every answer carries `X-Repo-Commit` (404 EntryNotFound too); HEAD is explicit and never compressed;
 - regular files are served here, streamed: ETag is the quoted git blob sha1, Content-Length is real,
   `Range` gives 206 + Content-Range (416 past the end); they are user content on the hub's origin,

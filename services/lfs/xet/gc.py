@@ -1,4 +1,4 @@
-"""Garbage collection of Xet storage (DESIGN.md §4): delete only what nothing references and what
+"""Garbage collection of Xet storage (docs/data-safety.md): delete only what nothing references and what
 is older than the grace period; a dry run reports without deleting.
 
 - A Xet file is dead when no revision of any repository references its sha256 (metadata

@@ -1,7 +1,8 @@
-"""The one verification read of a Xet file (DESIGN.md §4, §6): rebuild its bytes from the verified
-xorbs, hash them with SHA-256, and, unless the LFS object already exists, store them as the LFS
-object of that sha256 so every non-Xet client (git-lfs, HF_HUB_DISABLE_XET, older huggingface_hub)
-downloads the same file byte-exact over the plain LFS path.
+"""The one verification read of a Xet file (docs/data-safety.md, docs/architecture.md "Streaming and
+speed"): rebuild its bytes from the verified xorbs, hash them with SHA-256, and, unless the LFS
+object already exists, store them as the LFS object of that sha256 so every non-Xet client
+(git-lfs, HF_HUB_DISABLE_XET, older huggingface_hub) downloads the same file byte-exact over the
+plain LFS path.
 
 The bytes go to the canonical key `lfs/<aa>/<bb>/<sha256>` of the claimed sha256 as an S3 multipart
 upload that is completed only after they hashed to it (aborted otherwise), so unverified bytes never

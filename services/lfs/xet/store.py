@@ -20,7 +20,7 @@ STAGING_PREFIX = "xet/staging/"
 
 
 def lfs_key(sha256: str) -> str:
-    """The canonical key of an LFS object (DESIGN.md §2: lfs/<aa>/<bb>/<sha256>)."""
+    """The canonical key of an LFS object (docs/architecture.md "Versioning engines": lfs/<aa>/<bb>/<sha256>)."""
     return f"lfs/{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
 

@@ -16,9 +16,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # The outbox (DESIGN.md §9): one row per event, written in the transaction of the change that
-    # causes it, so an event exists exactly when its change committed. Repo events come from
-    # metadata's outbox (imported once: `source_key` is unique); discussion events are written here.
+    # The outbox (docs/architecture.md "Who owns what"): one row per event, written in the
+    # transaction of the change that causes it, so an event exists exactly when its change
+    # committed. Repo events come from metadata's outbox (imported once: `source_key` is unique);
+    # discussion events are written here.
     op.execute("""
         CREATE TABLE events (
             id          BIGSERIAL PRIMARY KEY,

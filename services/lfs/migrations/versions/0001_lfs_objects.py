@@ -12,7 +12,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # One row per verified object: its bytes hashed to `oid` and matched `size` (DESIGN.md §4).
+    # One row per verified object: its bytes hashed to `oid` and matched `size` (docs/data-safety.md).
     op.execute("""
         CREATE TABLE objects (
             oid text PRIMARY KEY CHECK (oid ~ '^[0-9a-f]{64}$'),

@@ -1,4 +1,5 @@
-"""Outbox of repository events (DESIGN.md §9) and the like count the community service keeps here.
+"""Outbox of repository events (docs/architecture.md "Who owns what") and the like count the
+community service keeps here.
 
 Every ref move and repository change writes a row in the transaction of the change; the community
 service claims the rows over gRPC (ListEvents / AckEvents) and turns them into webhook deliveries.
