@@ -132,3 +132,20 @@ def test_datasets_and_spaces_have_their_own_batch_urls(endpoint, user):
     resp = batch(endpoint, repo, "upload", [(oid, len(data))], headers=bearer(user.token), repo_type="dataset")
     assert resp.status_code == 200 and "actions" in resp.json()["objects"][0]
     assert batch(endpoint, repo, "upload", [(oid, 1000)], headers=bearer(user.token)).status_code == 404
+
+
+def test_paths_and_methods_no_lfs_endpoint_takes_are_lfs_404s(endpoint, user):
+    """Only the declared endpoints answer under .../info/lfs/; anything else is a 404 in the LFS API's
+    own shape (git-lfs shows `message`), for every repository type and whatever the method."""
+    repo = create_repo(endpoint, user.token)
+    dataset = create_repo(endpoint, user.token, repo_type="dataset")
+    for method, url in (("GET", batch_url(endpoint, repo)), ("PUT", f"{endpoint}/{repo}.git/info/lfs/locks"),
+                        ("POST", f"{endpoint}/{repo}.git/info/lfs/objects/nothing"),
+                        ("GET", f"{endpoint}/datasets/{dataset}.git/info/lfs/locks/x/unlock")):
+        resp = httpx.request(method, url, headers={**LFS_HEADERS, **bearer(user.token)})
+        assert resp.status_code == 404, (method, url, resp.text)
+        assert resp.headers["content-type"] == "application/vnd.git-lfs+json"
+        assert resp.headers["x-error-code"] == "NotFound" and resp.json()["message"]
+    locks = httpx.get(f"{endpoint}/datasets/{dataset}.git/info/lfs/locks",
+                      headers={**LFS_HEADERS, **bearer(user.token)})
+    assert locks.status_code == 200 and locks.json()["locks"] == []

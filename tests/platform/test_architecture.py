@@ -76,3 +76,21 @@ def test_design_citations_point_at_pages_in_the_repository():
     cited.update(re.findall(r"\(docs/([\w-]+\.md)\)", (ROOT / "README.md").read_text()))
     missing = [page for page in sorted(cited) if not (ROOT / "docs" / page).is_file()]
     assert cited and not missing, missing
+
+
+def test_gateway_routes_hold_routes_only():
+    """Each module of services/gateway/routes/ is a router of one resource; what they share (JSON
+    shapes, repo access, dependencies) lives beside them, and no route module imports another."""
+    folder = ROOT / "services" / "gateway" / "routes"
+    modules = {path.stem for path in folder.glob("*.py")} - {"__init__"}
+    for path in sorted(folder.glob("*.py")):
+        if path.stem == "__init__":
+            continue
+        tree = ast.parse(path.read_text())
+        assigned = {t.id for node in tree.body if isinstance(node, ast.Assign)
+                    for t in node.targets if isinstance(t, ast.Name)}
+        assert "router" in assigned, f"{path.name} declares no router"
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                named = {node.module} if node.module else {alias.name for alias in node.names}
+                assert not named & modules, f"{path.name} imports route module {named & modules}"

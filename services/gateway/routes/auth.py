@@ -19,7 +19,7 @@ from ..deps import (
     client_address,
     current_principal,
 )
-from .identity_json import token_json, user_json, whoami_json
+from ..identity_shapes import token_json, user_json, whoami_json
 
 router = APIRouter()
 

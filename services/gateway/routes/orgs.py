@@ -14,7 +14,7 @@ from hangar_protos import auth_pb2, metadata_pb2
 
 from ..bodies import Body
 from ..deps import CurrentUser, Services
-from .identity_json import org_membership_json
+from ..identity_shapes import org_membership_json
 
 router = APIRouter()
 
