@@ -17,6 +17,8 @@ from hangar_common.hotreads import HotReads
 from hangar_common.upstream_repos import mirror_stub
 from hangar_protos import auth_pb2, auth_pb2_grpc, common_pb2, community_pb2_grpc, lfs_pb2_grpc, metadata_pb2_grpc
 
+from .paths import RepoTarget, api_target, resolve_target
+
 SESSION_COOKIE = "hangar_session"
 CSRF_COOKIE = "hangar_csrf"
 CSRF_HEADER = "x-csrf-token"
@@ -63,8 +65,12 @@ async def current_principal(request: Request) -> common_pb2.Principal:
     return principal
 
 
+# What handlers declare instead of looking it up on the request.
 Services = Annotated[Clients, Depends(clients)]
+AppSettings = Annotated[Settings, Depends(settings)]
 CurrentPrincipal = Annotated[common_pb2.Principal, Depends(current_principal)]
+ApiTarget = Annotated[RepoTarget, Depends(api_target)]            # /api/{type}s/{ns}/{name}/...
+ResolveTarget = Annotated[RepoTarget, Depends(resolve_target)]    # /[{type}s/]{ns}/{name}/resolve/...
 
 
 async def require_user(principal: CurrentPrincipal) -> common_pb2.Principal:

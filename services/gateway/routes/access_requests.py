@@ -42,12 +42,11 @@ async def _facts(request: Request):
 
 
 @repo_api(router, "/ask-access", ["POST"])
-async def ask_access(request: Request):
+async def ask_access(request: Request, services: deps.Services, principal: deps.CurrentUser):
     """The gate's form fields arrive form-encoded (the Hub's page) or as JSON."""
-    principal = await deps.require_user(await deps.current_principal(request))
     facts = await _facts(request)
     fields = dict((await form_items(request))[:50])
-    answer = await call(deps.clients(request).auth.RequestAccess, auth_pb2.RequestAccessRequest(
+    answer = await call(services.auth.RequestAccess, auth_pb2.RequestAccessRequest(
         principal=principal, repo=facts, fields_json=json.dumps(fields)))
     return JSONResponse(request_json(answer))
 

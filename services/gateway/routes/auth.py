@@ -13,6 +13,7 @@ from ..bodies import Body
 from ..deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
+    AppSettings,
     CurrentPrincipal,
     CurrentUser,
     Services,
@@ -54,11 +55,12 @@ async def register(body: RegisterBody, services: Services) -> dict:
 
 
 @router.post("/api/auth/login")
-async def login(body: LoginBody, request: Request, response: Response, services: Services) -> dict:
+async def login(body: LoginBody, request: Request, response: Response, services: Services,
+                settings: AppSettings) -> dict:
     """Password login: sets the HttpOnly session cookie and the script-readable CSRF cookie."""
     answer = await call(services.auth.Login, auth_pb2.LoginRequest(
         username=body.username, password=body.password, client_address=client_address(request)))
-    secure = request.url.scheme == "https" or str(request.app.state.resources.settings.public_url).startswith("https:")
+    secure = request.url.scheme == "https" or str(settings.public_url).startswith("https:")
     response.set_cookie(SESSION_COOKIE, answer.session_token, max_age=answer.max_age, path="/",
                         httponly=True, samesite="lax", secure=secure)
     response.set_cookie(CSRF_COOKIE, answer.csrf_token, max_age=answer.max_age, path="/",

@@ -83,13 +83,12 @@ async def create_collection(request: Request, principal: CurrentUser, services: 
 
 
 @router.get("/api/collections")
-async def list_collections(request: Request):
-    principal = await deps.current_principal(request)
+async def list_collections(request: Request, services: deps.Services, principal: deps.CurrentPrincipal):
     params = request.query_params
     raw = params.get("limit", "100")
     if not raw.isdigit() or not 1 <= int(raw) <= 100:
         raise errors.BadRequest("limit is an integer from 1 to 100", code="InvalidParameter")
-    answer = await call(deps.clients(request).community.ListCollections, pb.ListCollectionsRequest(
+    answer = await call(services.community.ListCollections, pb.ListCollectionsRequest(
         principal=principal, owners=params.getlist("owner"), items=params.getlist("item"),
         sort=params.get("sort", ""), limit=int(raw)))
     # huggingface_hub numbers listed collections itself (`position` is their rank in the answer).
@@ -98,9 +97,9 @@ async def list_collections(request: Request):
 
 
 @router.get(SLUG)
-async def get_collection(owner: str, rest: str, request: Request):
-    principal = await deps.current_principal(request)
-    found = await call(deps.clients(request).community.GetCollection, pb.CollectionRequest(
+async def get_collection(owner: str, rest: str, request: Request, services: deps.Services,
+                         principal: deps.CurrentPrincipal):
+    found = await call(services.community.GetCollection, pb.CollectionRequest(
         principal=principal, slug=f"{owner}/{rest}"))
     return JSON(collection_json(found, _public(request)))
 

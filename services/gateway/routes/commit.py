@@ -154,15 +154,13 @@ class OperationReader:
 
 
 @paths.repo_api(router, "/commit/{rest:path}", ["POST"])
-async def commit(request: Request):
-    target = paths.api_target(request)
+async def commit(request: Request, target: deps.ApiTarget, principal: deps.CurrentPrincipal):
     if len(target.tail) != 2 or not target.tail[1]:
         raise errors.NotFound("Not found")
     create_pr = truthy(request.query_params.get("create_pr", "0"))
     revision = target.tail[1]
     ndjson.declared_size_check(request, deps.settings(request).max_commit_body_bytes)
     info, _ = await open_for_upload(request, target, revision, create_pr=create_pr)
-    principal = await deps.current_principal(request)
     repo_id = repo_id_of(info)
     pr_url = None
     if create_pr:

@@ -20,15 +20,14 @@ MAX_PAGE = 1000
 
 
 @paths.repo_api(router, "/commits/{rest:path}", ["GET", "HEAD"])
-async def list_commits(request: Request):
-    target = paths.api_target(request)
+async def list_commits(request: Request, target: deps.ApiTarget, services: deps.Services):
     if len(target.tail) < 2 or not target.tail[1]:
         raise errors.RevisionNotFound("Missing revision")
     path = "/".join(target.tail[2:]).strip("/")
     page = query_int(request, "p", 0, 0, 10_000_000)
     limit = query_int(request, "limit", PAGE, 1, MAX_PAGE)
     info = await open_repo(request, target, "read")
-    answer = await call(deps.clients(request).metadata.ListCommits, metadata_pb2.ListCommitsRequest(
+    answer = await call(services.metadata.ListCommits, metadata_pb2.ListCommitsRequest(
         repo=info.facts.repo, revision=target.tail[1], offset=page * limit, limit=limit,
         path=paths.file_path(path) if path else ""))
     headers = {"X-Total-Count": str(answer.total)}
@@ -39,15 +38,14 @@ async def list_commits(request: Request):
 
 
 @paths.repo_api(router, "/super-squash/{rest:path}", ["POST"])
-async def super_squash(request: Request):
-    target = paths.api_target(request)
+async def super_squash(request: Request, target: deps.ApiTarget, services: deps.Services,
+                       principal: deps.CurrentPrincipal):
     if len(target.tail) != 2 or not target.tail[1]:
         raise errors.BadRequest("Missing branch", code="InvalidRefName")
     body = await json_object(request, optional=True)
     message = string_field(body, "message") or f"Super-squash branch '{target.tail[1]}'"
     info = await open_repo(request, target, "write")
-    principal = await deps.current_principal(request)
-    result = await call(deps.clients(request).metadata.SuperSquash, metadata_pb2.SuperSquashRequest(
+    result = await call(services.metadata.SuperSquash, metadata_pb2.SuperSquashRequest(
         repo=info.facts.repo, branch=target.tail[1], message=message, author=principal), timeout=600)
     return JSON({"commitOid": result.commit_oid, "commitId": result.commit_oid})
 

@@ -102,13 +102,13 @@ def _target(principal, info, number: int) -> cpb.DiscussionTarget:
 
 
 @paths.repo_api(router, "/discussions", ["GET"])
-async def list_discussions(request: Request):
+async def list_discussions(request: Request, services: deps.Services):
     _, info, principal = await _open(request)
     q = request.query_params
     page = q.get("p", "0")
     if not page.isdigit() or len(page) > 6:
         raise errors.BadRequest("'p' must be a page number", code="InvalidPage")
-    answer = await call(deps.clients(request).community.ListDiscussions, cpb.ListDiscussionsRequest(
+    answer = await call(services.community.ListDiscussions, cpb.ListDiscussionsRequest(
         principal=principal, repo=info.facts, author=q.get("author", ""), type=q.get("type", ""),
         status=q.get("status", ""), page=int(page)))
     return JSON({"discussions": [discussion_json(request, info, item) for item in answer.discussions],
@@ -116,24 +116,24 @@ async def list_discussions(request: Request):
 
 
 @paths.repo_api(router, "/discussions", ["POST"])
-async def create_discussion(request: Request):
+async def create_discussion(request: Request, services: deps.Services):
     _, info, principal = await _open(request)
     body = await json_object(request, limit=BODY_LIMIT)
     title = string_field(body, "title", required=True)
     description = string_field(body, "description") or ""
-    details = await call(deps.clients(request).community.CreateDiscussion, cpb.CreateDiscussionRequest(
+    details = await call(services.community.CreateDiscussion, cpb.CreateDiscussionRequest(
         principal=principal, repo=info.facts, title=title, description=description,
         pull_request=truthy(body.get("pullRequest", False))))
     return JSON(details_json(request, info, details))
 
 
 @paths.repo_api(router, "/discussions/{rest:path}", ["GET"])
-async def discussion_get(request: Request):
+async def discussion_get(request: Request, services: deps.Services):
     target, info, principal = await _open(request)
     tail = target.tail[1:]
     number = _number(tail[0]) if tail else 0
     if len(tail) == 1:
-        details = await call(deps.clients(request).community.GetDiscussion, cpb.GetDiscussionRequest(
+        details = await call(services.community.GetDiscussion, cpb.GetDiscussionRequest(
             principal=principal, repo=info.facts, number=number,
             with_diff=truthy(request.query_params.get("diff", "0"))))
         return JSON(details_json(request, info, details))
@@ -166,14 +166,14 @@ async def _files(request: Request, info, principal, number: int):
 
 
 @paths.repo_api(router, "/discussions/{rest:path}", ["POST"])
-async def discussion_post(request: Request):
+async def discussion_post(request: Request, services: deps.Services):
     target, info, principal = await _open(request)
     tail = target.tail[1:]
     if not tail:
         raise errors.NotFound("Not found")
     number = _number(tail[0])
     action = "/".join(tail[1:])
-    community = deps.clients(request).community
+    community = services.community
     t = _target(principal, info, number)
     if len(tail) == 4 and tail[1] == "comment" and tail[3] in ("edit", "hide"):
         if not _EVENT_ID.match(tail[2]):

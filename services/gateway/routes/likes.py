@@ -24,38 +24,34 @@ def _no_tail(target: paths.RepoTarget) -> paths.RepoTarget:
 
 
 @paths.repo_api(router, "/like", ["POST"])
-async def like(request: Request):
-    principal = await deps.require_user(await deps.current_principal(request))
+async def like(request: Request, services: deps.Services, target: deps.ApiTarget, principal: deps.CurrentUser):
     if request.headers.get("authorization") or principal.token_id:
         raise errors.Forbidden("Liking a repository is only possible from the web interface",
                                code="LikeFromWebOnly")
-    info = await open_repo(request, _no_tail(paths.api_target(request)), "read")
-    answer = await call(deps.clients(request).community.Like, pb.LikeRequest(principal=principal, repo=info.facts))
+    info = await open_repo(request, _no_tail(target), "read")
+    answer = await call(services.community.Like, pb.LikeRequest(principal=principal, repo=info.facts))
     return JSON({"likes": answer.likes})
 
 
 @paths.repo_api(router, "/like", ["DELETE"])
-async def unlike(request: Request):
-    principal = await deps.require_user(await deps.current_principal(request))
-    info = await open_repo(request, _no_tail(paths.api_target(request)), "read")
-    answer = await call(deps.clients(request).community.Unlike, pb.LikeRequest(principal=principal, repo=info.facts))
+async def unlike(request: Request, services: deps.Services, target: deps.ApiTarget, principal: deps.CurrentUser):
+    info = await open_repo(request, _no_tail(target), "read")
+    answer = await call(services.community.Unlike, pb.LikeRequest(principal=principal, repo=info.facts))
     return JSON({"likes": answer.likes})
 
 
 @paths.repo_api(router, "/likers", ["GET"])
-async def likers(request: Request):
-    principal = await deps.current_principal(request)
-    info = await open_repo(request, _no_tail(paths.api_target(request)), "read")
-    answer = await call(deps.clients(request).community.ListLikers,
+async def likers(request: Request, services: deps.Services, principal: deps.CurrentPrincipal, target: deps.ApiTarget):
+    info = await open_repo(request, _no_tail(target), "read")
+    answer = await call(services.community.ListLikers,
                         pb.LikeRequest(principal=principal, repo=info.facts))
     return JSON([{"user": u.username, "fullname": u.fullname or u.username, "avatarUrl": "", "type": "user",
                   "likedAt": u.liked_at} for u in answer.likers])
 
 
 @router.get("/api/users/{username}/likes")
-async def user_likes(username: str, request: Request):
-    principal = await deps.current_principal(request)
-    answer = await call(deps.clients(request).community.ListUserLikes, pb.ListUserLikesRequest(
+async def user_likes(username: str, services: deps.Services, principal: deps.CurrentPrincipal):
+    answer = await call(services.community.ListUserLikes, pb.ListUserLikesRequest(
         principal=principal, username=username))
     return JSON([{"createdAt": item.liked_at,
                   "repo": {"name": f"{item.repo.namespace}/{item.repo.name}", "type": item.repo.type}}

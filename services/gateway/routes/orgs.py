@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
 from hangar_common import edge, errors
 from hangar_common.grpcio import call
 from hangar_protos import auth_pb2, metadata_pb2
 
 from ..bodies import Body
-from ..deps import CurrentUser, Services
+from ..deps import AppSettings, CurrentUser, Services
 from ..identity_shapes import org_membership_json
 
 router = APIRouter()
@@ -133,13 +133,13 @@ async def _must_own_no_repos(services, principal, name: str) -> None:
 
 
 @router.get("/api/organizations/{name}/members")
-async def hub_org_members(name: str, request: Request, response: Response, services: Services,
+async def hub_org_members(name: str, response: Response, services: Services, settings: AppSettings,
                           cursor: int = Query(0, ge=0, le=2**53), limit: int = Query(500, ge=1, le=1000)) -> list:
     """Paginated like the Hub: an absolute `Link: <...>; rel="next"` while more members remain."""
     page = await call(services.auth.ListOrgMembers, auth_pb2.ListOrgMembersRequest(
         org=name, offset=cursor, limit=limit))
     if page.has_more:
-        origin = request.app.state.resources.settings.public_url
+        origin = settings.public_url
         query = urlencode({"cursor": cursor + len(page.members), "limit": limit})
         response.headers["Link"] = f'<{origin}/api/organizations/{name}/members?{query}>; rel="next"'
     return [member_json(m) for m in page.members]

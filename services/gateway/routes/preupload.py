@@ -43,8 +43,7 @@ def _file(item) -> metadata_pb2.PreuploadFile:
 
 
 @paths.repo_api(router, "/preupload/{rest:path}", ["POST"])
-async def preupload(request: Request):
-    target = paths.api_target(request)
+async def preupload(request: Request, target: deps.ApiTarget, services: deps.Services):
     if len(target.tail) != 2 or not target.tail[1]:
         raise errors.NotFound("Not found")
     body = await json_object(request)
@@ -58,7 +57,7 @@ async def preupload(request: Request):
     request_files = [_file(item) for item in files]
     info, _ = await open_for_upload(request, target, target.tail[1],
                                     create_pr=truthy(request.query_params.get("create_pr", "0")))
-    answer = await call(deps.clients(request).metadata.Preupload, metadata_pb2.PreuploadRequest(
+    answer = await call(services.metadata.Preupload, metadata_pb2.PreuploadRequest(
         repo=info.facts.repo, revision=target.tail[1], files=request_files,
         git_ignore=git_ignore.splitlines()))
     return JSON({"files": [

@@ -33,13 +33,12 @@ MAX_PAGE = 1000
 
 
 @paths.repo_api(router, "", ["GET", "HEAD"])
-async def repo_info(request: Request):
-    return await _info(request, paths.api_target(request), None)
+async def repo_info(request: Request, target: deps.ApiTarget):
+    return await _info(request, target, None)
 
 
 @paths.repo_api(router, "/revision/{rest:path}", ["GET", "HEAD"])
-async def repo_info_at_revision(request: Request):
-    target = paths.api_target(request)
+async def repo_info_at_revision(request: Request, target: deps.ApiTarget):
     if len(target.tail) != 2 or not target.tail[1]:
         raise errors.RevisionNotFound("Invalid revision")
     return await _info(request, target, target.tail[1])
@@ -145,11 +144,11 @@ async def _list(request: Request, repo_type: str, author: str):
 
 
 @router.api_route("/api/users/{username}/repos", methods=["GET", "HEAD"], include_in_schema=False)
-async def user_repos(request: Request, username: str):
+async def user_repos(request: Request, username: str, services: deps.Services):
     """Every repo of a user or organization the caller may see, all types, newest first."""
     out, private_namespaces = [], await _private_namespaces(request)
     for repo_type in paths.TYPES:
-        page = await call(deps.clients(request).metadata.ListRepos, metadata_pb2.ListReposRequest(
+        page = await call(services.metadata.ListRepos, metadata_pb2.ListReposRequest(
             type=repo_type, author=username, sort="lastModified", direction=-1, limit=MAX_PAGE,
             private_namespaces=private_namespaces))
         out += [{**repo_summary(info), "type": repo_type} for info in page.repos]
@@ -158,13 +157,13 @@ async def user_repos(request: Request, username: str):
 
 
 @paths.repo_api(router, "/auth-check", ["GET", "HEAD"])
-async def auth_check(request: Request):
+async def auth_check(request: Request, target: deps.ApiTarget):
     """`HfApi.auth_check`: 200 when the caller may download (gated repos included), else its error."""
-    info = await open_repo(request, paths.api_target(request), "download")
+    info = await open_repo(request, target, "download")
     return JSON({"id": f"{info.facts.repo.namespace}/{info.facts.repo.name}", "access": "download"})
 
 
 @paths.repo_api(router, "/auth-check/write", ["GET", "HEAD"])
-async def auth_check_write(request: Request):
-    info = await open_repo(request, paths.api_target(request), "write")
+async def auth_check_write(request: Request, target: deps.ApiTarget):
+    info = await open_repo(request, target, "write")
     return JSON({"id": f"{info.facts.repo.namespace}/{info.facts.repo.name}", "access": "write"})

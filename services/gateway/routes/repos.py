@@ -49,14 +49,14 @@ async def _caller_namespace(request: Request, body: dict) -> tuple[str, str]:
 
 
 @router.post("/api/repos/create")
-async def create_repo(request: Request):
+async def create_repo(request: Request, services: deps.Services):
     body = await json_object(request)
     repo_type = paths.repo_type(string_field(body, "type"))
     namespace, name = await _caller_namespace(request, body)
     principal = await authorize_namespace(request, namespace, "write")
     sdk = string_field(body, "sdk") or ""
     try:
-        info = await call(deps.clients(request).metadata.CreateRepo, metadata_pb2.CreateRepoRequest(
+        info = await call(services.metadata.CreateRepo, metadata_pb2.CreateRepoRequest(
             repo=repo_ref(repo_type, namespace, name), private=bool(_visibility(body)),
             creator=principal, space_sdk=sdk))
     except errors.Conflict as exc:
@@ -79,18 +79,18 @@ async def _existing_repo(request: Request, repo_type: str, namespace: str, name:
 
 
 @router.delete("/api/repos/delete")
-async def delete_repo(request: Request):
+async def delete_repo(request: Request, services: deps.Services):
     body = await json_object(request)
     repo_type = paths.repo_type(string_field(body, "type"))
     namespace, name = await _caller_namespace(request, body)
     info = await _existing_repo(request, repo_type, namespace, name, "admin")
-    await call(deps.clients(request).metadata.DeleteRepo,
+    await call(services.metadata.DeleteRepo,
                metadata_pb2.RepoRequest(repo=info.facts.repo))
     return JSON({})
 
 
 @router.post("/api/repos/move")
-async def move_repo(request: Request):
+async def move_repo(request: Request, services: deps.Services):
     body = await json_object(request)
     repo_type = paths.repo_type(string_field(body, "type"))
     src_ns, src_name = paths.split_repo_id(string_field(body, "fromRepo", required=True))
@@ -98,15 +98,14 @@ async def move_repo(request: Request):
     info = await _existing_repo(request, repo_type, src_ns, src_name, "admin")
     if dst_ns.lower() != src_ns.lower():
         await authorize_namespace(request, dst_ns, "write")
-    moved = await call(deps.clients(request).metadata.MoveRepo, metadata_pb2.MoveRepoRequest(
+    moved = await call(services.metadata.MoveRepo, metadata_pb2.MoveRepoRequest(
         **{"from": info.facts.repo, "to": repo_ref(repo_type, dst_ns, dst_name)}))
     repo_id = repo_id_of(moved)
     return JSON({"url": urls.repo_url(request, repo_type, repo_id), "name": repo_id, "id": repo_id})
 
 
 @paths.repo_api(router, "/settings", ["PUT"])
-async def update_settings(request: Request):
-    target = paths.api_target(request)
+async def update_settings(request: Request, target: deps.ApiTarget, services: deps.Services):
     body = await json_object(request)
     info = await open_repo(request, target, "admin")
     update = metadata_pb2.UpdateRepoSettingsRequest(repo=info.facts.repo)
@@ -127,6 +126,6 @@ async def update_settings(request: Request):
             raise errors.BadRequest("protectedBranches must be a list of branch names", code="InvalidField")
         update.set_protected_branches = True
         update.protected_branches.extend(branches)
-    updated = await call(deps.clients(request).metadata.UpdateRepoSettings, update)
+    updated = await call(services.metadata.UpdateRepoSettings, update)
     return JSON({"private": updated.facts.private, "gated": gated_value(updated.facts.gated),
                  "protectedBranches": list(updated.protected_branches)})

@@ -18,9 +18,9 @@ router = APIRouter()
 
 
 @router.get("/api/storage/{namespace}")
-async def namespace_storage(request: Request, namespace: str):
+async def namespace_storage(request: Request, namespace: str, services: deps.Services):
     await authorize_namespace(request, namespace, "write")
-    usage = await call(deps.clients(request).lfs.Usage, lfs_pb2.UsageRequest(namespace=namespace))
+    usage = await call(services.lfs.Usage, lfs_pb2.UsageRequest(namespace=namespace))
     return JSON({"namespace": usage.namespace or namespace, "publicBytes": usage.public_bytes,
                  "privateBytes": usage.private_bytes, "totalBytes": usage.public_bytes + usage.private_bytes,
                  "quotaBytes": usage.quota_bytes or None})

@@ -35,8 +35,7 @@ def _sub_path(segments: list[str]) -> str:
 
 
 @paths.repo_api(router, "/tree/{rest:path}", ["GET", "HEAD"])
-async def list_tree(request: Request):
-    target = paths.api_target(request)
+async def list_tree(request: Request, target: deps.ApiTarget):
     revision, path = _revision(target), _sub_path(target.tail[2:])
     params = request.query_params
     expand = truthy(params.get("expand", "false"))
@@ -60,8 +59,7 @@ async def list_tree(request: Request):
 
 
 @paths.repo_api(router, "/paths-info/{rest:path}", ["POST"])
-async def paths_info(request: Request):
-    target = paths.api_target(request)
+async def paths_info(request: Request, target: deps.ApiTarget):
     revision = _revision(target)
     if len(target.tail) > 2:
         raise errors.NotFound("Not found")
