@@ -76,6 +76,7 @@ class Settings:
     max_commit_body_bytes: int    # gateway: the NDJSON body of one commit request (base64 inline files)
     max_commit_inline_bytes: int  # metadata: regular-file bytes of one commit, held in memory while applied
     metadata_cache_mb: int        # memory metadata's object caches may hold
+    force_push_grace: int         # seconds the commits a force push left behind stay readable
 
     @property
     def is_production(self) -> bool:
@@ -123,4 +124,5 @@ class Settings:
             max_commit_body_bytes=env_int("MAX_COMMIT_BYTES", 2 * GiB),
             max_commit_inline_bytes=env_int("MAX_COMMIT_INLINE_BYTES", 512 * MiB),
             metadata_cache_mb=env_int("METADATA_CACHE_MB", 256),
+            force_push_grace=int(grace) if (grace := env("FORCE_PUSH_GRACE").strip()).isdigit() else 7 * 86400,
         )

@@ -6,19 +6,11 @@ them. Branches listed in the repository's `protected_branches` (a Hangar extensi
 refuse force pushes."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from hangar_protos import metadata_pb2 as pb
 
 from . import gitformat as gf
-
-DEFAULT_GRACE = 7 * 86400
-
-
-def grace_seconds() -> int:
-    raw = os.environ.get("HANGAR_FORCE_PUSH_GRACE", "")
-    return int(raw) if raw.strip().isdigit() else DEFAULT_GRACE
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,14 +20,14 @@ class Forced:
     new: str
 
 
-async def record(conn, repo_id: int, forced: list[Forced], pusher: str) -> None:
-    """In the transaction that moves the refs."""
+async def record(conn, repo_id: int, forced: list[Forced], pusher: str, *, grace: int) -> None:
+    """In the transaction that moves the refs; `grace`: Settings.force_push_grace."""
     if not forced:
         return
     await conn.executemany(
         """INSERT INTO forced_updates (repo_id, ref, old_oid, new_oid, pusher, keep_until)
            VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))""",
-        [(repo_id, f.ref, f.old, f.new, pusher, grace_seconds()) for f in forced])
+        [(repo_id, f.ref, f.old, f.new, pusher, grace) for f in forced])
 
 
 async def kept_tips(conn, repo_id: int) -> list[str]:

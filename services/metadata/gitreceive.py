@@ -265,7 +265,7 @@ async def _apply(engine: Engine, repo: repos.Repo, commands, graph: CommitGraph,
             new = None if cmd.new_oid == gf.ZERO_OID else cmd.new_oid
             if not await refs.compare_and_swap(conn, repo.id, cmd.ref, old, new):
                 raise PushRefused(cmd.ref, "stale info (the ref moved during the push)")
-        await forcedupdates.record(conn, repo.id, forced, pusher)
+        await forcedupdates.record(conn, repo.id, forced, pusher, grace=engine.settings.force_push_grace)
         await indexes.write(conn, repo.id, planned)
         if forced or any(c.new_oid == gf.ZERO_OID for c in commands):
             await refs.prune_unreachable(conn, engine.store, repo.id)
