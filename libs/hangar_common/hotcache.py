@@ -1,4 +1,5 @@
-"""In-process caches of hot reads with explicit invalidation over Redis pub/sub (issue 16, DESIGN.md §6).
+"""In-process caches of hot reads with explicit invalidation over Redis pub/sub (issue 16,
+docs/architecture.md "Streaming and speed").
 
 A service keeps answers it reads on every request (token → principal, repo → facts, (repo, rev) →
 commit, authorization decisions) in a `Cache`; the service that changes the underlying data says so

@@ -12,7 +12,6 @@ from fastapi import Depends, Request
 
 from hangar_common import edge, errors, hotcache
 from hangar_common.config import Settings
-from hangar_common.grpcio import call
 from hangar_common.hotreads import HotReads
 from hangar_common.upstream_repos import mirror_stub
 from hangar_protos import auth_pb2, auth_pb2_grpc, common_pb2, community_pb2_grpc, lfs_pb2_grpc, metadata_pb2_grpc
