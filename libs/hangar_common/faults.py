@@ -26,11 +26,14 @@ _PG_BAD_INPUT = ("22",)
 
 
 def _chain(exc: BaseException):
+    """The failure, what it wraps, and what it was raised while handling: asyncpg's pool, releasing
+    a connection that died mid-query, raises "cannot switch to state ...; another operation is in
+    progress" while handling the lost connection, and that is the outage, not a bug."""
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
         yield exc
-        exc = getattr(exc, "orig", None) or exc.__cause__
+        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
 
 
 def _sqlstate(exc: BaseException) -> str:
@@ -56,7 +59,11 @@ def _dependency_down(exc: BaseException) -> bool:
         return True
     if module.startswith("asyncpg") and name in ("InterfaceError", "InternalClientError"):
         text = str(exc).lower()
-        return "connection" in text and ("closed" in text or "lost" in text)
+        # "cannot switch to state N; another operation is in progress": a pooled connection whose
+        # last operation was cut by the server going away. The pool terminates it on release and
+        # the next acquire gets a fresh one; this request is a 503 like the others of the outage.
+        return ("connection" in text and ("closed" in text or "lost" in text)) or \
+            ("another operation" in text and "in progress" in text)
     if module.startswith("sqlalchemy") and getattr(exc, "connection_invalidated", False):
         return True
     if module.startswith("urllib3") and name in ("MaxRetryError", "ProtocolError", "NewConnectionError",

@@ -30,6 +30,9 @@ REQUESTS = Counter("hangar_http_requests_total", "HTTP requests", ["service", "m
 LATENCY = Histogram("hangar_http_request_seconds", "HTTP request latency", ["service", "method"])
 
 HealthCheck = Callable[[], Awaitable[bool]]
+# Dependencies a service works on without (Redis holds only caches and counters): when one is down,
+# /health stays 200 with status "degraded", so a load balancer keeps sending requests that work.
+OPTIONAL_CHECKS = frozenset({"redis"})
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # Response header values must not hold control characters (a CR/LF or NUL from user input would
@@ -140,11 +143,13 @@ def create_app(service: str, *, lifespan=None,
         checks = health_checks(app) if health_checks else {}
         results = {name: await _safe(check) for name, check in checks.items()}
         down = [name for name, ok in results.items() if not ok]
-        body: dict[str, object] = {"status": "ok" if not down else "unavailable", "service": service,
+        required_down = [name for name in down if name not in OPTIONAL_CHECKS]
+        status = "unavailable" if required_down else "degraded" if down else "ok"
+        body: dict[str, object] = {"status": status, "service": service,
                 "checks": {k: ("up" if v else "down") for k, v in results.items()}}
         if down:
             body["down"] = down
-        return JSONResponse(body, status_code=200 if not down else 503)
+        return JSONResponse(body, status_code=503 if required_down else 200)
 
     @app.get("/metrics")
     async def metrics() -> Response:

@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from . import db, grpcio, hotcache
+from . import db, grpcio, hotcache, redis_client
 from .config import Settings
 from .storage import ObjectStore
 
@@ -52,11 +52,14 @@ class Resources:
             await db.migrate(self.engine, schema, migrations_dir)
 
     async def open_redis(self) -> None:
-        self.redis = aioredis.from_url(self.settings.redis_url, decode_responses=False)
+        """Redis holds no data of record (redis_client.py): a service starts without it, works on
+        without it where it can, and reconnects by itself once it is back."""
+        self.redis = redis_client.connect(self.settings.redis_url)
         try:
             await self.redis.ping()
-        except Exception as exc:
-            raise DependencyUnreachable(f"Redis unreachable ({_where(self.settings.redis_url)}): {exc}") from None
+        except redis_client.DOWN as exc:
+            logger.warning("redis unreachable at start; going on without it", extra={"fields": {
+                "where": _where(self.settings.redis_url), "error": str(exc)[:300]}})
 
     async def open_store(self) -> None:
         self.store = ObjectStore(self.settings)

@@ -136,16 +136,29 @@ def start_postgres(state: Path, port: int) -> dict:
             for root, _dirs, _files in os.walk(data):
                 os.chown(root, pw.pw_uid, pw.pw_gid)
     log = state / "logs" / "postgres.log"
+    for lock in [data / "postmaster.pid", *(base / "run").glob(".s.PGSQL.*.lock")]:
+        _drop_stale_lock(lock)
     if not (data / "PG_VERSION").exists():
         _run_as([str(bindir / "initdb"), "-D", str(data), "-U", "hangar", "--auth=trust", "-E", "UTF8",
                  "--locale=C.UTF-8", "--no-sync"], user, log)
     proc = spawn([str(bindir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(base / "run"),
-                  "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
+                  "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
                   "-c", "full_page_writes=off", "-c", "max_connections=300", "-c", "shared_buffers=256MB"],
                  log, user=user)
     wait_for_port(port, 30, proc, "postgres")
     _wait_pg_ready(port, proc)
     return {"name": "postgres", "pid": proc.pid, "port": port}
+
+
+def _drop_stale_lock(lock: Path) -> None:
+    """After a crash (kill -9) the lock files (data dir, socket) name a dead postmaster, or a zombie
+    our own process has not reaped yet, which PostgreSQL takes for a live one: remove them."""
+    try:
+        pid = int(lock.read_text().splitlines()[0])
+    except (FileNotFoundError, IndexError, ValueError):
+        return
+    if not pid_alive(pid):
+        lock.unlink(missing_ok=True)
 
 
 def _postgres_base(state: Path, user: str | None) -> Path:
@@ -346,4 +359,28 @@ def start_traefik(state: Path, port: int, ping_port: int, gateway: Ports, lfs: P
                   "--log.level=WARN", "--accesslog=false"],
                  state / "logs" / "traefik.log")
     wait_for_port(port, 20, proc, "traefik")
+    _wait_routes_loaded(port, proc)
     return {"name": "traefik", "pid": proc.pid, "port": port, "ping_port": ping_port}
+
+
+def _wait_routes_loaded(port: int, proc: subprocess.Popen, timeout: float = 20) -> None:
+    """Traefik listens before its file provider has loaded the routes, and answers its own plain 404
+    meanwhile: wait until a request reaches a service (it carries the services' X-Request-Id)."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise StartupError(f"traefik exited with code {proc.returncode} during start")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as resp:
+                if resp.headers.get("x-request-id"):
+                    return
+        except urllib.error.HTTPError as exc:
+            if exc.headers.get("x-request-id"):
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise StartupError(f"traefik did not route requests within {timeout:.0f}s")

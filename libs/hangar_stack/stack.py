@@ -1,9 +1,12 @@
 """The local stack launcher behind `make up`, `make down`, `make logs` and the test session.
 
-    python -m hangar_stack up [--foreground]   start everything, return once /health answers 200
+    python -m hangar_stack up [--foreground]   start everything, return once /health answers 200;
+                                               on a running stack, start again what is missing
     python -m hangar_stack down                stop everything `up` started
     python -m hangar_stack status | logs [-f]
     python -m hangar_stack admin NAME [--email E]   first admin of the running stack; prints a token
+    python -m hangar_stack supervise           the supervisor `up` starts (supervise.py): restarts
+                                               crashed processes with backoff, rotates the logs
 
 Infrastructure is embedded unless HANGAR_DATABASE_URL / HANGAR_REDIS_URL / HANGAR_S3_ENDPOINT point
 at external services. State lives under HANGAR_STATE_DIR (default `.hangar/`).
@@ -11,6 +14,8 @@ at external services. State lives under HANGAR_STATE_DIR (default `.hangar/`).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
 import secrets
@@ -22,7 +27,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import infra, lakefs
+from . import infra, lakefs, supervise
 from .infra import StartupError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,6 +65,8 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)
     service_ports: dict[str, dict[str, int]] = field(default_factory=dict)   # each service's first replica
     replica_ports: dict[str, list[dict[str, int]]] = field(default_factory=dict)
+    supervisor_pid: int | None = None
+    supervised: bool = True
 
     @property
     def state_file(self) -> Path:
@@ -68,6 +75,39 @@ class Stack:
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @classmethod
+    def load(cls, state: Path) -> Stack | None:
+        """The stack described by `state`'s state file, or None when there is none."""
+        try:
+            saved = json.loads((state / "stack.json").read_text())
+        except FileNotFoundError:
+            return None
+        stack = cls(state=state, port=int(saved["endpoint"].rsplit(":", 1)[1]),
+                    records=saved.get("processes", []), env=saved.get("env", {}))
+        stack.supervisor_pid = saved.get("supervisor")
+        for r in stack.records:
+            if "grpc_port" in r:
+                stack.replica_ports.setdefault(r.get("service", r["name"]), []).append(
+                    {"http": r["port"], "grpc": r["grpc_port"]})
+        stack.service_ports = {name: ports[0] for name, ports in stack.replica_ports.items()}
+        return stack
+
+    @contextlib.contextmanager
+    def _locked(self):
+        """The state file changes under this lock (the supervisor and the launcher both write it);
+        inside, self.records is what the file says."""
+        self.state.mkdir(parents=True, exist_ok=True)
+        with open(self.state / "stack.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                if self.state_file.exists():
+                    saved = json.loads(self.state_file.read_text())
+                    self.records = saved.get("processes", self.records)
+                    self.supervisor_pid = saved.get("supervisor", self.supervisor_pid)
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -91,14 +131,45 @@ class Stack:
             self._record(infra.start_traefik(self.state, self.port, ping, http["gateway"], http["lfs"],
                                              http["git"], http["web"]))
             self._wait_healthy(timeout)
+            if self.supervised:
+                self.start_supervisor()
         except BaseException:
             self.down()
             raise
 
+    def start_supervisor(self) -> None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "libs"), str(ROOT)]),
+               "PYTHONUNBUFFERED": "1", "HANGAR_STATE_DIR": str(self.state)}
+        proc = infra.spawn([sys.executable, "-m", "hangar_stack", "supervise"],
+                           self.state / "logs" / "supervisor.log", env=env, cwd=ROOT)
+        with self._locked():
+            self.supervisor_pid = proc.pid
+            self._record_all()
+
+    def heal(self, timeout: float = 120.0) -> list[str]:
+        """Start again every process of a running stack that is gone (and the supervisor); return
+        their names. What `up` does on a stack that is already running."""
+        healed = []
+        with self._locked():
+            missing = [r["name"] for r in self.records if not infra.pid_alive(r["pid"])]
+        for name in missing:
+            if self.restart(name, if_gone=True):  # (unless the supervisor was quicker)
+                healed.append(name)
+        if self.supervisor_pid is None or not infra.pid_alive(self.supervisor_pid):
+            self.start_supervisor()
+            healed.append("supervisor")
+        self._wait_healthy(timeout)
+        return healed
+
     def down(self) -> None:
         records = self.records
-        if not records and self.state_file.exists():
-            records = json.loads(self.state_file.read_text()).get("processes", [])
+        if self.state_file.exists():
+            saved = json.loads(self.state_file.read_text())
+            records = saved.get("processes", records)
+            self.supervisor_pid = saved.get("supervisor", self.supervisor_pid)
+        if self.supervisor_pid:  # first, so it restarts nothing while the rest stops
+            infra.stop_pid(self.supervisor_pid, timeout=5)
+            self.supervisor_pid = None
         for record in reversed(records):
             infra.stop_pid(record["pid"], timeout=20 if record["name"] == "postgres" else 15)
         self.records = []
@@ -196,33 +267,85 @@ class Stack:
             except StartupError as exc:
                 raise StartupError(f"{exc}\n{self.log_tail(record['name'])}") from None
 
+    def _hold(self, name: str) -> dict:
+        """Mark a process as stopped on purpose: the supervisor leaves it alone until it is started."""
+        with self._locked():
+            record = next(r for r in self.records if r["name"] == name)
+            record["held"] = True
+            self._record_all()
+        return record
+
     def stop_service(self, name: str) -> None:
-        """Stop one service process (tests use it to see /health turn 503)."""
-        record = next(r for r in self.records if r["name"] == name)
-        infra.stop_pid(record["pid"])
+        """Stop one process of the stack, a service or PostgreSQL, Redis, S3 (tests use it to see
+        /health turn 503 and the hub answer 503 while a dependency is down)."""
+        infra.stop_pid(self._hold(name)["pid"])
+
+    def kill(self, name: str, *, hold: bool = True) -> int:
+        """SIGKILL one process (and its process group); with hold=False the supervisor heals it."""
+        import signal
+        with self._locked():
+            record = next(r for r in self.records if r["name"] == name)
+        if hold:
+            self._hold(name)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(record["pid"], signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while infra.pid_alive(record["pid"]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return record["pid"]
 
     def start_service(self, name: str) -> None:
-        """(Re)start one service on the ports and environment it had."""
-        record = next(r for r in self.records if r["name"] == name)
+        """(Re)start one process on the ports and environment it had."""
+        self.restart(name)
+
+    def pid_of(self, name: str) -> int:
+        with self._locked():
+            return next(r["pid"] for r in self.records if r["name"] == name)
+
+    def restart(self, name: str, *, if_gone: bool = False) -> bool:
+        """Start one process of the stack again where it was: same ports, same state, same settings.
+        Leftovers of its process group (a killed PostgreSQL's backends) are killed first. With
+        if_gone (the supervisor), only a process that is gone and not held; True if it started."""
+        import signal
+        with self._locked():
+            record = next(r for r in self.records if r["name"] == name)
+            if if_gone and (record.get("held") or infra.pid_alive(record["pid"])):
+                return False
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(record["pid"], signal.SIGKILL)
+            record["pid"] = self._start_again(record)
+            record.pop("held", None)
+            self._record_all()
+        return True
+
+    def _start_again(self, record: dict) -> int:
+        name, port = record["name"], record["port"]
+        if name == "postgres":
+            return infra.start_postgres(self.state, port)["pid"]
+        if name == "redis":
+            return infra.start_redis(self.state, port)["pid"]
+        if name == "s3":
+            return infra.start_seaweedfs(self.state, port, self.env["HANGAR_S3_ACCESS_KEY"],
+                                         self.env["HANGAR_S3_SECRET_KEY"])["pid"]
         if name == "lakefs":
-            record["pid"] = lakefs.run(self.state, Path(record["binary"]), record["port"])
-            self._record_all()
-            return
-        if name == "redis":   # same port, empty (it keeps nothing on disk): an outage and its end
-            record["pid"] = infra.start_redis(self.state, record["port"])["pid"]
-            self._record_all()
-            return
+            return lakefs.run(self.state, Path(record["binary"]), port)
+        if name == "traefik":
+            http = {service: [p["http"] for p in ports] for service, ports in self.replica_ports.items()}
+            return infra.start_traefik(self.state, port, record["ping_port"], http["gateway"], http["lfs"],
+                                       http["git"], http["web"])["pid"]
         proc = self._spawn_service(record)
-        record["pid"] = proc.pid
-        self._record_all()
-        infra.wait_for_port(record["port"], 60, proc, name)
+        infra.wait_for_port(port, 60, proc, name)
+        return proc.pid
 
     def _record_all(self) -> None:
-        # The state file holds the stack's keys (S3, lakeFS): readable by its owner only.
-        self.state_file.touch(mode=0o600)
-        self.state_file.chmod(0o600)
-        self.state_file.write_text(json.dumps({"endpoint": self.endpoint, "processes": self.records,
-                                               "env": self.env}, indent=2))
+        # The state file holds the stack's keys (S3, lakeFS): readable by its owner only. Written
+        # whole and renamed into place: the supervisor reads it at any moment, without the lock.
+        partial = self.state_file.with_name(f"{self.state_file.name}.{os.getpid()}.tmp")
+        partial.touch(mode=0o600)
+        partial.chmod(0o600)
+        partial.write_text(json.dumps({"endpoint": self.endpoint, "processes": self.records,
+                                       "env": self.env, "supervisor": self.supervisor_pid}, indent=2))
+        partial.replace(self.state_file)
 
     def _spawn_service(self, record: dict):
         """Start one replica of a service on the ports of its record."""
@@ -280,11 +403,13 @@ def create_admin(stack: Stack, name: str, email: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hangar_stack")
-    parser.add_argument("command", choices=["up", "down", "status", "logs", "admin"])
+    parser.add_argument("command", choices=["up", "down", "status", "logs", "admin", "supervise"])
     parser.add_argument("name", nargs="?", help="admin: the account to create or promote")
     parser.add_argument("--email", default="", help="admin: its e-mail address")
     parser.add_argument("-f", "--follow", action="store_true")
     args = parser.parse_args(argv)
+    if args.command == "supervise":
+        return supervise.run(default_state())
     stack = Stack(state=default_state(), port=int(os.environ.get("HANGAR_PORT", "8080")))
     if args.command == "admin":
         if not args.name:
@@ -293,7 +418,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "up":
         running = stack.running()
         if running:
-            print(f"Hangar is already running at {running['endpoint']}")
+            loaded = Stack.load(stack.state)
+            assert loaded is not None
+            try:
+                healed = loaded.heal()
+            except StartupError as exc:
+                print(f"hangar: the running hub is not healthy: {exc}", file=sys.stderr)
+                return 1
+            print(f"Hangar was running at {running['endpoint']} with processes missing; started again: "
+                  f"{', '.join(healed)}" if healed else f"Hangar is already running at {running['endpoint']}")
             return 0
         try:
             stack.up()

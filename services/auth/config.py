@@ -6,6 +6,13 @@ from dataclasses import dataclass
 from hangar_common.config import env_int as _int
 
 
+def _throttle_mode() -> str:
+    mode = os.environ.get("HANGAR_LOGIN_THROTTLE_WITHOUT_REDIS", "open").strip().lower() or "open"
+    if mode not in ("open", "closed"):
+        raise RuntimeError("HANGAR_LOGIN_THROTTLE_WITHOUT_REDIS must be 'open' or 'closed'")
+    return mode
+
+
 @dataclass(frozen=True)
 class AuthSettings:
     session_max_age: int          # seconds a login session lives
@@ -13,6 +20,7 @@ class AuthSettings:
     login_max_per_account: int    # failed logins per account within the window before 429
     login_max_per_address: int    # failed logins per client address within the window before 429
     principal_cache_ttl: int      # seconds a token/session -> principal lookup may be cached in Redis
+    login_throttle_fail_open: bool  # password logins while Redis (the throttle's counters) is down
 
     @classmethod
     def from_env(cls) -> AuthSettings:
@@ -22,4 +30,5 @@ class AuthSettings:
             login_max_per_account=_int("LOGIN_MAX_PER_ACCOUNT", 5),
             login_max_per_address=_int("LOGIN_MAX_PER_ADDRESS", 30),
             principal_cache_ttl=_int("PRINCIPAL_CACHE_TTL", 60),
+            login_throttle_fail_open=_throttle_mode() == "open",
         )

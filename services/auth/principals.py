@@ -9,12 +9,17 @@ Lookups are cached in Redis (shared by every replica) under the credential's dig
 and logout overwrite the entry with a tombstone, and lookups only ever add entries that are absent
 (SET NX), so a lookup racing with a revocation cannot bring the old principal back: a revoked token
 stops working on every replica at once.
+
+Without Redis, authentication goes on from the database alone (reads skip the cache, nothing is
+added to it), and a change that must invalidate the cache (revocation, logout) writes its tombstone
+inside the database transaction, so when Redis is unreachable the change fails as a whole (503)
+rather than leaving an old cached principal alive somewhere.
 """
 from __future__ import annotations
 
 import base64
 
-from hangar_common import hotcache
+from hangar_common import hotcache, redis_client
 from hangar_common.errors import Forbidden, Unauthorized
 from hangar_protos import common_pb2
 
@@ -94,16 +99,21 @@ class Authenticator:
         return principal
 
     async def forget(self, kind: str, secret_digest: bytes) -> None:
-        """Call after the credential is gone from the database: replicas drop the principals they
-        keep in process too (hotcache; revocations are rare, so all of them)."""
+        """Call inside the transaction that removes the credential: if Redis cannot take the
+        tombstone, the removal rolls back and the caller sees a 503. Replicas drop the principals
+        they keep in process too (hotcache, published once the RPC finished; revocations are rare,
+        so all of them)."""
         hotcache.note(hotcache.PRINCIPALS, hotcache.ALL)
         await self.redis.set(cache_key(kind, secret_digest), _TOMBSTONE, ex=2 * self.cache_ttl + 1)
 
     async def _cached(self, kind: str, secret_digest: bytes) -> common_pb2.Principal | None:
-        raw = await self.redis.get(cache_key(kind, secret_digest))
+        raw = await redis_client.optional(self.redis.get(cache_key(kind, secret_digest)), None,
+                                          "principal cache read")
         if raw == _TOMBSTONE:
             raise Unauthorized(INVALID if kind == "token" else "Invalid or expired session")
         return common_pb2.Principal.FromString(raw) if raw else None
 
     async def _remember(self, kind: str, secret_digest: bytes, principal, ttl: int) -> None:
-        await self.redis.set(cache_key(kind, secret_digest), principal.SerializeToString(), ex=ttl, nx=True)
+        await redis_client.optional(self.redis.set(
+            cache_key(kind, secret_digest), principal.SerializeToString(), ex=ttl, nx=True), None,
+            "principal cache write")

@@ -51,7 +51,7 @@ class AccountsRpc(ServicerBase):
             session_digest = digest(self.settings.secret_key, request.session_cookie)
             async with self.engine.begin() as conn:
                 await sessions.delete(conn, session_digest)
-            await self.authenticator.forget("session", session_digest)
+                await self.authenticator.forget("session", session_digest)
         return auth_pb2.Empty()
 
     async def ChangePassword(self, request, context):
@@ -68,8 +68,8 @@ class AccountsRpc(ServicerBase):
         async with self.engine.begin() as conn:
             await accounts.set_password(conn, user_id, new_hash)
             ended = await sessions.delete_others(conn, user_id=user_id, keep=keep)
-        for session_digest in ended:
-            await self.authenticator.forget("session", session_digest)
+            for session_digest in ended:
+                await self.authenticator.forget("session", session_digest)
         return auth_pb2.Empty()
 
     async def WhoAmI(self, request, context):
@@ -110,9 +110,9 @@ class AccountsRpc(ServicerBase):
             raise Forbidden("A read token cannot revoke tokens")
         async with self.engine.begin() as conn:
             row = await tokens.revoke(conn, user_id=user_id, token_id=parse_id(request.token_id, "Token"))
-        if row is None:
-            raise NotFound("Token not found", code="TokenNotFound")
-        await self.authenticator.forget("token", bytes(row.digest))
+            if row is None:
+                raise NotFound("Token not found", code="TokenNotFound")
+            await self.authenticator.forget("token", bytes(row.digest))
         return auth_pb2.Empty()
 
     async def GetAccount(self, request, context):

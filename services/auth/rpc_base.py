@@ -81,7 +81,8 @@ class ServicerBase:
     def throttle(self) -> LoginThrottle:
         c = self.config
         return LoginThrottle(self.resources.redis, window=c.login_window,
-                             per_account=c.login_max_per_account, per_address=c.login_max_per_address)
+                             per_account=c.login_max_per_account, per_address=c.login_max_per_address,
+                             fail_open=c.login_throttle_fail_open)
 
     async def _require(self, principal, facts, action: str) -> None:
         """Raise unless `principal` may do `action` on the repo (as Authorize would answer)."""

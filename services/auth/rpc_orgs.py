@@ -16,7 +16,7 @@ class OrgsRpc(ServicerBase):
         name = names.account_name(request.name, "organization name")
         async with self.engine.begin() as conn:
             row = await orgs.create(conn, name=name, fullname=request.fullname[:200], creator_id=creator)
-        await self.memberships.forget(creator)
+            await self.memberships.forget(creator)
         return orgs.org_info(row, num_members=1)
 
     async def GetOrg(self, request, context):
@@ -49,7 +49,7 @@ class OrgsRpc(ServicerBase):
                                   site_admin=request.principal.is_site_admin)
             await orgs.keep_a_super_admin(conn, org.id, old_role, new_role)
             row = await orgs.upsert_member(conn, org_id=org.id, user_id=target.id, role=new_role)
-        await self.memberships.forget(target.id)
+            await self.memberships.forget(target.id)
         return auth_pb2.OrgMember(username=target.name, fullname=target.fullname or target.name,
                                   role=row.role, created_at=accounts.iso(row.created_at))
 
@@ -66,7 +66,7 @@ class OrgsRpc(ServicerBase):
                                       site_admin=request.principal.is_site_admin)
             await orgs.keep_a_super_admin(conn, org.id, old_role, "")
             await orgs.delete_member(conn, org_id=org.id, user_id=target.id)
-        await self.memberships.forget(target.id)
+            await self.memberships.forget(target.id)
         return auth_pb2.Empty()
 
     async def ListUserOrgs(self, request, context):
@@ -83,7 +83,7 @@ class OrgsRpc(ServicerBase):
             await orgs.check_super_admin(conn, org, request.principal)
             row = await orgs.rename(conn, org.id, new_name)
             members = await orgs.member_ids(conn, org.id)
-        await self._forget_all(members)
+            await self._forget_all(members)
         return orgs.org_info(row, num_members=len(members))
 
     async def DeleteOrg(self, request, context):
@@ -93,5 +93,5 @@ class OrgsRpc(ServicerBase):
             await orgs.check_super_admin(conn, org, request.principal)
             members = await orgs.member_ids(conn, org.id)
             await orgs.delete(conn, org.id)
-        await self._forget_all(members)
+            await self._forget_all(members)
         return auth_pb2.Empty()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -14,8 +13,6 @@ import lakefs
 import pytest
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, hf_hub_download
 from minio import Minio
-
-from hangar_stack import infra
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -177,11 +174,7 @@ def _reconcile(stack, *args: str) -> dict:
 
 
 def _kill(stack, name: str) -> None:
-    record = next(r for r in stack.records if r["name"] == name)
-    os.killpg(record["pid"], signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while infra.pid_alive(record["pid"]) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    stack.kill(name)  # held: the launcher's supervisor does not start it again by itself
 
 
 def test_kill_between_the_hub_write_and_the_lakefs_write_is_repaired(api, repo_id, lake, stack):

@@ -133,6 +133,7 @@ def test_make_up_twice_then_down_leaves_nothing_behind():
         down = subprocess.run([sys.executable, "-m", "hangar_stack", "down"], capture_output=True, text=True,
                               env=env, timeout=120)
     assert down.returncode == 0
+    assert saved["supervisor"] and not infra.pid_alive(saved["supervisor"])
     for record in saved["processes"]:
         assert not infra.pid_alive(record["pid"]), record["name"]
         assert infra.port_is_free(record["port"]), record["name"]
