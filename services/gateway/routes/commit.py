@@ -10,6 +10,7 @@ lfs service (verified, entitled) before it lands the commit.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import contextlib
@@ -210,7 +211,7 @@ async def _stream_commit(request: Request, info, revision: str, principal, *, pr
                 await _write(rpc, message)
         if rpc is None:
             raise _bad("Empty commit body: the header line is missing", "MissingHeader")
-        await rpc.done_writing()
+        await _write(rpc, None)
         return await rpc, header.header
     except grpc.aio.AioRpcError as exc:
         raise errors.from_grpc(exc) from None
@@ -221,9 +222,10 @@ async def _stream_commit(request: Request, info, revision: str, principal, *, pr
 
 
 async def _write(rpc, message) -> None:
-    """Write one message; when metadata already refused the commit, surface its error."""
+    """Write one message (None: the end of the stream); when metadata already refused the commit, or
+    went away (the call finished: InvalidStateError from the interceptor), surface its error."""
     try:
-        await rpc.write(message)
-    except (grpc.aio.AioRpcError, grpc.aio.UsageError):
+        await (rpc.done_writing() if message is None else rpc.write(message))
+    except (grpc.aio.AioRpcError, grpc.aio.UsageError, asyncio.InvalidStateError):
         await rpc  # raises the peer's AioRpcError with its error trailers
         raise errors.Unavailable("Commit stream closed by metadata") from None
