@@ -1,15 +1,19 @@
 """`python -m bench.lfs_transfer`: a large LFS file through Hangar vs. the same transfer made directly
 against S3, in the same run.
 
-- Upload. Hangar: `HfApi.upload_file` (client sha256, batch, multipart PUTs to presigned S3 URLs,
-  completion with the server's verification read and server-side copy, commit). Baseline: client
-  sha256 plus the same part PUTs to presigned URLs of a plain S3 multipart upload, then completion.
+- Multipart upload. Hangar: `HfApi.upload_file` (client sha256, batch, multipart PUTs to presigned S3
+  URLs, completion with the server's verification read, commit; no server-side copy since
+  docs/storage.md). Baseline: client sha256 plus the same part PUTs to presigned URLs of a plain S3
+  multipart upload, then completion.
+- Basic upload (the git-lfs protocol): client sha256, batch, one PUT of the whole file to the
+  presigned URL, verify. Baseline: client sha256 plus one presigned PUT of the whole file to S3.
 - Download. Hangar: `hf_hub_download` (resolve answers 302 to a presigned S3 GET) plus client sha256
   of the file. Baseline: a streamed GET of a presigned URL to disk plus client sha256.
 - Memory: the lfs service's resident memory is sampled during the Hangar transfers.
 
 Ratios are throughput ratios (baseline seconds / Hangar seconds): 1.0 means as fast as S3 directly.
-Environment: BENCH_LFS_MB (default 1024), BENCH_LFS_RUNS (default 1).
+Environment: BENCH_LFS_MB (default 1024), BENCH_LFS_RUNS (default 1). The machine is shared with
+other sessions: the load average at start and end is kept with the figures.
 """
 from __future__ import annotations
 
@@ -102,6 +106,41 @@ def direct_upload(path: Path, env: dict) -> str:
     return key
 
 
+def file_body(path: Path):
+    with open(path, "rb") as fh:
+        while block := fh.read(8 * MiB):
+            yield block
+
+
+def direct_put(path: Path, env: dict) -> str:
+    """Client sha256 + one presigned PUT of the whole file, straight to S3."""
+    _, public, bucket = s3_clients(env)
+    sha256_file(path)
+    key = f"bench/{uuid.uuid4().hex}"
+    url = public.get_presigned_url("PUT", bucket, key, expires=timedelta(hours=1))
+    size = path.stat().st_size
+    resp = httpx.put(url, content=file_body(path), headers={"Content-Length": str(size)}, timeout=600)
+    resp.raise_for_status()
+    return key
+
+
+def basic_upload(path: Path, endpoint: str, repo: str, token: str) -> None:
+    """What git-lfs does for one object: sha256, batch (basic), PUT to the upload href, verify."""
+    oid, size = sha256_file(path), path.stat().st_size
+    body = {"operation": "upload", "transfers": ["basic"], "hash_algo": "sha256",
+            "objects": [{"oid": oid, "size": size}]}
+    headers = {"Accept": "application/vnd.git-lfs+json", "Content-Type": "application/vnd.git-lfs+json",
+               "Authorization": f"Bearer {token}"}
+    with httpx.Client(timeout=600) as http:
+        answer = http.post(f"{endpoint}/{repo}.git/info/lfs/objects/batch", json=body, headers=headers)
+        answer.raise_for_status()
+        actions = answer.json()["objects"][0]["actions"]
+        http.put(actions["upload"]["href"], content=file_body(path),
+                 headers={"Content-Length": str(size)}).raise_for_status()
+        http.post(actions["verify"]["href"], json={"oid": oid, "size": size},
+                  headers={k: v for k, v in headers.items() if k != "Authorization"}).raise_for_status()
+
+
 def direct_download(key: str, env: dict, target: Path) -> str:
     _, public, bucket = s3_clients(env)
     url = public.presigned_get_object(bucket, key, expires=timedelta(hours=1))
@@ -114,6 +153,7 @@ def direct_download(key: str, env: dict, target: Path) -> str:
 
 def main() -> None:
     rows = []
+    load_start = os.getloadavg()
     with hub() as stack, tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         name, token = register(stack.endpoint)
@@ -121,15 +161,24 @@ def main() -> None:
         source = tmp / "weights.bin"
         make_file(source, SIZE_MB)
         oid = sha256_file(source)
-        timings = {"hangar_up": [], "s3_up": [], "hangar_down": [], "s3_down": []}
+        keys = ("hangar_up", "s3_up", "hangar_basic_up", "s3_put", "hangar_down", "s3_down")
+        timings: dict[str, list[float]] = {k: [] for k in keys}
         idle_rss, peak_rss = rss_mb(lfs_pid), 0.0
         for _ in range(RUNS):
             api = HfApi(endpoint=stack.endpoint, token=token)
-            repo = create_repo(stack.endpoint, name, token)
+            # Private: the basic upload below is by another user, who must send the bytes again.
+            repo = api.create_repo(f"{name}/bench-{uuid.uuid4().hex[:6]}", private=True).repo_id
             with RssSampler(lfs_pid) as rss, Timer() as up:
                 api.upload_file(path_or_fileobj=str(source), path_in_repo="weights.bin", repo_id=repo)
             with Timer() as direct_up:
                 key = direct_upload(source, stack.env)
+            # A fresh user: the object is not "already present" for them, the bytes are sent again.
+            other, other_token = register(stack.endpoint)
+            basic_repo = create_repo(stack.endpoint, other, other_token)
+            with RssSampler(lfs_pid) as rss_basic, Timer() as basic_up:
+                basic_upload(source, stack.endpoint, basic_repo, other_token)
+            with Timer() as direct_put_t:
+                direct_put(source, stack.env)
             cache = tmp / f"cache-{uuid.uuid4().hex}"
             with RssSampler(lfs_pid) as rss_down, Timer() as down:
                 local = hf_hub_download(repo, "weights.bin", token=token, cache_dir=str(cache), endpoint=stack.endpoint)
@@ -138,16 +187,20 @@ def main() -> None:
                 assert direct_download(key, stack.env, tmp / "direct.bin") == oid
             Path(local).unlink()
             (tmp / "direct.bin").unlink()
-            peak_rss = max(peak_rss, rss.peak, rss_down.peak)
-            for k, timer in (("hangar_up", up), ("s3_up", direct_up), ("hangar_down", down), ("s3_down", direct_down)):
+            peak_rss = max(peak_rss, rss.peak, rss_basic.peak, rss_down.peak)
+            for k, timer in zip(keys, (up, direct_up, basic_up, direct_put_t, down, direct_down)):
                 timings[k].append(timer.seconds)
         med = {k: statistics.median(v) for k, v in timings.items()}
         rows.append({"size_mb": SIZE_MB, "runs": RUNS,
-                     "hangar_upload_s": med["hangar_up"], "s3_upload_s": med["s3_up"],
-                     "upload_ratio": med["s3_up"] / med["hangar_up"],
+                     "hangar_multipart_upload_s": med["hangar_up"], "s3_multipart_upload_s": med["s3_up"],
+                     "multipart_upload_ratio": med["s3_up"] / med["hangar_up"],
+                     "hangar_basic_upload_s": med["hangar_basic_up"], "s3_put_s": med["s3_put"],
+                     "basic_upload_ratio": med["s3_put"] / med["hangar_basic_up"],
                      "hangar_download_s": med["hangar_down"], "s3_download_s": med["s3_down"],
                      "download_ratio": med["s3_down"] / med["hangar_down"],
-                     "lfs_rss_idle_mb": idle_rss, "lfs_rss_peak_mb": peak_rss})
+                     "lfs_rss_idle_mb": idle_rss, "lfs_rss_peak_mb": peak_rss,
+                     "loadavg_start": list(load_start), "loadavg_end": list(os.getloadavg()),
+                     "note": "2-core machine shared with other sessions; ratios are side by side in one run"})
     report("lfs_transfer", rows)
 
 

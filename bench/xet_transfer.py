@@ -2,16 +2,19 @@
 same run, plus the deduplication of a re-upload with 1 % of the bytes changed.
 
 - Upload. Xet: `HfApi.upload_file` with huggingface_hub's defaults (hf_xet chunks, dedups, sends
-  xorbs and a shard; the server verifies every chunk, then rebuilds the file once to hash it and
-  store its LFS object). LFS: the same call with Xet disabled (batch API, multipart PUTs). S3: the
+  xorbs and a shard; the server verifies every chunk, then rebuilds the file once to hash it; the
+  xorbs are the only copy, docs/storage.md). LFS: the same call with Xet disabled (batch API, multipart PUTs). S3: the
   same part PUTs to a plain S3 multipart upload (bench.lfs_transfer.direct_upload).
 - Download. Xet: hf_xet reconstruction with a read token from the token endpoint (presigned xorb
-  ranges). LFS: `hf_hub_download` (302 to S3). S3: a presigned GET.
+  ranges). LFS: `hf_hub_download` (302 to S3). S3: a presigned GET. Non-Xet download of the
+  Xet-uploaded file: `hf_hub_download` with Xet disabled (302 to the lfs service's stream of the
+  xorbs), with the lfs service's peak RSS; `lfs_copies_bytes` is what S3 holds under lfs/ for it (0).
 - Dedup: the file with 1 % of its bytes rewritten in 10 places is uploaded again from a fresh hf_xet
   session (empty local cache: only the server's global dedup helps); the bytes the server received
   are the new xorb bytes recorded in PostgreSQL.
 
 Ratios are throughput ratios (baseline seconds / measured seconds). BENCH_XET_MB (default 1024).
+The machine is shared with other sessions: the load average at start and end is kept with the figures.
 """
 from __future__ import annotations
 
@@ -29,8 +32,15 @@ import httpx  # noqa: E402
 from huggingface_hub import HfApi, constants, hf_hub_download  # noqa: E402
 
 from bench.git_clone import create_repo, register  # noqa: E402
-from bench.harness import Timer, hub, report  # noqa: E402
-from bench.lfs_transfer import direct_download, direct_upload, make_file, sha256_file  # noqa: E402
+from bench.harness import Timer, hub, report, rss_mb  # noqa: E402
+from bench.lfs_transfer import (  # noqa: E402
+    RssSampler,
+    direct_download,
+    direct_upload,
+    make_file,
+    s3_clients,
+    sha256_file,
+)
 
 MiB = 1024 * 1024
 SIZE_MB = int(os.environ.get("BENCH_XET_MB", "1024"))
@@ -83,7 +93,14 @@ def change_one_percent(path: Path, size: int) -> None:
             fh.write(os.urandom(piece))
 
 
+def lfs_copies_bytes(env: dict, oid: str) -> int:
+    internal, _, bucket = s3_clients(env)
+    return sum(o.size or 0 for o in internal.list_objects(bucket, prefix=f"lfs/{oid[:2]}/{oid[2:4]}/{oid}",
+                                                          recursive=True))
+
+
 def main() -> None:
+    load_start = os.getloadavg()
     with hub() as stack, tempfile.TemporaryDirectory() as tmp:
         tmp, env, size = Path(tmp), stack.env, SIZE_MB * MiB
         name, token = register(stack.endpoint)
@@ -104,6 +121,15 @@ def main() -> None:
             xet_download(stack.endpoint, repo, token, file_hash, size, tmp / "xet.bin")
             assert sha256_file(tmp / "xet.bin") == oid
         (tmp / "xet.bin").unlink()
+        copies = lfs_copies_bytes(env, oid)
+        lfs_pid = next(r["pid"] for r in stack.records if r["name"] == "lfs")
+        idle_rss = rss_mb(lfs_pid)
+        constants.HF_HUB_DISABLE_XET = True
+        with RssSampler(lfs_pid) as rss, Timer() as stream_down:
+            local = hf_hub_download(repo, "weights.bin", token=token, endpoint=stack.endpoint,
+                                    cache_dir=str(tmp / f"cache-{uuid.uuid4().hex}"))
+            assert sha256_file(Path(local)) == oid
+        Path(local).unlink()
 
         # Other bytes for the LFS path, or it would find the object Xet just stored and skip the upload.
         other = tmp / "other.bin"
@@ -143,9 +169,15 @@ def main() -> None:
         "xet_download_s": xet_down.seconds, "lfs_download_s": lfs_down.seconds, "s3_download_s": s3_down.seconds,
         "xet_vs_s3_download_ratio": s3_down.seconds / xet_down.seconds,
         "xet_vs_lfs_download_ratio": lfs_down.seconds / xet_down.seconds,
+        "non_xet_download_of_xet_file_s": stream_down.seconds,
+        "non_xet_download_vs_s3_ratio": s3_down.seconds / stream_down.seconds,
+        "lfs_rss_idle_mb": idle_rss, "lfs_rss_peak_stream_mb": rss.peak,
+        "lfs_copies_bytes": copies,
         "first_upload_bytes_received": first_bytes,
         "reupload_1pct_changed_s": reup.seconds, "reupload_bytes_received": second_bytes,
         "reupload_fraction_transferred": second_bytes / size,
+        "loadavg_start": list(load_start), "loadavg_end": list(os.getloadavg()),
+        "note": "2-core machine shared with other sessions; ratios are side by side in one run",
     }])
 
 

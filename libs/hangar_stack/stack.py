@@ -192,7 +192,11 @@ class Stack:
         env = os.environ
         self.env = {"HANGAR_PORT": str(self.port),
                     "HANGAR_SECRET_KEY": env.get("HANGAR_SECRET_KEY") or self._secret("secret_key"),
-                    "HANGAR_PUBLIC_URL": env.get("HANGAR_PUBLIC_URL", self.endpoint)}
+                    "HANGAR_PUBLIC_URL": env.get("HANGAR_PUBLIC_URL", self.endpoint),
+                    # Xet-stored objects stream from the hub under another host name (the Hub's
+                    # cas-bridge): clients keep the file metadata of resolve's redirect.
+                    "HANGAR_LFS_XET_BRIDGE_URL": env.get("HANGAR_LFS_XET_BRIDGE_URL",
+                                                         self.endpoint.replace("127.0.0.1", "localhost"))}
         if env.get("HANGAR_DATABASE_URL"):
             self.env["HANGAR_DATABASE_URL"] = env["HANGAR_DATABASE_URL"]
         else:

@@ -1,5 +1,7 @@
 """`python -m services.lfs` serves; `python -m services.lfs gc [--dry-run] [--grace S] [--staging-ttl S]`
-collects unreferenced LFS objects and abandoned uploads once and prints a JSON report."""
+collects unreferenced LFS objects and abandoned uploads once and prints a JSON report;
+`python -m services.lfs xet-single-copy [--dry-run]` drops the LFS copies of objects that are also
+Xet files (services/lfs/xet/single_copy.py) and prints a JSON report."""
 from __future__ import annotations
 
 import argparse
@@ -41,6 +43,31 @@ def _gc(argv: list[str]) -> None:
     print(json.dumps(asyncio.run(main())))
 
 
+def _single_copy(argv: list[str]) -> None:
+    from hangar_common.logs import configure
+    from hangar_common.runtime import Resources
+
+    from .app import open_context
+    from .settings import LfsSettings
+    from .xet import single_copy
+
+    parser = argparse.ArgumentParser(prog="python -m services.lfs xet-single-copy")
+    parser.add_argument("--dry-run", action="store_true", help="report what would be freed, change nothing")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env("lfs")
+    configure("lfs-xet-single-copy", settings.log_level)
+
+    async def main() -> dict:
+        resources = Resources(settings)
+        try:
+            ctx = await open_context(resources, LfsSettings.from_env())
+            return (await single_copy.run(ctx, dry_run=args.dry_run)).as_dict()
+        finally:
+            await resources.close()
+
+    print(json.dumps(asyncio.run(main())))
+
+
 def _serve() -> None:
     from hangar_common.service import serve
 
@@ -52,5 +79,7 @@ def _serve() -> None:
 
 if len(sys.argv) > 1 and sys.argv[1] == "gc":
     _gc(sys.argv[2:])
+elif len(sys.argv) > 1 and sys.argv[1] == "xet-single-copy":
+    _single_copy(sys.argv[2:])
 else:
     _serve()

@@ -13,6 +13,7 @@ from hangar_common import errors
 
 from . import catalog, contributors, entitlement
 from .access import open_for_upload, open_repo
+from .downloads import download_url
 from .settings import S3_MAX_SINGLE_PUT
 from .transfers import upload_action
 
@@ -68,13 +69,14 @@ async def handle(ctx, lfs_path, body, authorization: str, client: str, origin: s
     wanted = {obj["oid"]: obj["size"] for obj, a in zip(objects, answers) if a is None}
     multipart = operation == "upload" and "multipart" in transfers
     async with ctx.engine.begin() as conn:
-        known = await catalog.verified(conn, list(wanted))
+        located = await catalog.locations(conn, list(wanted))
+        known = {oid: size for oid, (size, _) in located.items()}
         if operation == "upload":
             done = await _uploads(ctx, conn, origin + lfs_path.base, principal, facts, wanted, known, multipart)
             if contributor:
                 await _count_contributor(ctx, conn, principal, facts, done)
         else:
-            done = await _downloads(ctx, conn, facts, wanted, known)
+            done = await _downloads(ctx, conn, facts, wanted, located)
     first_of: set[str] = set()
     for i, obj in enumerate(objects):
         if answers[i] is None:
@@ -128,14 +130,14 @@ async def _uploads(ctx, conn, base, principal, facts, wanted, known, multipart) 
     return answers
 
 
-async def _downloads(ctx, conn, facts, wanted, known) -> dict[str, dict]:
-    candidates = [oid for oid, size in wanted.items() if known.get(oid) == size]
+async def _downloads(ctx, conn, facts, wanted, located) -> dict[str, dict]:
+    candidates = [oid for oid, size in wanted.items() if oid in located and located[oid][0] == size]
     allowed = await entitlement.downloadable(ctx, conn, facts=facts, oids=candidates)
     ttl = ctx.config.download_url_ttl
     answers = {}
     for oid, size in wanted.items():
         if oid in allowed:
-            href = ctx.blobs.presign_get(oid, ttl)
+            href = download_url(ctx, oid, located[oid][1], ttl)
             answers[oid] = {"oid": oid, "size": size, "authenticated": True,
                             "actions": {"download": {"href": href, "expires_in": ttl}}}
         else:

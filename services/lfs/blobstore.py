@@ -1,16 +1,22 @@
 """Where LFS bytes live in S3, and the few S3 operations the service needs.
 
-Layout: verified objects at `lfs/<aa>/<bb>/<sha256>` (one copy per oid across all repositories);
-uploads at `lfs-staging/<oid>/<upload id>` (unique per attempt), so an upload can never overwrite or
-remove an object that already exists under its oid. Every upload is an S3 multipart upload of its
-staging key (a basic PUT goes to the URL of part 1); only the server completes it. Every SDK call is
-blocking and runs in a thread.
+Layout: every upload attempt writes its own key `lfs/<aa>/<bb>/<oid>.<upload id>`, so an upload can
+never overwrite or remove an object that already exists under its oid. Every upload is an S3 multipart
+upload of that key (a basic PUT goes to the URL of part 1); only the server completes it, which kills
+every URL the client was given, then hashes the bytes. Verified bytes stay where they lie: the catalog
+maps the oid to that key (one object per oid across all repositories; docs/storage.md says why this is
+safe). Objects verified before that (and Xet-rebuilt ones) live at the canonical `lfs/<aa>/<bb>/<oid>`.
+`lfs-staging/` held uploads before; only the sweeper still looks there. Every SDK call is blocking and
+runs in a thread.
 """
 from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from itertools import islice
 from urllib.parse import quote
 
 from minio.commonconfig import CopySource
@@ -21,6 +27,7 @@ from .settings import S3_MAX_PARTS, S3_MAX_SINGLE_PUT, MiB
 
 STAGING_PREFIX = "lfs-staging/"
 HASH_READ = 8 * MiB
+HASH_AHEAD = 4     # ranged reads in flight during a verification read (memory: HASH_AHEAD x HASH_READ)
 # Ranged-copy part size; at most S3_MAX_SINGLE_PUT (CopyObject and UploadPartCopy stop at 5 GiB).
 COPY_RANGE = min(64 * MiB, S3_MAX_SINGLE_PUT)
 
@@ -29,8 +36,9 @@ def canonical_key(oid: str) -> str:
     return f"lfs/{oid[:2]}/{oid[2:4]}/{oid}"
 
 
-def staging_key(oid: str, upload_id: str) -> str:
-    return f"{STAGING_PREFIX}{oid}/{upload_id}"
+def upload_key(oid: str, upload_id: str) -> str:
+    """The key one upload attempt writes, and where its bytes stay once verified."""
+    return f"lfs/{oid[:2]}/{oid[2:4]}/{oid}.{upload_id}"
 
 
 def content_disposition(filename: str) -> str:
@@ -55,9 +63,10 @@ class Blobs:
             "PUT", self.bucket, key, expires=timedelta(seconds=ttl),
             extra_query_params={"partNumber": str(part), "uploadId": multipart_id})
 
-    def presign_get(self, oid: str, ttl: int, filename: str = "") -> str:
+    def presign_get(self, key: str, ttl: int, filename: str = "") -> str:
+        """A GET of an object's key (catalog.locations), signed for the public S3 origin."""
         headers = {"response-content-disposition": content_disposition(filename)} if filename else None
-        return self.public.presigned_get_object(self.bucket, canonical_key(oid),
+        return self.public.presigned_get_object(self.bucket, key,
                                                 expires=timedelta(seconds=ttl), response_headers=headers)
 
     # --- multipart -----------------------------------------------------------------------------
@@ -89,10 +98,10 @@ class Blobs:
 
     # --- objects -------------------------------------------------------------------------------
 
-    async def read_range(self, oid: str, offset: int, length: int, chunk: int = 1024 * 1024):
+    async def read_range(self, key: str, offset: int, length: int, chunk: int = 1024 * 1024):
         """Yield the bytes [offset, offset+length) of a stored object, `chunk` bytes at a time
         (each blocking SDK read in the thread pool)."""
-        response = await asyncio.to_thread(self.client.get_object, self.bucket, canonical_key(oid),
+        response = await asyncio.to_thread(self.client.get_object, self.bucket, key,
                                            offset=offset, length=length)
         try:
             while True:
@@ -113,9 +122,12 @@ class Blobs:
             raise
         return stat.size
 
-    async def sha256_of(self, key: str) -> str:
-        """Stream the object once with bounded memory and hash it (the verification read)."""
-        return await asyncio.to_thread(self._sha256_blocking, key)
+    async def sha256_of(self, key: str, size: int | None = None) -> str:
+        """Stream the object once with bounded memory and hash it (the verification read). With its
+        size known, HASH_AHEAD ranged GETs are in flight while the bytes before them are hashed."""
+        if size is None or size <= HASH_READ:
+            return await asyncio.to_thread(self._sha256_blocking, key)
+        return await asyncio.to_thread(self._sha256_ranged, key, size)
 
     def _sha256_blocking(self, key: str) -> str:
         digest = hashlib.sha256()
@@ -128,9 +140,38 @@ class Blobs:
             response.release_conn()
         return digest.hexdigest()
 
+    def _read_blocking(self, key: str, offset: int, length: int) -> bytes:
+        response = self.client.get_object(self.bucket, key, offset=offset, length=length)
+        try:
+            data = response.read()
+        finally:
+            response.close()
+            response.release_conn()
+        if len(data) != length:
+            raise OSError(f"short read of {key} at {offset}: {len(data)} of {length} bytes")
+        return data
+
+    def _sha256_ranged(self, key: str, size: int) -> str:
+        digest = hashlib.sha256()
+        ranges = iter([(offset, min(HASH_READ, size - offset)) for offset in range(0, size, HASH_READ)])
+        with ThreadPoolExecutor(HASH_AHEAD, thread_name_prefix="lfs-hash") as pool:
+            pending = deque(pool.submit(self._read_blocking, key, *r) for r in islice(ranges, HASH_AHEAD))
+            try:
+                while pending:
+                    data = pending.popleft().result()
+                    following = next(ranges, None)
+                    if following is not None:
+                        pending.append(pool.submit(self._read_blocking, key, *following))
+                    digest.update(data)
+            finally:
+                for future in pending:
+                    future.cancel()
+        return digest.hexdigest()
+
     async def promote(self, staged: str, oid: str, size: int, range_size: int = COPY_RANGE) -> None:
         """Server-side copy of verified staged bytes to the oid's canonical key (CopyObject, or a
-        ranged multipart copy above one range)."""
+        ranged multipart copy above one range). Only for bytes staged by another service (the mirror,
+        adopt.py): client uploads are never copied."""
         if size <= range_size:
             await asyncio.to_thread(self.client.copy_object, self.bucket, canonical_key(oid),
                                     CopySource(self.bucket, staged))

@@ -7,6 +7,8 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .blobstore import canonical_key
+
 
 async def verified(conn: AsyncConnection, oids: list[str]) -> dict[str, int]:
     """oid -> size of the verified objects among `oids`."""
@@ -14,6 +16,14 @@ async def verified(conn: AsyncConnection, oids: list[str]) -> dict[str, int]:
         return {}
     rows = await conn.execute(text("SELECT oid, size FROM objects WHERE oid = ANY(:oids)"), {"oids": oids})
     return {oid: size for oid, size in rows}
+
+
+async def locations(conn: AsyncConnection, oids: list[str]) -> dict[str, tuple[int, str]]:
+    """oid -> (size, S3 key of its bytes) of the verified objects among `oids`."""
+    if not oids:
+        return {}
+    rows = await conn.execute(text("SELECT oid, size, key FROM objects WHERE oid = ANY(:oids)"), {"oids": oids})
+    return {oid: (size, key or canonical_key(oid)) for oid, size, key in rows}
 
 
 async def touch_referenced(conn: AsyncConnection, oids: list[str]) -> dict[str, int]:
@@ -59,11 +69,17 @@ async def revoke(conn: AsyncConnection, *, oids: list[str], repo_id: str) -> Non
                        {"repo": repo_id, "oids": oids})
 
 
-async def record_verified(conn: AsyncConnection, *, oid: str, size: int, user_id: str, repo_id: str) -> None:
+async def record_verified(conn: AsyncConnection, *, oid: str, size: int, user_id: str, repo_id: str,
+                          key: str | None = None, replace: bool = True) -> None:
+    """The oid is verified (its bytes at `key`; None: the canonical key) and granted to the uploader
+    for the repo. An existing object keeps its key unless `key` is given with `replace`: the caller,
+    holding the oid's lock, found the old key's bytes gone and points the row at bytes it just
+    verified."""
     await conn.execute(text(
-        "INSERT INTO objects (oid, size, uploaded_by) VALUES (:oid, :size, :user) "
-        "ON CONFLICT (oid) DO UPDATE SET last_referenced_at = now()"),
-        {"oid": oid, "size": size, "user": user_id})
+        "INSERT INTO objects (oid, size, uploaded_by, key) VALUES (:oid, :size, :user, :key) "
+        "ON CONFLICT (oid) DO UPDATE SET last_referenced_at = now(), "
+        "key = CASE WHEN :replace THEN COALESCE(:key, objects.key) ELSE objects.key END"),
+        {"oid": oid, "size": size, "user": user_id, "key": key, "replace": replace})
     await grant(conn, oid=oid, repo_id=repo_id, user_id=user_id)
 
 

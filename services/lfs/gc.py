@@ -8,10 +8,13 @@ lock and its oid lock. Racing writers:
 - a commit calls CheckObjects, which bumps `last_referenced_at` under the row lock: either it runs
   first (the collector's locked re-read sees a recent reference and keeps the object) or after (the
   row is gone, the commit is refused as "missing" and the client uploads again);
-- a verification takes the oid lock before copying bytes to the canonical key, so it never copies
-  while the collector is between deleting the row and deleting the S3 object.
+- a verification takes the oid lock before recording an object (and checking that an existing
+  object's bytes are there), so it never relies on bytes the collector is about to delete.
 
-Staging objects, upload rows and S3 multipart uploads older than the staging TTL are removed.
+Objects are deleted at the key the catalog names (an upload's own key, or the canonical key).
+
+Upload rows, their bytes (unless they became an object: state `stored`) and S3 multipart uploads
+older than the staging TTL are removed, as are leftovers under the old `lfs-staging/` prefix.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from sqlalchemy import text
 
 from . import catalog
 from .blobstore import STAGING_PREFIX, canonical_key
+from .xet import lfs_bridge
 
 logger = logging.getLogger("hangar.lfs.gc")
 BATCH = 200
@@ -58,14 +62,15 @@ async def _collect_one(ctx, oid: str, cutoff: datetime) -> bool:
         try:
             async with conn.begin():
                 row = (await conn.execute(text(
-                    "SELECT oid FROM objects WHERE oid = :oid AND verified_at < :cutoff "
+                    "SELECT oid, key FROM objects WHERE oid = :oid AND verified_at < :cutoff "
                     "AND last_referenced_at < :cutoff FOR UPDATE"), {"oid": oid, "cutoff": cutoff})).first()
                 if row is None or oid not in await ctx.peers.unreferenced([oid]):
                     return False
                 await conn.execute(text("DELETE FROM objects WHERE oid = :oid"), {"oid": oid})
             # After the commit nobody can use the row; the oid lock keeps verifications from
-            # re-creating the canonical key until the bytes are gone.
-            await ctx.blobs.delete(canonical_key(oid))
+            # relying on these bytes until they are gone.
+            if not lfs_bridge.is_xet_key(row.key or ""):   # Xet files' xorbs are the Xet collector's
+                await ctx.blobs.delete(row.key or canonical_key(oid))
             return True
         finally:
             await conn.execute(text("SELECT pg_advisory_unlock(hashtext(:k))"), key)
@@ -100,7 +105,8 @@ async def sweep_uploads(ctx, *, staging_ttl: int, dry_run: bool, report: Report)
                 if row["multipart_id"] and row["state"] == "pending":
                     await ctx.blobs.abort_multipart(row["staging_key"], row["multipart_id"])
                     report.multipart_aborted += 1
-                await ctx.blobs.delete(row["staging_key"])
+                if row["state"] != "stored":  # a stored upload's key holds an object's bytes
+                    await ctx.blobs.delete(row["staging_key"])
                 await catalog.delete_upload(conn, row["id"])
         if not rows:
             break
@@ -118,7 +124,7 @@ async def _abort_stale_multipart(ctx, cutoff: datetime, dry_run: bool) -> int:
 
     def listing():
         stale = []
-        # Staging uploads, and canonical-key copies a crashed verification never completed.
+        # Old staging uploads, uploads and mirror copies a crash left incomplete (all under lfs/).
         for prefix in (STAGING_PREFIX, "lfs/"):
             result = ctx.blobs.client._list_multipart_uploads(ctx.blobs.bucket, prefix=prefix, max_uploads=1000)
             stale += [(u.object_name, u.upload_id) for u in result.uploads

@@ -8,7 +8,8 @@ from hangar_common.logs import request_id_var
 from hangar_protos import lfs_pb2, lfs_pb2_grpc
 
 from . import adopt, catalog, duplication, entitlement, usage
-from .blobstore import canonical_key
+from .downloads import download_url
+from .xet import file_stream, lfs_bridge
 from .xet.grpc_api import xet_hashes
 
 OID = re.compile(r"^[0-9a-f]{64}$")
@@ -51,8 +52,8 @@ class LfsServicer(lfs_pb2_grpc.LfsServicer):
         if not OID.match(request.oid):
             raise errors.BadRequest("oid must be a lowercase hex sha256")
         async with self.ctx.engine.connect() as conn:
-            known = await catalog.verified(conn, [request.oid])
-        if request.oid not in known or (request.size and known[request.oid] != request.size):
+            located = await catalog.locations(conn, [request.oid])
+        if request.oid not in located or (request.size and located[request.oid][0] != request.size):
             raise errors.EntryNotFound(f"LFS object {request.oid} is not stored")
         if request.granted_repo_id:
             async with self.ctx.engine.connect() as conn:
@@ -61,7 +62,8 @@ class LfsServicer(lfs_pb2_grpc.LfsServicer):
                 raise errors.EntryNotFound(f"LFS object {request.oid} is not stored for this repository")
         ttl = request.expires_seconds or self.ctx.config.download_url_ttl
         ttl = max(1, min(ttl, MAX_URL_TTL))
-        return lfs_pb2.DownloadUrlResponse(url=self.ctx.blobs.presign_get(request.oid, ttl, request.filename))
+        return lfs_pb2.DownloadUrlResponse(url=download_url(self.ctx, request.oid, located[request.oid][1],
+                                                               ttl, request.filename))
 
     async def ReadObject(self, request, context):
         """A bounded range of a verified object, for previews (the caller checked download access)."""
@@ -70,13 +72,21 @@ class LfsServicer(lfs_pb2_grpc.LfsServicer):
         if request.offset < 0 or request.length < 0 or request.length > MAX_READ:
             raise errors.BadRequest(f"length must be between 0 and {MAX_READ}")
         async with self.ctx.engine.connect() as conn:
-            known = await catalog.verified(conn, [request.oid])
-        if request.oid not in known:
+            located = await catalog.locations(conn, [request.oid])
+        if request.oid not in located:
             raise errors.EntryNotFound(f"LFS object {request.oid} is not stored")
-        length = min(request.length, known[request.oid] - request.offset)
+        size, key = located[request.oid]
+        length = min(request.length, size - request.offset)
         if length <= 0:
             return
-        async for data in self.ctx.blobs.read_range(request.oid, request.offset, length):
+        if lfs_bridge.is_xet_key(key):
+            found = await file_stream.open_file(self.ctx.engine, request.oid)
+            if found is None:
+                raise errors.EntryNotFound(f"LFS object {request.oid} is not stored")
+            chunks = file_stream.stream(self.ctx.blobs.store, *found, request.offset, request.offset + length - 1)
+        else:
+            chunks = self.ctx.blobs.read_range(key, request.offset, length)
+        async for data in chunks:
             yield lfs_pb2.ObjectChunk(data=data)
 
     async def XetHashes(self, request, context):
@@ -109,13 +119,14 @@ class LfsServicer(lfs_pb2_grpc.LfsServicer):
         return lfs_pb2.AdoptObjectResponse()
 
     async def ObjectLocations(self, request, context):
-        """Where verified objects lie, for the lakeFS engine to link them (never to serve them)."""
+        """Where verified objects lie, for the lakeFS engine to link them (never to serve them).
+        Objects stored as Xet files have no single S3 object and are left out."""
         oids = [oid for oid in dict.fromkeys(request.oids) if OID.match(oid)]
         async with self.ctx.engine.connect() as conn:
-            known = await catalog.verified(conn, oids)
+            located = await catalog.locations(conn, oids)
         return lfs_pb2.ObjectLocationsResponse(locations=[
-            lfs_pb2.ObjectLocation(oid=oid, size=size, bucket=self.ctx.blobs.bucket, key=canonical_key(oid))
-            for oid, size in known.items()])
+            lfs_pb2.ObjectLocation(oid=oid, size=size, bucket=self.ctx.blobs.bucket, key=key)
+            for oid, (size, key) in located.items() if not lfs_bridge.is_xet_key(key)])
 
     async def Usage(self, request, context):
         if not request.namespace:

@@ -11,12 +11,16 @@
     HANGAR_LFS_MAX_BATCH_OBJECTS    1000
     HANGAR_LFS_CONTRIBUTOR_REPO_BYTES  5 GiB   uploads for one's own pull requests, per user and repo
     HANGAR_LFS_CONTRIBUTOR_USER_BYTES  20 GiB  the same, per user over all repositories
+    HANGAR_LFS_XET_BRIDGE_URL       (public URL)  origin of the download URLs of Xet-stored objects
+                                    (xet/file_stream.py): another host name than the hub's routed
+                                    to the same place, as the Hub's cas-bridge host, so clients take
+                                    the file's metadata from resolve's redirect, not from the stream
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hangar_common.config import env_int
+from hangar_common.config import env, env_int
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -44,6 +48,7 @@ class LfsSettings:
     max_batch_objects: int
     contributor_repo_bytes: int = 5 * GiB    # contributors (no write access) per user and repo
     contributor_user_bytes: int = 20 * GiB   # contributors per user over all repos
+    xet_bridge_url: str = ""                 # "" = the hub's public URL
 
     @classmethod
     def from_env(cls) -> LfsSettings:
@@ -60,6 +65,7 @@ class LfsSettings:
             max_batch_objects=_int("MAX_BATCH_OBJECTS", 1000),
             contributor_repo_bytes=_int("CONTRIBUTOR_REPO_BYTES", 5 * GiB),
             contributor_user_bytes=_int("CONTRIBUTOR_USER_BYTES", 20 * GiB),
+            xet_bridge_url=env("LFS_XET_BRIDGE_URL").rstrip("/"),
         )
 
 

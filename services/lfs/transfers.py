@@ -1,8 +1,9 @@
 """Upload actions for the two transfer adapters (git-lfs docs/api/batch.md, basic-transfers.md; and
 Hugging Face's `multipart`, as huggingface_hub's lfs.py consumes it):
 
-- basic: `upload` is a presigned PUT on S3's own origin: part 1 of a multipart upload of the staging
-  key, which only the server completes (verification.py); `verify` is ours.
+- basic: `upload` is a presigned PUT on S3's own origin: part 1 of a multipart upload of the attempt's
+  own key, which only the server completes (verification.py); `verify` is ours. Never a plain PUT
+  URL of the key: that one would stay able to overwrite the object until it expires.
 - multipart: `upload.header` carries `chunk_size` and one presigned part URL per part, keyed
   "00001", "00002", ...; `upload.href` is our completion URL, which the client POSTs
   `{oid, parts: [{partNumber, etag}]}` to without Authorization (a signed token in the URL
@@ -15,7 +16,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from . import catalog, signing
-from .blobstore import staging_key
+from .blobstore import upload_key
 from .settings import chunk_size_for
 
 
@@ -30,7 +31,7 @@ async def upload_action(ctx, conn, *, base: str, oid: str, size: int, multipart:
     """Register a new upload attempt and answer its `actions`."""
     cfg = ctx.config
     upload_id = str(uuid.uuid4())
-    key = staging_key(oid, upload_id)
+    key = upload_key(oid, upload_id)
     token_expiry = int(time.time()) + cfg.staging_ttl
     urls_expire = datetime.now(UTC) + timedelta(seconds=cfg.upload_url_ttl)
     verify = {"href": _signed_url(ctx, base, upload_id, "verify", token_expiry), "header": {},

@@ -63,32 +63,70 @@ async def load_subtrees(store: ObjectStore, root: str) -> dict[str, tuple[gf.Tre
     return out
 
 
+PREFETCH = 100   # sibling directories fetched along with the one a lazy walk needs next
+
+
+@dataclass(frozen=True, slots=True)
+class Missing:
+    """walk_steps() needs these trees in `trees` before it goes on: the directory it descends into
+    next, then the not yet loaded directories after it in the same tree (a listing reaches them
+    next, so one query fetches them all)."""
+    oids: list[str]
+
+
 def walk(trees: dict[str, tuple[gf.TreeItem, ...]], tree_oid: str, prefix: str, *, recursive: bool,
          after: list[bytes] | None = None) -> Iterator[Entry]:
+    """walk_steps() over trees that are all loaded already (load_subtrees)."""
+    for step in walk_steps(trees, tree_oid, prefix, recursive=recursive, after=after):
+        if isinstance(step, Missing):
+            raise KeyError(step.oids[0])
+        yield step
+
+
+def walk_steps(trees: dict[str, tuple[gf.TreeItem, ...]], tree_oid: str, prefix: str, *, recursive: bool,
+               after: list[bytes] | None = None) -> Iterator[Entry | Missing]:
     """Entries under a tree in listing order (git order, a directory before its contents); with
-    `after` (a position), only the entries after it (cursor pagination). Trees are stored sorted."""
-    stack = [(iter(trees[tree_oid]), prefix, after)]
+    `after` (a position), only the entries after it (cursor pagination). Trees are stored sorted.
+    A directory whose tree is not in `trees` yet is announced with Missing: the caller adds the
+    trees and the walk resumes, so a page of a listing loads only the trees it shows."""
+    stack: list[list] = [[trees[tree_oid], 0, prefix, after]]
     while stack:
-        items, base, resume = stack[-1]
-        item = next(items, None)
-        if item is None:
+        frame = stack[-1]
+        items, index, base, resume = frame
+        if index >= len(items):
             stack.pop()
             continue
+        item = items[index]
+        frame[1] = index + 1
         is_dir = gf.is_dir(item.mode)
+        descend = recursive and is_dir
         entry = Entry(join(base, item.text), item.mode, item.oid)
         if resume:
             key = item.name + b"/" if is_dir else item.name
             if key < resume[0]:
                 continue
+            frame[3] = None
             if key == resume[0]:      # the resume point itself: continue inside it, if a directory
-                if recursive and is_dir:
-                    stack.append((iter(trees[item.oid]), entry.path, resume[1:] or None))
-                stack[-2 if recursive and is_dir else -1] = (items, base, None)
+                if descend:
+                    if item.oid not in trees:
+                        yield Missing(_ahead(trees, items, index))
+                    stack.append([trees[item.oid], 0, entry.path, resume[1:] or None])
                 continue
-            stack[-1] = (items, base, None)
         yield entry
-        if recursive and is_dir:
-            stack.append((iter(trees[item.oid]), entry.path, None))
+        if descend:
+            if item.oid not in trees:
+                yield Missing(_ahead(trees, items, index))
+            stack.append([trees[item.oid], 0, entry.path, None])
+
+
+def _ahead(trees: dict, items: tuple[gf.TreeItem, ...], index: int) -> list[str]:
+    wanted = [items[index].oid]
+    for item in items[index + 1:]:
+        if len(wanted) > PREFETCH:
+            break
+        if gf.is_dir(item.mode) and item.oid not in trees:
+            wanted.append(item.oid)
+    return wanted
 
 
 async def all_items(store: ObjectStore, tree_oid: str, prefix: str = "") -> AsyncIterator[Entry]:

@@ -77,10 +77,16 @@ class S3:
         return [o.object_name for o in self.client.list_objects(self.bucket, prefix=prefix, recursive=True)]
 
     def canonical(self, oid: str) -> str:
+        """Where objects verified before uploads stayed in place (and Xet-rebuilt ones) lie."""
         return f"lfs/{oid[:2]}/{oid[2:4]}/{oid}"
 
+    def object_keys(self, oid: str) -> list[str]:
+        """Every key holding bytes for `oid`: the canonical key and the upload attempts' own keys
+        (`lfs/<aa>/<bb>/<oid>.<upload id>`)."""
+        return self.keys(self.canonical(oid))
+
     def has(self, oid: str) -> bool:
-        return self.canonical(oid) in self.keys(f"lfs/{oid[:2]}/{oid[2:4]}/")
+        return bool(self.object_keys(oid))
 
     def read(self, key: str) -> bytes:
         resp = self.client.get_object(self.bucket, key)

@@ -10,7 +10,7 @@ from .lfsutil import LFS_HEADERS, batch, batch_url, bearer, create_repo, payload
 MiB = 1024 * 1024
 
 
-def test_basic_upload_lands_in_staging_then_verified_object_downloads(endpoint, user, s3):
+def test_basic_upload_lands_at_its_own_key_then_verified_object_downloads(endpoint, user, s3):
     repo = create_repo(endpoint, user.token, private=True)
     data, oid = payload(1 * MiB)
     resp = batch(endpoint, repo, "upload", [(oid, len(data))], headers=bearer(user.token))
@@ -19,12 +19,14 @@ def test_basic_upload_lands_in_staging_then_verified_object_downloads(endpoint, 
     answer = resp.json()
     assert answer["transfer"] == "basic"
     actions = answer["objects"][0]["actions"]
-    assert "/lfs-staging/" in actions["upload"]["href"] and s3.canonical(oid) not in actions["upload"]["href"]
+    href = actions["upload"]["href"]
+    assert f"/{s3.canonical(oid)}." in href and "uploadId=" in href  # part 1 of the attempt's own key
     assert httpx.put(actions["upload"]["href"], content=data).status_code == 200
-    assert not s3.has(oid)  # nothing under the oid before verification
+    down = batch(endpoint, repo, "download", [(oid, len(data))], headers=bearer(user.token)).json()
+    assert down["objects"][0]["error"]["code"] == 404  # nothing usable under the oid before verification
     verify = httpx.post(actions["verify"]["href"], json={"oid": oid, "size": len(data)}, headers=LFS_HEADERS)
     assert verify.status_code == 200, verify.text
-    assert s3.has(oid) and s3.keys(f"lfs-staging/{oid}/") == []
+    assert len(s3.object_keys(oid)) == 1 and s3.keys(f"lfs-staging/{oid}/") == []
     # The server sealed the upload before reading it: the URL can no longer replace what was hashed.
     assert httpx.put(actions["upload"]["href"], content=b"other bytes").status_code == 404
     down = batch(endpoint, repo, "download", [(oid, len(data))], headers=bearer(user.token)).json()
@@ -38,7 +40,7 @@ def test_put_of_other_bytes_than_announced_is_refused_and_discarded(endpoint, us
     other, _ = payload(MiB)
     resp = upload_basic(endpoint, repo, other, oid, user.token)  # announces oid, PUTs other bytes
     assert resp.status_code == 422 and resp.headers["x-error-code"] == "HashMismatch"
-    assert not s3.has(oid) and s3.keys(f"lfs-staging/{oid}/") == []
+    assert not s3.has(oid)
     down = batch(endpoint, repo, "download", [(oid, MiB)], headers=bearer(user.token)).json()
     assert down["objects"][0]["error"]["code"] == 404
     # The right bytes are then accepted.

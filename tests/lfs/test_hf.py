@@ -62,7 +62,7 @@ def test_same_file_in_two_repos_is_stored_once(tmp_path, endpoint, user, s3):
     present = batch(endpoint, second, "upload", [(oid, 2 * MiB)], headers=bearer(user.token)).json()
     assert "actions" not in present["objects"][0]
     api.upload_file(path_or_fileobj=path, path_in_repo="b.bin", repo_id=second)
-    assert s3.keys(f"lfs/{oid[:2]}/{oid[2:4]}/") == [s3.canonical(oid)]
+    assert len(s3.object_keys(oid)) == 1
     assert all(_sha256(hf_hub_download(r, f, token=user.token, cache_dir=str(tmp_path / "c"),
                                            endpoint=endpoint)) == oid
                for r, f in ((first, "a.bin"), (second, "b.bin")))

@@ -58,13 +58,21 @@ def test_hf_xet_uploads_and_downloads_byte_exact(stack, cas_url, cas_token, xet_
     assert download(xet_session, cas_url, token, exp, info, tmp_path / "out.bin") == data
 
 
+def _object_key(stack, sha: str):
+    from tests.xet.test_hub_client import _db_rows
+    rows = _db_rows(stack, "SELECT key FROM objects WHERE oid = $1", sha)
+    return rows[0]["key"] if rows else None
+
+
 def test_upload_registers_a_verified_lfs_object(stack, cas_url, cas_token, xet_session):
     data = os.urandom(200_000)
     token, exp = cas_token("write")
     [info] = upload(xet_session, cas_url, token, exp, data)
-    # The server rebuilt the bytes from the xorbs and stored them as the LFS object of their sha256.
+    # The server rebuilt the bytes from the xorbs and hashed them: the LFS object of their sha256 is
+    # the Xet file itself, with no second copy in S3.
     sha = hashlib.sha256(data).hexdigest()
-    assert _s3(stack).read(f"lfs/{sha[:2]}/{sha[2:4]}/{sha}") == data
+    assert _object_key(stack, sha) == f"xet-file:{info.hash}"
+    assert not _s3(stack).has(f"lfs/{sha[:2]}/{sha[2:4]}/{sha}")
 
 
 def test_reconstruction_answers_ranges(stack, cas_url, cas_token, xet_session):
@@ -224,20 +232,20 @@ def test_global_dedup_answers_a_keyed_shard(stack, cas_url, cas_token, xet_sessi
     assert r.status_code == 404
 
 
-def test_reupload_rebuilds_a_collected_lfs_object(stack, cas_url, cas_token, tmp_path):
+def test_reupload_registers_a_collected_lfs_object_again(stack, cas_url, cas_token, tmp_path):
     import hf_xet
+
+    from tests.xet.test_hub_client import _db_rows
 
     data = os.urandom(300_000)
     sha = hashlib.sha256(data).hexdigest()
-    key = f"lfs/{sha[:2]}/{sha[2:4]}/{sha}"
     token, exp = cas_token("write")
-    s3 = _s3(stack)
     for attempt in range(2):
         os.environ["HF_XET_CACHE"] = str(tmp_path / f"cache-{attempt}")
         try:
-            upload(hf_xet.XetSession(), cas_url, token, exp, data)
+            [info] = upload(hf_xet.XetSession(), cas_url, token, exp, data)
         finally:
             os.environ.pop("HF_XET_CACHE", None)
-        assert s3.read(key) == data
+        assert _object_key(stack, sha) == f"xet-file:{info.hash}"
         if attempt == 0:
-            s3.client.remove_object(s3.bucket, key)     # as the LFS collector would
+            _db_rows(stack, "DELETE FROM objects WHERE oid = $1", sha)   # as the LFS collector would

@@ -75,7 +75,10 @@ def test_collects_only_unreferenced_xet_data_past_grace(stack, endpoint, user, c
                                              token_expiry_unix_secs=read["exp"]) as group:
         group.start_download_file(hf_xet.XetFileInfo(row["file_hash"], len(kept)), str(tmp_path / "out"))
     assert (tmp_path / "out").read_bytes() == kept
-    assert _s3(stack).read(f"lfs/{sha[:2]}/{sha[2:4]}/{sha}") == kept
+    assert not _s3(stack).has(f"lfs/{sha[:2]}/{sha[2:4]}/{sha}")    # stored once: as xorbs
+    from tests.lfs.lfsutil import batch, bearer
+    down = batch(endpoint, repo, "download", [(sha, len(kept))], headers=bearer(user.token)).json()["objects"][0]
+    assert httpx.get(down["actions"]["download"]["href"], timeout=120).content == kept
 
 
 def test_xet_hashes_maps_verified_sha256_to_file_hash(stack, cas_url, cas_token, xet_session):
@@ -99,37 +102,3 @@ def test_xet_hashes_maps_verified_sha256_to_file_hash(stack, cas_url, cas_token,
         finally:
             await engine.dispose()
     assert dict(asyncio.run(run()).xet_hashes) == {sha: info.hash}
-
-
-def test_registering_an_object_whose_bytes_were_collected_refuses(stack, monkeypatch):
-    """The Xet side records an LFS object under the oid lock only while its bytes exist: a collection
-    that won the race makes the upload fail (retryable), never a row without bytes."""
-    from sqlalchemy import text
-
-    from hangar_common import db, errors
-    from hangar_common.config import Settings
-    from hangar_common.storage import ObjectStore
-    from services.lfs.xet import lfs_bridge
-
-    for key, value in stack.env.items():
-        monkeypatch.setenv(key, value)
-    oid = hashlib.sha256(os.urandom(32)).hexdigest()       # no bytes at its canonical key
-
-    async def run():
-        engine = db.create_engine(stack.env["HANGAR_DATABASE_URL"], "lfs", pool_size=2)
-        try:
-            try:
-                await lfs_bridge.register_lfs_object(engine, ObjectStore(Settings.from_env("lfs")), sha256=oid,
-                                                     size=32, repo_id="r", user_id="u")
-            except errors.Unavailable as exc:
-                refused = exc.code
-            else:
-                refused = ""
-            async with engine.connect() as conn:
-                rows = (await conn.execute(text("SELECT count(*) FROM objects WHERE oid = :o"), {"o": oid})).scalar()
-            return refused, rows
-        finally:
-            await engine.dispose()
-    refused, rows = asyncio.run(run())
-    assert refused == "RetryUpload"
-    assert rows == 0

@@ -28,7 +28,7 @@ from hangar_protos import metadata_pb2, metadata_pb2_grpc
 from .. import contributors
 from . import gc, lfs_bridge, store, tokens
 from .hashing import BadHash, hash_from_hex, hash_hex
-from .materialize import Mismatch, materialize
+from .materialize import Mismatch, hash_file
 from .presign import presign_range_get
 from .reconstruction import RangeNotSatisfiable, as_v2, parse_range, plan
 from .shard import (
@@ -167,21 +167,22 @@ def _dedup_pairs(entries: list[XorbEntry]) -> list[tuple[str, str]]:
 
 async def _register(res, f: store.XetFile, xorbs: dict, token: tokens.CasToken) -> None:
     """Verify the file's sha256 by reading its bytes once (unless a verified file of this hash
-    exists), then record the file, the uploader's grant, and the LFS object."""
+    exists), then record the file, the uploader's grant, and the LFS object (stored as the file's
+    xorbs: nothing is written a second time)."""
     known = await store.get_file(res.engine, f.file_hash)
     if known is not None and f.sha256 and f.sha256 != known.sha256:
         raise errors.BadRequest("Shard claims a wrong sha256 for a known file", code="InvalidShard")
-    sha = known.sha256 if known is not None else f.sha256
-    if known is None or not await store.exists(res.store, store.lfs_key(sha)):
-        # New file, or its LFS object was collected since: one read pass over the segments this
-        # shard just proved (re)builds the object and checks its sha256.
+    if known is None:
+        # New file: one read pass over the segments this shard just proved checks its sha256.
         try:
-            sha = await asyncio.to_thread(materialize, res.store, f, xorbs, sha)
+            sha = await asyncio.to_thread(hash_file, res.store, f, xorbs, f.sha256)
         except Mismatch as exc:
             raise errors.BadRequest(f"Shard rejected: {exc}", code="InvalidShard") from None
-    f = known if known is not None else store.XetFile(f.file_hash, f.size, sha, f.segments)
+        f = store.XetFile(f.file_hash, f.size, sha, f.segments)
+    else:
+        f = known
     await store.register_file(res.engine, f, repo_id=token.repo_id, user_id=token.user_id)
-    await lfs_bridge.register_lfs_object(res.engine, res.store, sha256=f.sha256, size=f.size,
+    await lfs_bridge.register_lfs_object(res.engine, sha256=f.sha256, size=f.size, file_hash=f.file_hash,
                                          repo_id=token.repo_id, user_id=token.user_id)
 
 

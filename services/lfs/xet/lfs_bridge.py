@@ -1,11 +1,13 @@
 """Where Xet meets the LFS side of this service (both own schema lfs).
 
 A Xet file becomes an LFS object once the server rebuilt its bytes and they hashed to the sha256
-(materialize.py). From then on the LFS rules hold unchanged: the object is a row of `objects`
-(verified bytes at lfs/<aa>/<bb>/<sha256>) and the uploader's proof of possession is a row of
-`grants` (oid, repo_id, user_id) — exactly what CheckObjects consults for a commit's lfsFile
-operations, and what DownloadUrl serves to git-lfs and non-Xet clients. This module is the only
-place Xet code writes to those two tables (migrations/versions/0001_lfs_objects.py).
+(materialize.py). From then on the LFS rules hold unchanged: the object is a row of `objects` and
+the uploader's proof of possession is a row of `grants` (oid, repo_id, user_id) — exactly what
+CheckObjects consults for a commit's lfsFile operations, and what DownloadUrl and the batch API
+serve to git-lfs and non-Xet clients. The object's bytes are the xorbs': its key is the marker
+`xet-file:<file hash>` (XET_KEY), which downloads turn into a URL of file_stream.py, never an S3
+key. This module is the only place Xet code writes to those two tables
+(migrations/versions/0001_lfs_objects.py).
 
 `xet_hashes_for_oids` is the lookup the resolve and tree routes need (X-Xet-Hash, xetHash).
 """
@@ -13,22 +15,33 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from hangar_common import errors
+XET_KEY = "xet-file:"
 
 
-async def register_lfs_object(engine, objects, *, sha256: str, size: int, repo_id: str, user_id: str) -> None:
-    """Record the verified object and the uploader's grant under the oid's lock, the one garbage
-    collection takes: a collection that deleted the bytes meanwhile makes this refuse (retryable)
-    instead of leaving a row without bytes; afterwards the fresh last-referenced time protects it."""
+def xet_key(file_hash: str) -> str:
+    return XET_KEY + file_hash
+
+
+def is_xet_key(key: str) -> bool:
+    return key.startswith(XET_KEY)
+
+
+async def xet_file_exists(conn, key: str) -> bool:
+    row = await conn.execute(text("SELECT 1 FROM xet_files WHERE file_hash = :f"), {"f": key[len(XET_KEY):]})
+    return row.first() is not None
+
+
+async def register_lfs_object(engine, *, sha256: str, size: int, file_hash: str, repo_id: str,
+                              user_id: str) -> None:
+    """Record the verified object (stored as the Xet file `file_hash`, unless the oid already has an
+    object, which keeps its bytes) and the uploader's grant, under the oid's lock (the one garbage
+    collection takes)."""
     from .. import catalog
-    from . import store
 
     async with engine.begin() as conn:
         await catalog.lock_oid(conn, sha256)
-        if not await store.exists(objects, store.lfs_key(sha256)):
-            raise errors.Unavailable("The object was collected while this upload was verified; retry",
-                                     code="RetryUpload")
-        await catalog.record_verified(conn, oid=sha256, size=size, user_id=user_id, repo_id=repo_id)
+        await catalog.record_verified(conn, oid=sha256, size=size, user_id=user_id, repo_id=repo_id,
+                                      key=xet_key(file_hash), replace=False)
 
 
 async def xet_hashes_for_oids(engine, oids: list[str]) -> dict[str, str]:

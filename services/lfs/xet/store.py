@@ -20,7 +20,8 @@ STAGING_PREFIX = "xet/staging/"
 
 
 def lfs_key(sha256: str) -> str:
-    """The canonical key of an LFS object (docs/architecture.md "Versioning engines": lfs/<aa>/<bb>/<sha256>)."""
+    """The canonical key of an LFS object (docs/architecture.md "Versioning engines": lfs/<aa>/<bb>/<sha256>),
+    where Xet files were once rebuilt a second time (services/lfs/xet/single_copy.py removes those copies)."""
     return f"lfs/{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
 
@@ -118,6 +119,18 @@ async def get_file(engine, file_hex: str) -> XetFile | None:
         row = (await conn.execute(text(
             "SELECT file_hash, size, sha256, segments FROM xet_files WHERE file_hash = :f"),
             {"f": file_hex})).first()
+    if row is None:
+        return None
+    segments = row.segments if isinstance(row.segments, list) else orjson.loads(row.segments)
+    return XetFile(row.file_hash, row.size, row.sha256, [tuple(s) for s in segments])
+
+
+async def file_for_sha256(engine, sha256: str) -> XetFile | None:
+    """The first verified Xet file whose bytes hash to `sha256` (one is enough: same bytes)."""
+    async with engine.connect() as conn:
+        row = (await conn.execute(text(
+            "SELECT file_hash, size, sha256, segments FROM xet_files WHERE sha256 = :s "
+            "ORDER BY verified_at, file_hash LIMIT 1"), {"s": sha256})).first()
     if row is None:
         return None
     segments = row.segments if isinstance(row.segments, list) else orjson.loads(row.segments)
