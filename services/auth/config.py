@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hangar_common.config import env
 from hangar_common.config import env_int as _int
 
 
 def _throttle_mode() -> str:
-    mode = os.environ.get("HANGAR_LOGIN_THROTTLE_WITHOUT_REDIS", "open").strip().lower() or "open"
+    mode = env("LOGIN_THROTTLE_WITHOUT_REDIS", "open").strip().lower() or "open"
     if mode not in ("open", "closed"):
         raise RuntimeError("HANGAR_LOGIN_THROTTLE_WITHOUT_REDIS must be 'open' or 'closed'")
     return mode
