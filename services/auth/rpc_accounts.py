@@ -115,6 +115,13 @@ class AccountsRpc(ServicerBase):
             await self.authenticator.forget("token", bytes(row.digest))
         return auth_pb2.Empty()
 
+    async def TokenActive(self, request, context):
+        if not (request.token_id.isdigit() and request.user_id.isdigit()):
+            return auth_pb2.TokenActiveResponse(active=False)
+        async with self.engine.connect() as conn:
+            row = await tokens.get_active(conn, int(request.token_id))
+        return auth_pb2.TokenActiveResponse(active=row is not None and str(row.user_id) == request.user_id)
+
     async def GetAccount(self, request, context):
         async with self.engine.connect() as conn:
             row = (await conn.execute(text(

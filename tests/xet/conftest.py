@@ -13,14 +13,28 @@ def cas_url(stack) -> str:
     return stack.endpoint + "/xet"
 
 
+@pytest.fixture(scope="session")
+def cas_identity(endpoint, make_user) -> tuple[str, str]:
+    """(user id, access token id) of a real user: CAS tokens are bound to the access token that
+    minted them, and the CAS routes check it is still valid."""
+    import httpx
+
+    who = make_user()
+    with httpx.Client(base_url=endpoint, headers={"Authorization": f"Bearer {who.token}"}) as http:
+        user_id = http.get("/api/whoami-v2").json()["id"]
+        token_id = next(t["id"] for t in http.get("/api/auth/tokens").json() if t["role"] == "write")
+    return user_id, token_id
+
+
 @pytest.fixture
-def cas_token(stack):
+def cas_token(stack, cas_identity):
     """mint(scope="write", repo_id=...) -> (token, exp) for an arbitrary repository id."""
     from services.lfs.xet import tokens
 
-    def mint(scope: str = "write", repo_id: str | None = None, user_id: str = "tester", ttl: int = 3600):
+    def mint(scope: str = "write", repo_id: str | None = None, ttl: int = 3600):
+        user_id, token_id = cas_identity
         return tokens.mint(stack.env["HANGAR_SECRET_KEY"], repo_id=repo_id or f"repo-{uuid.uuid4().hex}",
-                           user_id=user_id, scope=scope, ttl=ttl)
+                           user_id=user_id, scope=scope, ttl=ttl, token_id=token_id)
     return mint
 
 

@@ -132,6 +132,29 @@ def test_read_token_cannot_write_to_cas(endpoint, user):
     assert r.status_code == 403
 
 
+def test_revoking_the_access_token_ends_its_xet_tokens_at_once(endpoint, user):
+    """A CAS token is bound to the access token that minted it: once that one is revoked, its CAS
+    tokens (valid for an hour otherwise) are refused on the next request; others' keep working."""
+    repo = _repo(endpoint, user)
+    owner = {"Authorization": f"Bearer {user.token}"}
+    minted = httpx.post(f"{endpoint}/api/auth/tokens/create", json={"name": "xet-bound", "role": "write"},
+                        headers=owner).json()
+    bound = {"Authorization": f"Bearer {minted['token']}"}
+    read = httpx.get(f"{endpoint}/api/models/{repo}/xet-read-token/main", headers=bound).json()["accessToken"]
+    write = httpx.get(f"{endpoint}/api/models/{repo}/xet-write-token/main", headers=bound).json()["accessToken"]
+    kept = httpx.get(f"{endpoint}/api/models/{repo}/xet-read-token/main", headers=owner).json()["accessToken"]
+    probe = f"{endpoint}/xet/v1/chunks/default-merkledb/{'0' * 64}"
+    for cas in (read, write, kept):
+        assert httpx.get(probe, headers={"Authorization": f"Bearer {cas}"}).status_code == 404
+    assert httpx.delete(f"{endpoint}/api/auth/tokens/{minted['id']}", headers=owner).status_code == 200
+    for cas in (read, write):
+        refused = httpx.get(probe, headers={"Authorization": f"Bearer {cas}"})
+        assert refused.status_code == 401 and "revoked" in refused.json()["error"], refused.text
+        shard = httpx.post(f"{endpoint}/xet/v1/shards", content=b"x", headers={"Authorization": f"Bearer {cas}"})
+        assert shard.status_code in (401, 403), shard.text
+    assert httpx.get(probe, headers={"Authorization": f"Bearer {kept}"}).status_code == 404
+
+
 def _xorb_bytes(stack) -> int:
     return int(_db_rows(stack, "SELECT coalesce(sum(stored_bytes), 0) AS n FROM xet_xorbs")[0]["n"])
 

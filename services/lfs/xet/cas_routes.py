@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse, Response
 
 from hangar_common import errors
 from hangar_common.grpcio import call
-from hangar_protos import metadata_pb2, metadata_pb2_grpc
+from hangar_protos import auth_pb2, auth_pb2_grpc, metadata_pb2, metadata_pb2_grpc
 
 from .. import contributors
 from . import gc, lfs_bridge, store, tokens
@@ -53,16 +53,23 @@ DEDUP_MAX_XORBS = 64                  # xorbs per global dedup answer (a 64 MiB 
 TELEMETRY_LIMIT = 1024 * 1024
 
 
-def _token(request: Request, scope: str) -> tokens.CasToken:
+async def _token(request: Request, scope: str) -> tokens.CasToken:
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("bearer "):
         raise errors.Unauthorized("A Xet access token is required")
+    resources = request.app.state.resources
     try:
-        token = tokens.verify(request.app.state.resources.settings.secret_key, header[7:].strip())
+        token = tokens.verify(resources.settings.secret_key, header[7:].strip())
     except tokens.InvalidToken as exc:
         raise errors.Unauthorized(f"Invalid Xet access token: {exc}") from None
     if not token.allows(scope):
         raise errors.Forbidden("This Xet token does not allow writing", code="InsufficientScope")
+    if token.token_id:  # bound to an access token: dead as soon as that one is revoked
+        answer = await call(auth_pb2_grpc.AuthStub(resources.channels["auth"]).TokenActive,
+                            auth_pb2.TokenActiveRequest(token_id=token.token_id, user_id=token.user_id))
+        if not answer.active:
+            raise errors.Unauthorized("Invalid Xet access token: the access token it was minted from "
+                                      "was revoked")
     return token
 
 
@@ -97,7 +104,7 @@ def _resources(request: Request):
 
 @router.post("/v1/xorbs/{prefix}/{xorb_hash}")
 async def upload_xorb(request: Request, prefix: str, xorb_hash: str):
-    token = _token(request, "write")
+    token = await _token(request, "write")
     _prefix(prefix, "default")
     expected = _hash(xorb_hash)
     res = _resources(request)
@@ -122,7 +129,7 @@ async def upload_xorb(request: Request, prefix: str, xorb_hash: str):
 
 @router.post("/v1/shards")
 async def upload_shard(request: Request):
-    token = _token(request, "write")
+    token = await _token(request, "write")
     res = _resources(request)
     body = await _body(request, MAX_SHARD_BYTES)
     try:
@@ -188,7 +195,7 @@ async def _register(res, f: store.XetFile, xorbs: dict, token: tokens.CasToken) 
 
 @router.get("/v1/chunks/{prefix}/{chunk_hash}")
 async def global_dedup(request: Request, prefix: str, chunk_hash: str):
-    _token(request, "read")
+    await _token(request, "read")
     # The spec names the dedup prefix "default-merkledb"; hf_xet 1.x sends its data prefix "default".
     _prefix(prefix, "default-merkledb", "default")
     _hash(chunk_hash)
@@ -224,7 +231,7 @@ async def reconstruction_v2(request: Request, file_id: str):
 
 
 async def _reconstruction(request: Request, file_id: str) -> dict:
-    token = _token(request, "read")
+    token = await _token(request, "read")
     _hash(file_id)
     res = _resources(request)
     f = await store.get_file(res.engine, file_id)
@@ -263,6 +270,6 @@ async def _entitled(request: Request, f: store.XetFile, token: tokens.CasToken) 
 
 @router.post("/v1/telemetry")
 async def telemetry(request: Request):
-    _token(request, "read")
+    await _token(request, "read")
     await _body(request, TELEMETRY_LIMIT)
     return JSONResponse({})

@@ -45,7 +45,8 @@ async def _token(request: Request, repo_type: str, namespace: str, name: str, ki
         principal, facts, contributor = await open_for_upload(
             ctx.peers, repo, authorization, target, client, create_pr=create_pr, surface=edge.XET)
     access_token, exp = tokens.mint(ctx.settings.secret_key, repo_id=facts.repo_id, user_id=principal.user_id,
-                                    scope=kind, contributor=contributor)
+                                    scope=kind, contributor=contributor,
+                                    token_id=principal.token_id)
     cas_url = edge.public_origin(request, ctx.settings) + CAS_PATH
     return JSONResponse({"casUrl": cas_url, "accessToken": access_token, "exp": exp},
                         headers={"X-Xet-Cas-Url": cas_url, "X-Xet-Access-Token": access_token,
