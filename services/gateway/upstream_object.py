@@ -9,7 +9,7 @@ from fastapi import Request
 from starlette.responses import Response, StreamingResponse
 
 from hangar_common import errors
-from hangar_common.grpcio import stream
+from hangar_common.grpcio import call, stream
 from hangar_protos import metadata_pb2, mirror_pb2
 
 from . import deps
@@ -60,3 +60,15 @@ async def _body(first, rest):
         yield first.data
     async for chunk in rest:
         yield chunk.data
+
+
+async def served(request: Request, oid: str) -> None:
+    """A cached object went out as a 302 to S3: the mirror counts the hit and keeps the object
+    recently used (its LRU bound). Best effort: a mirror that is down changes nothing here."""
+    mirror = deps.clients(request).mirror
+    if mirror is None:
+        return
+    try:
+        await call(mirror.ObjectServed, mirror_pb2.ObjectServedRequest(oid=oid), timeout=2.0)
+    except errors.HangarError:
+        pass

@@ -55,16 +55,39 @@ async def _candidates(conn, cutoff: datetime, after: str) -> list[tuple[str, int
 
 async def _collect_one(ctx, oid: str, cutoff: datetime) -> bool:
     """Delete one object if it is still old, unreferenced and unused; under its locks."""
+    async def still_collectable(conn):
+        row = (await conn.execute(text(
+            "SELECT oid, key FROM objects WHERE oid = :oid AND verified_at < :cutoff "
+            "AND last_referenced_at < :cutoff FOR UPDATE"), {"oid": oid, "cutoff": cutoff})).first()
+        return row if row is not None and oid in await ctx.peers.unreferenced([oid]) else None
+    return await _delete_locked(ctx, oid, still_collectable)
+
+
+async def evict_cached(ctx, oid: str) -> bool:
+    """The mirror's eviction of an object it cached: deleted only when no repository other than an
+    upstream cache references it and no user uploaded it (grants of the mirror have no user)."""
+    async def evictable(conn):
+        row = (await conn.execute(text("SELECT oid, key FROM objects WHERE oid = :oid FOR UPDATE"),
+                                  {"oid": oid})).first()
+        if row is None:
+            return None
+        uploaded = (await conn.execute(text(
+            "SELECT 1 FROM grants WHERE oid = :oid AND user_id <> '' LIMIT 1"), {"oid": oid})).first()
+        return row if uploaded is None and not (await ctx.peers.holders([oid])).get(oid) else None
+    return await _delete_locked(ctx, oid, evictable)
+
+
+async def _delete_locked(ctx, oid: str, deletable) -> bool:
+    """Delete the object (row, grants, bytes) if `deletable(conn)` returns its locked row (else
+    None), inside the transaction that holds the row lock, all under the oid's lock."""
     key = {"k": f"lfs-oid:{oid}"}
     async with ctx.engine.connect() as conn:
         await conn.execute(text("SELECT pg_advisory_lock(hashtext(:k))"), key)
         await conn.commit()
         try:
             async with conn.begin():
-                row = (await conn.execute(text(
-                    "SELECT oid, key FROM objects WHERE oid = :oid AND verified_at < :cutoff "
-                    "AND last_referenced_at < :cutoff FOR UPDATE"), {"oid": oid, "cutoff": cutoff})).first()
-                if row is None or oid not in await ctx.peers.unreferenced([oid]):
+                row = await deletable(conn)
+                if row is None:
                     return False
                 await conn.execute(text("DELETE FROM objects WHERE oid = :oid"), {"oid": oid})
             # After the commit nobody can use the row; the oid lock keeps verifications from

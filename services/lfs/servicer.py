@@ -7,7 +7,7 @@ from hangar_common import errors
 from hangar_common.logs import request_id_var
 from hangar_protos import lfs_pb2, lfs_pb2_grpc
 
-from . import adopt, catalog, duplication, entitlement, usage
+from . import adopt, catalog, duplication, entitlement, gc, usage
 from .downloads import download_url
 from .xet import file_stream, lfs_bridge
 from .xet.grpc_api import xet_hashes
@@ -117,6 +117,12 @@ class LfsServicer(lfs_pb2_grpc.LfsServicer):
         await adopt.adopt(self.ctx, oid=request.oid, size=request.size, staged_key=request.staged_key,
                           repo_id=request.repo.repo_id)
         return lfs_pb2.AdoptObjectResponse()
+
+    async def EvictObject(self, request, context):
+        """The mirror's size-bounded cache lets an object go (gc.evict_cached decides)."""
+        if not OID.match(request.oid):
+            raise errors.BadRequest("oid must be a lowercase hex sha256")
+        return lfs_pb2.EvictObjectResponse(evicted=await gc.evict_cached(self.ctx, request.oid))
 
     async def ObjectLocations(self, request, context):
         """Where verified objects lie, for the lakeFS engine to link them (never to serve them).

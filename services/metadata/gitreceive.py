@@ -30,8 +30,11 @@ class Pushed:
     """What a push brought: objects are stored as they arrive (insert-if-absent), commits and tags
     are kept parsed for validation."""
 
-    def __init__(self, store: ObjectStore) -> None:
+    def __init__(self, store: ObjectStore, *, tree_problems: dict[str, str] | None = None) -> None:
         self.store = store
+        # When given (an upstream sync), a tree breaking the path rules is recorded here instead of
+        # refusing the stream at once, so the refusal can name every offending path.
+        self.tree_problems = tree_problems
         self.types: dict[str, int] = {}
         self.commits: dict[str, gf.CommitFacts] = {}
         self.tags: dict[str, tuple[int, str]] = {}
@@ -45,7 +48,9 @@ class Pushed:
         if claimed and claimed != obj.oid:
             raise BadRequest(f"object {claimed} hashes to {obj.oid}", code="InvalidObject")
         problem = _fsck(obj)
-        if problem:
+        if problem and type_num == gf.TREE and self.tree_problems is not None:
+            self.tree_problems[obj.oid] = problem
+        elif problem:
             raise BadRequest(f"object {obj.oid}: {problem}", code="InvalidObject")
         try:
             if type_num == gf.COMMIT:

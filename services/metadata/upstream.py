@@ -67,7 +67,7 @@ async def sync(engine: Engine, stream) -> pb.GitReceiveResult:
     header = first.header
     up = header.upstream
     repo = await _existing(engine, header.repo, up)
-    pushed = Pushed(engine.store)
+    pushed = Pushed(engine.store, tree_problems={})
     await read_objects(iterator, pushed, max_regular_file(engine.settings))
     commands = list(header.commands)
     try:
@@ -77,7 +77,7 @@ async def sync(engine: Engine, stream) -> pb.GitReceiveResult:
             except HangarError as exc:
                 raise PushRefused(cmd.ref, exc.message) from None
         new_commits, graph = await _validate(engine, repo, pushed, commands, force=up.force)
-        await check_paths(engine, [graph.trees[c] for c in new_commits])
+        await check_paths(engine, [graph.trees[c] for c in new_commits], pushed.tree_problems or {})
         await _apply(engine, header, repo, commands, graph, new_commits, pushed)
     except PushRefused as refused:
         return pb.GitReceiveResult(ok=False, error=refused.reason if not refused.ref else "", results=[
@@ -97,6 +97,12 @@ async def _existing(engine: Engine, ref, up) -> repos.Repo | None:
             return None
         if up.cache and not await is_cache(conn, repo.id):
             raise Conflict("A local repository of this name shadows the upstream one", code="RepoExists")
+        if up.create and not up.cache:
+            # An import creates its repository: it never syncs into one that exists (nor replaces a
+            # cache by a sync; `_create` drops the cache of that name in the same transaction).
+            if await is_cache(conn, repo.id):
+                return None
+            raise Conflict("A repository of this name exists", code="RepoExists")
     return repo
 
 
@@ -125,9 +131,10 @@ async def _validate(engine: Engine, repo: repos.Repo | None, pushed: Pushed, com
     return graph.topological(new_commits), graph
 
 
-async def check_paths(engine: Engine, roots: list[str]) -> None:
+async def check_paths(engine: Engine, roots: list[str], tree_problems: dict[str, str]) -> None:
     """Every path in these trees passes Hangar's path rules, and symlinks stay inside the tree;
-    otherwise the whole sync is refused with the offending paths."""
+    otherwise the whole sync is refused with the offending paths. `tree_problems`: what git's tree
+    checks found in the sync's trees (by tree id), reported under the tree's path."""
     bad: list[str] = []
     seen: set[str] = set()
     frontier = [("", r) for r in dict.fromkeys(roots)]
@@ -137,6 +144,7 @@ async def check_paths(engine: Engine, roots: list[str]) -> None:
         loaded = await engine.store.trees([t for _, t in todo])
         frontier = []
         for prefix, tree in todo:
+            before = len(bad)
             for item in loaded.get(tree, ()):
                 path = f"{prefix}{item.text}"
                 try:
@@ -148,6 +156,8 @@ async def check_paths(engine: Engine, roots: list[str]) -> None:
                     frontier.append((path + "/", item.oid))
                 elif item.mode == gf.LINK_MODE and not await _link_inside(engine, prefix, item.oid):
                     bad.append(f"{path} (symlink out of the repository)")
+            if tree in tree_problems and len(bad) == before:
+                bad.append(f"{prefix or './'}: {tree_problems[tree]}")
     if bad:
         raise PushRefused("", "upstream tree breaks the path rules: " + "; ".join(bad[:MAX_REPORTED_PATHS]))
 
@@ -187,8 +197,8 @@ async def _apply(engine: Engine, header, repo: repos.Repo | None, commands, grap
 
 
 async def _create(conn, ref, up) -> int:
-    if up.cache:
-        await drop_shadowed_cache(conn, ref.type or "model", ref.namespace, ref.name)
+    # A cache replaces an older cache of its name; an import (a local repository) shadows one.
+    await drop_shadowed_cache(conn, ref.type or "model", ref.namespace, ref.name)
     repo_id = await repos.insert(conn, ref.type or "model", ref.namespace, ref.name, private=up.private,
                                  space_sdk="")
     names.validate_ref_name(up.default_branch or "main", "branch")

@@ -10,6 +10,7 @@ from hangar_common.http import create_app
 from hangar_common.runtime import Resources
 from hangar_protos import lfs_pb2_grpc, metadata_pb2_grpc, mirror_pb2, mirror_pb2_grpc
 
+from .imports import Importer
 from .objects import ObjectFetcher
 from .servicer import MirrorServicer
 from .settings import MirrorSettings
@@ -27,6 +28,7 @@ def build(settings: Settings):
     @asynccontextmanager
     async def lifespan(app):
         upstream = Upstream(config)
+        imports: Importer | None = None
         try:
             await resources.open_database(SCHEMA, MIGRATIONS)
             await resources.open_store()
@@ -34,12 +36,16 @@ def build(settings: Settings):
             lfs = lfs_pb2_grpc.LfsStub(resources.open_channel("lfs", settings.lfs_target))
             repos = RepoSync(config, upstream, resources.engine, metadata)
             objects = ObjectFetcher(config, upstream, resources.engine, resources.store, lfs)
-            servicer = MirrorServicer(config, repos, objects, metadata, resources.engine)
+            imports = Importer(config, upstream, resources.engine, resources.store, metadata, lfs, objects)
+            servicer = MirrorServicer(config, repos, objects, metadata, resources.engine, imports)
             await resources.start_grpc([(mirror_pb2_grpc.add_MirrorServicer_to_server, servicer)],
                                        [mirror_pb2.DESCRIPTOR.services_by_name["Mirror"].full_name])
             app.state.resources = resources
+            await imports.open()   # resumes the imports a stopped service left
             yield
         finally:
+            if imports is not None:
+                await imports.close()
             await resources.close()
             await upstream.close()
 

@@ -37,3 +37,39 @@ async def record_object(engine, oid: str, size: int, repo_type: str, repo_id: st
 async def touch_object(engine, oid: str) -> None:
     async with engine.begin() as conn:
         await conn.execute(text("UPDATE cached_objects SET last_access = now() WHERE oid = :oid"), {"oid": oid})
+
+
+# Cached content is what the mirror fetched for upstream caches; objects an import fetched (or
+# found fetched before) are an import's, never evicted, and do not count against the limit.
+_CACHED_ONLY = "NOT EXISTS (SELECT 1 FROM import_objects i WHERE i.oid = c.oid)"
+
+
+async def cached_bytes(engine) -> int:
+    async with engine.connect() as conn:
+        total = await conn.execute(text(f"SELECT coalesce(sum(size), 0) FROM cached_objects c WHERE {_CACHED_ONLY}"))
+        return int(total.scalar() or 0)
+
+
+async def eviction_candidates(engine, limit: int, keep: str) -> list[tuple[str, int]]:
+    """Least recently used cached objects whose removal brings the cache under `limit` bytes
+    (`keep`, the object just fetched, stays even when it alone is larger)."""
+    async with engine.connect() as conn:
+        total = int((await conn.execute(text(
+            f"SELECT coalesce(sum(size), 0) FROM cached_objects c WHERE {_CACHED_ONLY}"))).scalar() or 0)
+        if total <= limit:
+            return []
+        rows = await conn.execute(text(
+            f"SELECT oid, size FROM cached_objects c WHERE {_CACHED_ONLY} AND oid <> :keep "
+            "ORDER BY last_access, fetched_at LIMIT 1000"), {"keep": keep})
+        picked = []
+        for oid, size in rows:
+            if total <= limit:
+                break
+            picked.append((oid, int(size)))
+            total -= int(size)
+        return picked
+
+
+async def forget_object(engine, oid: str) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(text("DELETE FROM cached_objects WHERE oid = :oid"), {"oid": oid})

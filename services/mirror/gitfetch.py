@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import cast
 
@@ -49,19 +49,44 @@ def git_url(upstream: str, repo_type: str, repo_id: str) -> str:
     return f"{upstream}/{prefix}{repo_id}"
 
 
-def fetch(url: str, *, token: str, have: list[str], timeout: float, spool_dir: str) -> Fetched:
-    """Refs of the upstream repo and a pack of what `have` does not reach (blocking)."""
+def fetch(url: str, *, token: str, have: list[str], timeout: float, spool_dir: str,
+          select: Callable[[dict[str, str]], dict[str, str]] | None = None) -> Fetched:
+    """Refs of the upstream repo and a pack of what `have` does not reach (blocking). `select`
+    picks the refs to fetch from the upstream's branches and tags (default: all of them); it may
+    raise to refuse the upstream's refs before anything is downloaded."""
+    client, path = _client(url, token, timeout)
+    os.makedirs(spool_dir, exist_ok=True)
+    fd, pack_path = tempfile.mkstemp(prefix="pack-", dir=spool_dir)
+    try:
+        return _fetch_into(client, path, fd, pack_path, have, select)
+    except BaseException:
+        _unlink(pack_path)
+        raise
+
+
+def list_refs(url: str, *, token: str, timeout: float) -> dict[str, str]:
+    """The upstream repo's branches and tags (blocking): one ref advertisement, no pack."""
+    client, path = _client(url, token, timeout)
+    result = client.get_refs(path)
+    return {name.decode(): sha.decode() for name, sha in result.refs.items() if _wanted(name)}
+
+
+def _client(url: str, token: str, timeout: float) -> tuple[HttpGitClient, str]:
     base, path = url.rsplit("/", 2)[0], "/" + "/".join(url.rsplit("/", 2)[1:])
     client = HttpGitClient(base, username="hangar-mirror" if token else None, password=token or None,
                            timeout=timeout, thin_packs=False, quiet=True, include_tags=True)
+    return client, path
+
+
+def _fetch_into(client, path, fd, pack_path, have, select) -> Fetched:
     have_set = set(have)
-    os.makedirs(spool_dir, exist_ok=True)
-    fd, pack_path = tempfile.mkstemp(prefix="pack-", dir=spool_dir)
     wrote = False
+    chosen: dict[str, str] = {}
 
     def wants(refs, depth=None):
-        return [sha for name, sha in refs.items() if _wanted(name) and sha.decode() not in have_set
-                and sha.decode() != ZERO]
+        offered = {name.decode(): sha.decode() for name, sha in refs.items() if _wanted(name)}
+        chosen.update(select(offered) if select is not None else offered)
+        return list(dict.fromkeys(sha.encode() for sha in chosen.values() if sha not in have_set and sha != ZERO))
 
     walker = ObjectStoreGraphWalker([cast(ObjectID, h.encode()) for h in have], lambda sha: [])
     with os.fdopen(fd, "wb") as out:
@@ -71,13 +96,21 @@ def fetch(url: str, *, token: str, have: list[str], timeout: float, spool_dir: s
             out.write(chunk)
             return len(chunk)
         result = client.fetch_pack(path, wants, walker, pack_data)
-    refs = {name.decode(): sha.decode() for name, sha in result.refs.items() if _wanted(name)}
+    refs = dict(chosen) if select is not None else \
+        {name.decode(): sha.decode() for name, sha in result.refs.items() if _wanted(name)}
     symrefs = cast(dict[bytes, bytes], result.symrefs or {})
     head = symrefs.get(b"HEAD", b"refs/heads/main").decode()
     if not wrote:
         os.unlink(pack_path)
         pack_path = None
     return Fetched(refs=refs, head=head, pack_path=pack_path)
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def _wanted(name: bytes) -> bool:

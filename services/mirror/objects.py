@@ -66,6 +66,7 @@ class ObjectFetcher:
     def __init__(self, settings, upstream: Upstream, db, store, lfs) -> None:
         self.settings, self.upstream, self.db, self.store, self.lfs = settings, upstream, db, store, lfs
         self.fetches: dict[str, Fetch] = {}
+        self._evicting = asyncio.Lock()
         os.makedirs(settings.spool_dir, exist_ok=True)
 
     async def stored(self, oid: str, size: int, repo_id: str) -> bool:
@@ -78,7 +79,9 @@ class ObjectFetcher:
             return False
         return True
 
-    def attach(self, facts: common_pb2.RepoFacts, oid: str, size: int, token: str) -> Fetch:
+    def attach(self, facts: common_pb2.RepoFacts, oid: str, size: int, token: str, *, record: bool = True) -> Fetch:
+        """The download of `oid` under way, or a new one. `record`: count it as cached content
+        (an import keeps its own record; its objects are never evicted)."""
         fetch = self.fetches.get(oid)
         if fetch is not None and fetch.size == size and fetch.error is None:
             metrics.HITS.labels("object-in-flight").inc()
@@ -87,12 +90,14 @@ class ObjectFetcher:
         fetch = Fetch(oid, size, os.path.join(self.settings.spool_dir, f"{oid}.{uuid.uuid4().hex}"))
         open(fetch.path, "wb").close()
         self.fetches[oid] = fetch
-        fetch.task = asyncio.create_task(self._run(fetch, facts, token))
+        fetch.task = asyncio.create_task(self._run(fetch, facts, token, record))
         return fetch
 
     async def read(self, fetch: Fetch, offset: int, end: int) -> AsyncIterator[bytes]:
         """The bytes [offset, end) of an object being fetched, as they arrive."""
-        fh = await asyncio.to_thread(open, fetch.path, "rb")   # opened now: the spool may go while we read
+        # Opened before the first await: the caller attached while the spool existed (a finished
+        # download removes its spool in the same step that forgets it), and it may go right after.
+        fh = open(fetch.path, "rb")   # a local open: nothing to wait for
         try:
             pos = offset
             while pos < end:
@@ -107,12 +112,12 @@ class ObjectFetcher:
 
     # --- the one download -------------------------------------------------------------------
 
-    async def _run(self, fetch: Fetch, facts: common_pb2.RepoFacts, token: str) -> None:
+    async def _run(self, fetch: Fetch, facts: common_pb2.RepoFacts, token: str, record: bool) -> None:
         try:
             await self._download(fetch, facts, token)
             fetch.verified = True
             await fetch._notify()
-            await self._adopt(fetch, facts)
+            await self._adopt(fetch, facts, record)
         except errors.HangarError as exc:
             fetch.error = exc
         except Exception:
@@ -157,13 +162,33 @@ class ObjectFetcher:
         if digest.hexdigest() != fetch.oid:
             raise mismatch(f"The upstream Hub's bytes for {fetch.oid} hash to {digest.hexdigest()}")
 
-    async def _adopt(self, fetch: Fetch, facts: common_pb2.RepoFacts) -> None:
+    async def _adopt(self, fetch: Fetch, facts: common_pb2.RepoFacts, record: bool) -> None:
         key = f"{STAGING}{fetch.oid}/{uuid.uuid4().hex}"
         await self.store.run(self.store.client.fput_object, self.store.bucket, key, fetch.path)
         await call(self.lfs.AdoptObject, lfs_pb2.AdoptObjectRequest(oid=fetch.oid, size=fetch.size, staged_key=key,
                                                                     repo=facts), timeout=3600)
-        await cache.record_object(self.db, fetch.oid, fetch.size, facts.repo.type or "model",
-                                  f"{facts.repo.namespace}/{facts.repo.name}")
+        if record:
+            await cache.record_object(self.db, fetch.oid, fetch.size, facts.repo.type or "model",
+                                      f"{facts.repo.namespace}/{facts.repo.name}")
+            await self.evict(keep=fetch.oid)
+
+    async def evict(self, *, keep: str) -> None:
+        """Bring cached content under HANGAR_MIRROR_CACHE_MAX_BYTES, least recently used first.
+        lfs deletes an object only when no repository but upstream caches references it and nobody
+        uploaded it; either way it stops counting as cached content. A cache repo whose object went
+        fetches it again on the next read."""
+        if self.settings.cache_max_bytes <= 0:
+            return
+        async with self._evicting:
+            for oid, size in await cache.eviction_candidates(self.db, self.settings.cache_max_bytes, keep):
+                if oid in self.fetches:
+                    continue
+                answer = await call(self.lfs.EvictObject, lfs_pb2.EvictObjectRequest(oid=oid))
+                await cache.forget_object(self.db, oid)
+                if answer.evicted:
+                    metrics.EVICTIONS.inc()
+                    metrics.EVICTED_BYTES.inc(size)
+            metrics.CACHE_BYTES.set(await cache.cached_bytes(self.db))
 
 
 def _unlink(path: str) -> None:

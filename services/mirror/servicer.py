@@ -7,13 +7,15 @@ from hangar_common.logs import request_id_var
 from hangar_protos import metadata_pb2, mirror_pb2, mirror_pb2_grpc
 
 from . import cache, metrics
+from .imports import Importer
 from .objects import ObjectFetcher
 from .sync import RepoSync
 
 
 class MirrorServicer(mirror_pb2_grpc.MirrorServicer):
-    def __init__(self, settings, repos: RepoSync, objects: ObjectFetcher, metadata, db) -> None:
+    def __init__(self, settings, repos: RepoSync, objects: ObjectFetcher, metadata, db, imports: Importer) -> None:
         self.settings, self.repos, self.objects, self.metadata, self.db = settings, repos, objects, metadata, db
+        self.imports = imports
 
     async def Ping(self, request, context):
         return mirror_pb2.PingResponse(service="mirror", request_id=request_id_var.get())
@@ -41,3 +43,22 @@ class MirrorServicer(mirror_pb2_grpc.MirrorServicer):
         end = request.size if request.length < 0 else min(request.size, request.offset + request.length)
         async for data in self.objects.read(fetch, request.offset, end):
             yield mirror_pb2.ObjectChunk(data=data)
+
+    async def ResolveLegacyId(self, request, context):
+        if not request.name or "/" in request.name:
+            raise errors.BadRequest("an id without a namespace")
+        return await self.repos.legacy(request.type or "model", request.name)
+
+    async def ObjectServed(self, request, context):
+        metrics.HITS.labels("object").inc()
+        await cache.touch_object(self.db, request.oid)
+        return mirror_pb2.ObjectServedResponse()
+
+    async def StartImport(self, request, context):
+        return await self.imports.start(request)
+
+    async def GetImport(self, request, context):
+        return await self.imports.get(request.id)
+
+    async def SyncImport(self, request, context):
+        return await self.imports.sync(request.id)

@@ -24,6 +24,8 @@ class MirrorSettings:
     timeout: float             # per upstream request (connect and between bytes)
     down_for: int              # after a failed upstream call, serve from cache without asking for this long
     spool_dir: str
+    import_sync_every: int     # seconds between scheduled syncs of finished imports; 0 = on demand only
+    cache_max_bytes: int       # bound of cached (not imported) LFS content, LRU eviction; 0 = unbounded
 
     @property
     def enabled(self) -> bool:
@@ -41,6 +43,8 @@ class MirrorSettings:
             timeout=float(_env("MIRROR_TIMEOUT", "10")),
             down_for=int(_env("MIRROR_DOWN_FOR", "30")),
             spool_dir=_env("MIRROR_SPOOL_DIR", os.path.join(temp_dir(), "hangar-mirror")),
+            import_sync_every=int(_env("MIRROR_IMPORT_SYNC_EVERY", "0")),
+            cache_max_bytes=int(_env("MIRROR_CACHE_MAX_BYTES", "0")),
         )
 
     def allows(self, repo_type: str, repo_id: str) -> bool:

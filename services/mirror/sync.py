@@ -9,6 +9,7 @@ cached repo keeps its last known refs, and an uncached one is a fast UpstreamUna
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
 from datetime import UTC, datetime
 
@@ -28,6 +29,7 @@ class RepoSync:
     def __init__(self, settings, upstream: Upstream, db, metadata) -> None:
         self.settings, self.upstream, self.db, self.metadata = settings, upstream, db, metadata
         self._locks: dict[tuple, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._legacy: dict[tuple[str, str], tuple[float, common_pb2.RepoRef]] = {}
 
     async def ensure(self, ref: common_pb2.RepoRef, cached: bool) -> bool:
         """True when metadata's copy changed (created or refs moved)."""
@@ -50,6 +52,27 @@ class RepoSync:
                     metrics.HITS.labels("refs-stale").inc()
                     return False   # serve the last known refs
                 raise
+
+    async def legacy(self, repo_type: str, name: str) -> common_pb2.RepoRef:
+        """The repository an id without a namespace stands for upstream (remembered for the TTL,
+        and while the upstream is down)."""
+        if not self.settings.enabled:
+            raise errors.RepoNotFound("Repository not found")
+        key = (repo_type, name.lower())
+        known = self._legacy.get(key)
+        if known is not None and (self.upstream.is_down() or time.monotonic() - known[0] < self.settings.ttl):
+            return known[1]
+        try:
+            moved = await self.upstream.legacy_id(repo_type, name, "")
+        except errors.HangarError as exc:
+            if known is not None and exc.code == "UpstreamUnavailable":
+                return known[1]
+            raise
+        if not self.settings.allows(repo_type, f"{moved.namespace}/{moved.name}"):
+            raise errors.RepoNotFound("Repository not found")
+        ref = common_pb2.RepoRef(type=repo_type, namespace=moved.namespace, name=moved.name)
+        self._legacy[key] = (time.monotonic(), ref)
+        return ref
 
     async def _fresh(self, repo_type: str, repo_id: str) -> bool:
         if self.upstream.is_down():
@@ -109,16 +132,7 @@ class RepoSync:
         return {r.name: r.target for r in refs.refs}
 
     async def _fetch(self, url: str, token: str, have: list[str]) -> gitfetch.Fetched:
-        if self.upstream.is_down():
-            raise errors.HangarError("The upstream Hub is unreachable", code="UpstreamUnavailable", status=502)
-        try:
-            return await asyncio.wait_for(asyncio.to_thread(
-                gitfetch.fetch, url, token=token, have=have, timeout=self.settings.timeout,
-                spool_dir=self.settings.spool_dir), timeout=max(60.0, self.settings.timeout * 30))
-        except Exception as exc:
-            self.upstream.mark_down()
-            raise errors.HangarError(f"Fetching from the upstream Hub failed: {type(exc).__name__}",
-                                     code="UpstreamUnavailable", status=502) from None
+        return await fetch_pack(self.upstream, self.settings, url, token, have)
 
     async def _store(self, target, fetched: gitfetch.Fetched, commands, *, create: bool) -> None:
         header = metadata_pb2.GitReceiveHeader(repo=target, commands=commands, upstream=metadata_pb2.UpstreamRepo(
@@ -126,33 +140,63 @@ class RepoSync:
         await self._send(header, fetched)
 
     async def _send(self, header, fetched: gitfetch.Fetched | None) -> None:
-        failed: list[BaseException] = []
-
-        async def chunks():
-            yield metadata_pb2.GitReceiveChunk(header=header)
-            if fetched is None:
-                return
-            objects = fetched.objects()
-            while True:
-                try:
-                    batches = await asyncio.to_thread(_next_batches, objects)
-                except Exception as exc:   # an unreadable pack: end the stream, metadata refuses it
-                    failed.append(exc)
-                    return
-                if not batches:
-                    return
-                for batch in batches:
-                    yield metadata_pb2.GitReceiveChunk(objects=batch)
-        result = await call(self.metadata.UpstreamSync, chunks(), timeout=3600)
-        if failed:
-            metrics.ERRORS.labels("bad-pack").inc()
-            raise errors.HangarError("The upstream Hub sent an unreadable pack", code="UpstreamUnavailable",
-                                     status=502)
+        result = await send_objects(self.metadata, header, fetched)
         if not result.ok:
             reasons = sorted({r.error for r in result.results if r.error} | ({result.error} - {""}))
             metrics.ERRORS.labels("refused").inc()
             raise errors.BadRequest("The upstream repository cannot be mirrored: " + "; ".join(reasons),
                                     code="UpstreamRefused")
+
+
+async def fetch_pack(upstream: Upstream, settings, url: str, token: str, have: list[str],
+                     select=None) -> gitfetch.Fetched:
+    """The upstream's refs and a pack of what `have` lacks (gitfetch.fetch in a thread, bounded)."""
+    return await _git_call(upstream, settings, gitfetch.fetch, url, token=token, have=have,
+                           timeout=settings.timeout, spool_dir=settings.spool_dir, select=select)
+
+
+async def list_refs(upstream: Upstream, settings, url: str, token: str) -> dict[str, str]:
+    return await _git_call(upstream, settings, gitfetch.list_refs, url, token=token, timeout=settings.timeout)
+
+
+async def _git_call(upstream: Upstream, settings, fn, *args, **kwargs):
+    if upstream.is_down():
+        raise errors.HangarError("The upstream Hub is unreachable", code="UpstreamUnavailable", status=502)
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(fn, *args, **kwargs),
+                                      timeout=max(60.0, settings.timeout * 30))
+    except errors.HangarError:
+        raise   # `select` refused the upstream's refs
+    except Exception as exc:
+        upstream.mark_down()
+        raise errors.HangarError(f"Fetching from the upstream Hub failed: {type(exc).__name__}",
+                                 code="UpstreamUnavailable", status=502) from None
+
+
+async def send_objects(metadata, header, fetched: gitfetch.Fetched | None) -> metadata_pb2.GitReceiveResult:
+    """One UpstreamSync: the header, then the pack's objects; metadata applies it all or nothing."""
+    failed: list[BaseException] = []
+
+    async def chunks():
+        yield metadata_pb2.GitReceiveChunk(header=header)
+        if fetched is None:
+            return
+        objects = fetched.objects()
+        while True:
+            try:
+                batches = await asyncio.to_thread(_next_batches, objects)
+            except Exception as exc:   # an unreadable pack: end the stream, metadata refuses it
+                failed.append(exc)
+                return
+            if not batches:
+                return
+            for batch in batches:
+                yield metadata_pb2.GitReceiveChunk(objects=batch)
+    result = await call(metadata.UpstreamSync, chunks(), timeout=3600)
+    if failed:
+        metrics.ERRORS.labels("bad-pack").inc()
+        raise errors.HangarError("The upstream Hub sent an unreadable pack", code="UpstreamUnavailable", status=502)
+    return result
 
 
 def _commands(current: dict[str, str], upstream: dict[str, str]) -> list[metadata_pb2.RefCommand]:

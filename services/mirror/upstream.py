@@ -100,6 +100,23 @@ class Upstream:
         return RepoAnswer(namespace, name, bool(body.get("private")),
                           gated if gated in ("auto", "manual") else ("auto" if gated else ""), body.get("sha", ""))
 
+    async def legacy_id(self, repo_type: str, name: str, token: str) -> Moved:
+        """Where the upstream sends an id without a namespace (`/api/models/gpt2`): its redirect,
+        or the id its answer carries."""
+        resp = await self.request("GET", f"{self.base}/api/{edge.plural(repo_type)}/{name}", token=token)
+        if resp.status_code in (301, 302, 307, 308):
+            return _moved(resp.headers.get("location", ""), repo_type)
+        if resp.status_code in (401, 403, 404):
+            raise errors.RepoNotFound("Repository not found")
+        try:
+            namespace, _, real = resp.json()["id"].partition("/") if resp.status_code == 200 else ("", "", "")
+        except (ValueError, KeyError, AttributeError):
+            namespace, real = "", ""
+        if not namespace or not real:
+            metrics.ERRORS.labels("bad-answer").inc()
+            raise unavailable(f"The upstream Hub answered {resp.status_code} for {name}")
+        return Moved(namespace, real)
+
     async def lfs_download(self, repo_type: str, repo_id: str, oid: str, size: int, token: str) -> tuple[str, dict]:
         """The href (and headers) the upstream's LFS batch API gives for downloading one object."""
         prefix = edge.url_prefix(repo_type)

@@ -18,6 +18,8 @@ from hangar_stack.stack import Stack
 from ..conftest import register_user
 from .proxy import FaultProxy
 
+MIRROR_SETTINGS = ("HANGAR_UPSTREAM_URL", "HANGAR_MIRROR_TTL", "HANGAR_MIRROR_TIMEOUT", "HANGAR_MIRROR_DOWN_FOR",
+                   "HANGAR_UPSTREAM_TOKEN", "HANGAR_UPSTREAM_TOKEN_REPOS", "HANGAR_MIRROR_IMPORT_SYNC_EVERY")
 # One fresh LFS file per test that needs an object no earlier test fetched.
 FAULT_FILES = ("concurrent", "wrong", "short", "err", "slow")
 
@@ -87,8 +89,12 @@ def upstream(stack, tmp_path_factory):
         owner = register_user(hub.endpoint)
         up = Upstream(stack=hub, proxy=proxy, owner=owner, api=HfApi(endpoint=hub.endpoint, token=owner.token))
         _seed(up, tmp_path_factory.mktemp("upstream-seed"))
+        proxy.git_root = str(tmp_path_factory.mktemp("foreign-git"))
+        # The admin-configured upstream token, allowed for the private and gated repos only (imports).
         _restart_mirror(stack, {"HANGAR_UPSTREAM_URL": proxy.url, "HANGAR_MIRROR_TTL": "2",
-                                "HANGAR_MIRROR_TIMEOUT": "5", "HANGAR_MIRROR_DOWN_FOR": "3"})
+                                "HANGAR_MIRROR_TIMEOUT": "10", "HANGAR_MIRROR_DOWN_FOR": "3",
+                                "HANGAR_UPSTREAM_TOKEN": owner.token,
+                                "HANGAR_UPSTREAM_TOKEN_REPOS": f"{up.private},{up.gated}"})
         yield up
     finally:
         _restart_mirror(stack, None)
@@ -99,7 +105,7 @@ def upstream(stack, tmp_path_factory):
 def _restart_mirror(stack: Stack, settings: dict | None) -> None:
     """The session stack's mirror service with the upstream configured (or off again)."""
     stack.stop_service("mirror")
-    for key in ("HANGAR_UPSTREAM_URL", "HANGAR_MIRROR_TTL", "HANGAR_MIRROR_TIMEOUT", "HANGAR_MIRROR_DOWN_FOR"):
+    for key in MIRROR_SETTINGS:
         stack.env.pop(key, None)
     stack.env.update(settings or {})
     stack.start_service("mirror")

@@ -3,6 +3,7 @@ the upstream's own commit ids and bytes (issue 18, priority 1)."""
 from __future__ import annotations
 
 import hashlib
+import uuid
 from pathlib import Path
 
 import httpx
@@ -88,3 +89,23 @@ def test_unknown_repo_is_repo_not_found(endpoint, upstream):
     with httpx.Client(base_url=endpoint, timeout=60) as http:
         resp = http.get("/api/models/nobody-here/nothing-here")
         assert resp.status_code == 401 and resp.headers["x-error-code"] == "RepoNotFound"
+
+
+def test_an_id_without_namespace_redirects_as_the_hub_does(endpoint, mirror_api, upstream, tmp_path):
+    """`gpt2`-style ids: the upstream redirects them to the namespaced repo; the mirror answers the
+    same relative 307, which huggingface_hub follows (info, revision, file downloads)."""
+    legacy = f"legacy{uuid.uuid4().hex[:6]}"
+    upstream.proxy.legacy[legacy] = upstream.public
+    with httpx.Client(base_url=endpoint, timeout=60) as http:
+        resp = http.get(f"/api/models/{legacy}")
+        assert resp.status_code == 307 and resp.headers["location"] == f"/api/models/{upstream.public}"
+        rev = http.get(f"/api/models/{legacy}/revision/dev?expand=sha")
+        assert rev.status_code == 307
+        assert rev.headers["location"] == f"/api/models/{upstream.public}/revision/dev?expand=sha"
+        head = http.head(f"/{legacy}/resolve/main/config.json")
+        assert head.status_code == 307 and head.headers["location"] == f"/{upstream.public}/resolve/main/config.json"
+        assert http.get("/api/models/nolegacyhere").status_code == 401    # unknown upstream too: RepoNotFound
+    info = mirror_api.repo_info(legacy)
+    assert info.id == upstream.public and info.sha == upstream.api.repo_info(upstream.public).sha
+    path = hf_hub_download(legacy, "config.json", endpoint=endpoint, cache_dir=tmp_path / "c")
+    assert Path(path).read_bytes() == b'{"hidden": 8}\n'

@@ -63,7 +63,7 @@ def test_stalled_upstream_times_out_instead_of_hanging(endpoint, upstream: Upstr
     oid = upstream.lfs_oids[path]
     upstream.proxy.object_faults[oid] = "slow"
     try:
-        assert _attempt(endpoint, upstream.faults, path) is None   # mirror timeout is 5 s, the stall 30 s
+        assert _attempt(endpoint, upstream.faults, path) is None   # mirror timeout is 10 s, the stall 30 s
     finally:
         upstream.proxy.object_faults.pop(oid)
     time.sleep(3.5)

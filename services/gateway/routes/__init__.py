@@ -13,6 +13,8 @@ ROUTERS += [m.router for m in (validate_yaml, repos, repo_info, tree, preupload,
 
 from . import storage, lfs_files  # noqa: E402
 ROUTERS += [storage.router, lfs_files.router]
+from . import imports  # noqa: E402  (after storage: /api/{namespace}/storage of a user named "imports")
+ROUTERS.append(imports.router)
 
 from . import webhooks  # noqa: E402
 ROUTERS.append(webhooks.router)

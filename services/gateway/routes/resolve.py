@@ -47,11 +47,14 @@ async def resolve_file(request: Request):
     if entry.HasField("lfs") and entry.lfs.oid:
         try:
             granted = info.facts.repo_id if info.upstream_cache else ""
-            return await _lfs_redirect(request, target, entry, commit, granted)
+            answer = await _lfs_redirect(request, target, entry, commit, granted)
         except errors.NotFound:   # lfs does not hold the bytes (yet)
             if not info.upstream_cache:
                 raise
-        return await upstream_object.serve(request, target, info, entry, commit)
+            return await upstream_object.serve(request, target, info, entry, commit)
+        if info.upstream_cache:
+            await upstream_object.served(request, entry.lfs.oid)
+        return answer
     return await _regular(request, info.facts.repo, commit, entry)
 
 
