@@ -78,6 +78,17 @@ def _seed(up: Upstream, tmp) -> None:
     api.update_repo_settings(up.gated, gated="auto")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `stops_upstream` stop the upstream stack: they run after every other test of
+    this package, whatever their module's name."""
+    here = os.path.dirname(__file__)
+    last = [item for item in items if item.get_closest_marker("stops_upstream")]
+    rest = [item for item in items if item not in last]
+    ours = [i for i, item in enumerate(rest) if str(item.path).startswith(here + os.sep)]
+    if last and ours:
+        items[:] = rest[:ours[-1] + 1] + last + rest[ours[-1] + 1:]
+
+
 @pytest.fixture(scope="package")
 def upstream(stack, tmp_path_factory):
     """The upstream for tests/mirror only: the session stack's mirror is switched back off when

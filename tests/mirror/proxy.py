@@ -95,7 +95,8 @@ class FaultProxy:
             def _legacy(self, path: str) -> str:
                 split = urlsplit(path)
                 parts = split.path.split("/")[1:]
-                if parts[:2] == ["api", "models"] and len(parts) >= 3 and parts[2] in proxy.legacy:
+                if parts[:2] == ["api", "models"] and len(parts) >= 3 and parts[2] in proxy.legacy and (
+                        len(parts) == 3 or (parts[3] == "revision" and len(parts) >= 5)):
                     rest = "/".join(["", "api", "models", proxy.legacy[parts[2]], *parts[3:]])
                 elif len(parts) >= 2 and parts[0] in proxy.legacy and parts[1] == "resolve":
                     rest = "/".join(["", proxy.legacy[parts[0]], *parts[1:]])

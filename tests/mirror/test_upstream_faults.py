@@ -87,8 +87,9 @@ def test_upstream_down_serves_cached_and_fails_fast_for_the_rest(endpoint, upstr
         upstream.proxy.down = False
 
 
+@pytest.mark.stops_upstream
 def test_stopped_upstream_stack_still_leaves_cached_content(endpoint, upstream: Upstream):
-    """Last test of the module: the upstream Hangar itself is stopped."""
+    """Runs last in tests/mirror (conftest.py): the upstream Hangar itself is stopped."""
     sha = upstream.api.repo_info(upstream.public).sha
     upstream.stack.down()
     time.sleep(2.5)
