@@ -180,14 +180,16 @@ class ObjectFetcher:
         if self.settings.cache_max_bytes <= 0:
             return
         async with self._evicting:
-            for oid, size in await cache.eviction_candidates(self.db, self.settings.cache_max_bytes, keep):
-                if oid in self.fetches:
-                    continue
-                answer = await call(self.lfs.EvictObject, lfs_pb2.EvictObjectRequest(oid=oid))
-                await cache.forget_object(self.db, oid)
-                if answer.evicted:
-                    metrics.EVICTIONS.inc()
-                    metrics.EVICTED_BYTES.inc(size)
+            # Again until under the bound: an object lfs kept (a local repository references it now)
+            # stops counting as cached content without freeing its bytes, so the next ones go too.
+            while candidates := [(oid, size) for oid, size in await cache.eviction_candidates(
+                    self.db, self.settings.cache_max_bytes, keep) if oid not in self.fetches]:
+                for oid, size in candidates:
+                    answer = await call(self.lfs.EvictObject, lfs_pb2.EvictObjectRequest(oid=oid))
+                    await cache.forget_object(self.db, oid)
+                    if answer.evicted:
+                        metrics.EVICTIONS.inc()
+                        metrics.EVICTED_BYTES.inc(size)
             metrics.CACHE_BYTES.set(await cache.cached_bytes(self.db))
 
 
