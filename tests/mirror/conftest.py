@@ -79,14 +79,17 @@ def _seed(up: Upstream, tmp) -> None:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `stops_upstream` stop the upstream stack: they run after every other test of
-    this package, whatever their module's name."""
-    here = os.path.dirname(__file__)
-    last = [item for item in items if item.get_closest_marker("stops_upstream")]
-    rest = [item for item in items if item not in last]
-    ours = [i for i, item in enumerate(rest) if str(item.path).startswith(here + os.sep)]
-    if last and ours:
-        items[:] = rest[:ours[-1] + 1] + last + rest[ours[-1] + 1:]
+    """Tests that disturb the upstream (faults, marking it down: `disturbs_upstream`) run after the
+    package's other tests, and those that stop it (`stops_upstream`) after all of them."""
+    here = os.path.dirname(__file__) + os.sep
+
+    def rank(item) -> int:
+        return 2 if item.get_closest_marker("stops_upstream") else \
+            1 if item.get_closest_marker("disturbs_upstream") else 0
+    ours = [i for i, item in enumerate(items) if str(item.path).startswith(here)]
+    if ours:
+        first, last = ours[0], ours[-1] + 1
+        items[first:last] = sorted(items[first:last], key=rank)   # stable: module order kept
 
 
 @pytest.fixture(scope="package")

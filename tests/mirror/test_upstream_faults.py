@@ -14,6 +14,8 @@ import pytest
 
 from .conftest import Upstream
 
+pytestmark = pytest.mark.disturbs_upstream
+
 
 def _get(endpoint: str, repo: str, path: str) -> bytes:
     with httpx.Client(base_url=endpoint, timeout=120, follow_redirects=True) as http:
