@@ -3,6 +3,7 @@ the current request id (metadata key `x-request-id`) and turn peer errors back i
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import json
 import logging
@@ -68,15 +69,24 @@ def _guard_coroutine(behavior, where: str):
     async def guarded(request_or_iterator, context):
         # Cache invalidations the handler noted go out when it returns: after its transaction
         # committed, before the caller sees the answer (hotcache.py).
-        pending = hotcache.begin()
+        # They also travel back to the caller in a trailer, which the caller's channel applies to
+        # its own caches before the caller continues: the replica that made a change reads the new
+        # state on its very next request, whatever its listener of the channel is still doing.
+        pending: contextvars.Token | None = hotcache.begin()
         try:
-            return await behavior(request_or_iterator, context)
+            result = await behavior(request_or_iterator, context)
+            notes = await hotcache.finish(pending)
+            pending = None
+            if notes:
+                context.set_trailing_metadata((hotcache.trailer(notes),))
+            return result
         except grpc.aio.AbortError:
             raise
         except Exception as exc:
             await _abort(context, exc, where)
         finally:
-            await hotcache.finish(pending)
+            if pending is not None:
+                await hotcache.finish(pending)
     return guarded
 
 
@@ -140,9 +150,22 @@ def _with_request_id(client_call_details):
                                    client_call_details.credentials, client_call_details.wait_for_ready)
 
 
+async def _applying_invalidations(call):
+    """The call, once finished, with the cache invalidations its server sent back applied to this
+    process's caches (hotcache.py); a failed call is left for its caller to raise."""
+    if not hotcache.listening():
+        return call
+    try:
+        await call
+        hotcache.apply_trailer(await call.trailing_metadata())
+    except grpc.aio.AioRpcError:
+        pass
+    return call
+
+
 class _UnaryUnary(grpc.aio.UnaryUnaryClientInterceptor):
     async def intercept_unary_unary(self, continuation, details, request):
-        return await continuation(_with_request_id(details), request)
+        return await _applying_invalidations(await continuation(_with_request_id(details), request))
 
 
 class _UnaryStream(grpc.aio.UnaryStreamClientInterceptor):
@@ -152,7 +175,7 @@ class _UnaryStream(grpc.aio.UnaryStreamClientInterceptor):
 
 class _StreamUnary(grpc.aio.StreamUnaryClientInterceptor):
     async def intercept_stream_unary(self, continuation, details, request_iterator):
-        return await continuation(_with_request_id(details), request_iterator)
+        return await _applying_invalidations(await continuation(_with_request_id(details), request_iterator))
 
 
 class _StreamStream(grpc.aio.StreamStreamClientInterceptor):

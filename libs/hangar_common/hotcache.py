@@ -303,9 +303,32 @@ def begin() -> contextvars.Token:
     return _pending.set({})
 
 
-async def finish(token: contextvars.Token) -> None:
-    """Publish what was noted since `begin()` (the interceptor calls it when a handler returns)."""
-    notes = _pending.get()
+async def finish(token: contextvars.Token) -> dict[str, set[str]]:
+    """Publish what was noted since `begin()` (the interceptor calls it when a handler returns);
+    the notes are returned for the reply's trailer."""
+    notes = _pending.get() or {}
     _pending.reset(token)
     if notes and _bus is not None:
         await _bus.publish(notes)
+    return notes
+
+
+TRAILER = "hangar-invalidate-bin"
+
+
+def trailer(notes: Mapping[str, Iterable[str]]) -> tuple[str, bytes]:
+    return TRAILER, orjson.dumps({topic: sorted(tags) for topic, tags in notes.items()})
+
+
+def listening() -> bool:
+    """Whether this process keeps caches that invalidations apply to."""
+    return _bus is not None
+
+
+def apply_trailer(metadata) -> None:
+    """Apply the invalidations a peer's reply carried (grpcio's client interceptor calls it)."""
+    if _bus is None or not metadata:
+        return
+    for key, value in metadata:
+        if key == TRAILER:
+            _bus._on_message(value)

@@ -135,3 +135,46 @@ async def test_notes_inside_an_rpc_are_published_when_it_ends():
     finally:
         hotcache.install(None)
     assert published == [{"repos": {"1", "2"}, "decisions": {"9"}}]
+
+
+async def test_the_caller_applies_what_the_rpc_changed_before_it_continues():
+    """The replica that made a change reads the new state on its next request, even when its
+    listener has not heard the published message yet (here: a bus whose channel never delivers).
+    A real gRPC server and channel with the project's interceptors, on loopback."""
+    import grpc
+
+    from hangar_common import grpcio
+
+    class Silent(HealthyBus):
+        async def publish(self, notes):   # sent, but this process's listener is slow to hear it
+            pass
+    bus = Silent(True)
+    repos = Cache(bus, "repos", [hotcache.REPOS], ttl=60)
+    hotcache.install(bus)
+
+    async def update_settings(request: bytes, context) -> bytes:
+        hotcache.note(hotcache.REPOS, request.decode())
+        return b"ok"
+
+    async def read(request: bytes, context) -> bytes:
+        return b"ok"
+    handler = grpc.method_handlers_generic_handler("t.Repos", {
+        "Update": grpc.unary_unary_rpc_method_handler(update_settings),
+        "Read": grpc.unary_unary_rpc_method_handler(read)})
+    server, _health = grpcio.create_server([], [])
+    server.add_generic_rpc_handlers((handler,))
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    channel = grpcio.channel(f"127.0.0.1:{port}")
+    try:
+        repos.put("info:7", "public", ["7"])
+        repos.put("info:8", "public", ["8"])
+        assert await channel.unary_unary("/t.Repos/Read")(b"7") == b"ok"
+        assert repos.get("info:7") == "public"            # a read changes nothing
+        assert await channel.unary_unary("/t.Repos/Update")(b"7") == b"ok"
+        assert repos.get("info:7") is MISSING              # gone before the caller went on
+        assert repos.get("info:8") == "public"
+    finally:
+        await channel.close()
+        await server.stop(None)
+        hotcache.install(None)
