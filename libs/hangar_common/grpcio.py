@@ -163,6 +163,15 @@ async def _applying_invalidations(call):
     return call
 
 
+async def reply(call):
+    """The response of a client-streaming call fed with `write()`, once `done_writing()` was sent,
+    with the cache invalidations its server sent back applied to this process's caches."""
+    response = await call
+    if hotcache.listening():
+        hotcache.apply_trailer(await call.trailing_metadata())
+    return response
+
+
 class _UnaryUnary(grpc.aio.UnaryUnaryClientInterceptor):
     async def intercept_unary_unary(self, continuation, details, request):
         return await _applying_invalidations(await continuation(_with_request_id(details), request))
@@ -175,7 +184,10 @@ class _UnaryStream(grpc.aio.UnaryStreamClientInterceptor):
 
 class _StreamUnary(grpc.aio.StreamUnaryClientInterceptor):
     async def intercept_stream_unary(self, continuation, details, request_iterator):
-        return await _applying_invalidations(await continuation(_with_request_id(details), request_iterator))
+        call = await continuation(_with_request_id(details), request_iterator)
+        # A call fed with write() (no iterator) cannot be awaited here: its writes wait for this
+        # interceptor. Its caller finishes it with `reply()`, which applies the trailer.
+        return call if request_iterator is None else await _applying_invalidations(call)
 
 
 class _StreamStream(grpc.aio.StreamStreamClientInterceptor):

@@ -19,7 +19,7 @@ import re
 import grpc
 from fastapi import APIRouter, Request
 
-from hangar_common import errors
+from hangar_common import errors, grpcio
 from hangar_common.grpcio import call
 from hangar_protos import community_pb2, metadata_pb2
 
@@ -212,7 +212,7 @@ async def _stream_commit(request: Request, info, revision: str, principal, *, pr
         if rpc is None:
             raise _bad("Empty commit body: the header line is missing", "MissingHeader")
         await _write(rpc, None)
-        return await rpc, header.header
+        return await grpcio.reply(rpc), header.header
     except grpc.aio.AioRpcError as exc:
         raise errors.from_grpc(exc) from None
     except BaseException:

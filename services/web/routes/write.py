@@ -18,7 +18,7 @@ from fastapi import APIRouter
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
-from hangar_common import errors
+from hangar_common import errors, grpcio
 from hangar_common.grpcio import call
 from hangar_protos import auth_pb2, common_pb2, community_pb2, metadata_pb2
 
@@ -91,7 +91,7 @@ async def commit(request: Request, opened: access.OpenRepo, branch: str, summary
         async for op in ops:
             await rpc.write(op)
         await rpc.done_writing()
-        return await rpc
+        return await grpcio.reply(rpc)
     except grpc.aio.AioRpcError as exc:
         raise errors.from_grpc(exc) from None
     except (grpc.aio.UsageError, BaseException) as exc:
