@@ -184,10 +184,9 @@ class _UnaryStream(grpc.aio.UnaryStreamClientInterceptor):
 
 class _StreamUnary(grpc.aio.StreamUnaryClientInterceptor):
     async def intercept_stream_unary(self, continuation, details, request_iterator):
-        call = await continuation(_with_request_id(details), request_iterator)
-        # A call fed with write() (no iterator) cannot be awaited here: its writes wait for this
-        # interceptor. Its caller finishes it with `reply()`, which applies the trailer.
-        return call if request_iterator is None else await _applying_invalidations(call)
+        # Not awaited here: the writes of a call fed with write() wait for this interceptor. Its
+        # caller finishes it with `reply()`, which applies the trailer.
+        return await continuation(_with_request_id(details), request_iterator)
 
 
 class _StreamStream(grpc.aio.StreamStreamClientInterceptor):
