@@ -11,7 +11,9 @@ lock and its oid lock. Racing writers:
 - a verification takes the oid lock before recording an object (and checking that an existing
   object's bytes are there), so it never relies on bytes the collector is about to delete.
 
-Objects are deleted at the key the catalog names (an upload's own key, or the canonical key).
+Objects are deleted at the key the catalog names (an upload's own key, or the canonical key). An
+object stored as a Xet file loses only its row here; the Xet collection that follows (xet/gc.py)
+deletes the Xet files no object and no revision uses any more, then their xorbs and shards.
 
 Upload rows, their bytes (unless they became an object: state `stored`) and S3 multipart uploads
 older than the staging TTL are removed, as are leftovers under the old `lfs-staging/` prefix.
@@ -26,6 +28,7 @@ from sqlalchemy import text
 
 from . import catalog
 from .blobstore import STAGING_PREFIX, canonical_key
+from .xet import gc as xet_gc
 from .xet import lfs_bridge
 
 logger = logging.getLogger("hangar.lfs.gc")
@@ -39,11 +42,13 @@ class Report:
     bytes: int = 0
     staging_removed: int = 0
     multipart_aborted: int = 0
+    xet: xet_gc.XetGcReport | None = None
 
     def as_dict(self) -> dict:
         return {"dry_run": self.dry_run, "objects": len(self.collected), "bytes": self.bytes,
                 "oids": self.collected, "staging_removed": self.staging_removed,
-                "multipart_aborted": self.multipart_aborted}
+                "multipart_aborted": self.multipart_aborted,
+                "xet": self.xet.as_dict() if self.xet is not None else None}
 
 
 async def _candidates(conn, cutoff: datetime, after: str) -> list[tuple[str, int]]:
@@ -167,8 +172,12 @@ async def _abort_stale_multipart(ctx, cutoff: datetime, dry_run: bool) -> int:
 async def run(ctx, *, grace: int, staging_ttl: int, dry_run: bool) -> Report:
     report = Report(dry_run=dry_run)
     await collect_objects(ctx, grace=grace, dry_run=dry_run, report=report)
+    # After the objects: a Xet file is collectable once no object is stored as it.
+    report.xet = await xet_gc.collect(ctx.engine, ctx.blobs.store, ctx.peers.metadata, grace=grace,
+                                      dry_run=dry_run, gone_oids=frozenset(report.collected if dry_run else ()))
     await sweep_uploads(ctx, staging_ttl=staging_ttl, dry_run=dry_run, report=report)
-    logger.info("gc finished", extra={"fields": {k: v for k, v in report.as_dict().items() if k != "oids"}})
+    fields = {k: v for k, v in report.as_dict().items() if k not in ("oids", "xet")}
+    logger.info("gc finished", extra={"fields": {**fields, **report.xet.counts()}})
     return report
 
 

@@ -2,10 +2,13 @@
 LFS reference index). Only through their protos (protos/hangar_protos/{auth,metadata}.proto)."""
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from hangar_common.grpcio import call
 from hangar_protos import auth_pb2, auth_pb2_grpc, common_pb2, metadata_pb2, metadata_pb2_grpc
 
 OIDS_PER_CALL = 1000  # keeps each OidsRequest far below the 4 MiB message cap
+NAMESPACE_OIDS_PAGE = 10_000   # 650 KiB of oids per answer
 
 
 class Peers:
@@ -51,3 +54,15 @@ class Peers:
 
     async def namespace_usage(self, namespace: str) -> metadata_pb2.NamespaceUsageResponse:
         return await call(self.metadata.NamespaceUsage, metadata_pb2.NamespaceUsageRequest(namespace=namespace))
+
+    async def namespace_oids(self, namespace: str) -> AsyncIterator[list[str]]:
+        """The oids the namespace's repositories reference, a page at a time."""
+        after = ""
+        while True:
+            answer = await call(self.metadata.NamespaceOids, metadata_pb2.NamespaceOidsRequest(
+                namespace=namespace, after=after, limit=NAMESPACE_OIDS_PAGE))
+            if answer.oids:
+                yield list(answer.oids)
+            if len(answer.oids) < NAMESPACE_OIDS_PAGE:
+                return
+            after = answer.oids[-1]

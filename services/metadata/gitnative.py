@@ -180,6 +180,10 @@ class GitNative:
         async with self.engine.pool.acquire() as conn:
             return await lfsindex.namespace_usage(conn, namespace)
 
+    async def namespace_oids(self, namespace: str, after: str, limit: int) -> list[str]:
+        async with self.engine.pool.acquire() as conn:
+            return await lfsindex.namespace_oids(conn, namespace, after, limit)
+
     # --- object access for git transport ------------------------------------------------------
     async def git_list_refs(self, ref) -> pb.GitRefs:
         repo = await self._repo(ref)

@@ -95,3 +95,16 @@ async def namespace_usage(conn, namespace: str) -> pb.NamespaceUsageResponse:
                  FROM lfs_refs l JOIN repos r ON r.id = l.repo_id
                  WHERE lower(r.namespace) = lower($1) GROUP BY l.lfs_oid) t""", namespace)
     return pb.NamespaceUsageResponse(public_bytes=int(row["public_bytes"]), private_bytes=int(row["private_bytes"]))
+
+
+NAMESPACE_OIDS_PAGE = 10_000
+
+
+async def namespace_oids(conn, namespace: str, after: str, limit: int) -> list[str]:
+    """The oids the namespace's repositories reference, ascending, after `after`."""
+    limit = min(limit, NAMESPACE_OIDS_PAGE) if limit > 0 else NAMESPACE_OIDS_PAGE
+    rows = await conn.fetch(
+        """SELECT DISTINCT l.lfs_oid FROM lfs_refs l JOIN repos r ON r.id = l.repo_id
+           WHERE lower(r.namespace) = lower($1) AND l.lfs_oid > $2 ORDER BY l.lfs_oid LIMIT $3""",
+        namespace, after, limit)
+    return [r["lfs_oid"] for r in rows]

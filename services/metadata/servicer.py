@@ -141,6 +141,10 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
     async def NamespaceUsage(self, request, context):
         return await self.versioning.namespace_usage(request.namespace)
 
+    async def NamespaceOids(self, request, context):
+        return pb.OidsResponse(oids=await self.versioning.namespace_oids(request.namespace, request.after,
+                                                                         request.limit))
+
     # --- git transport --------------------------------------------------------------------------------
     async def GitListRefs(self, request, context):
         return await self.versioning.git_list_refs(request.repo)

@@ -1,6 +1,7 @@
 """Storage accounting: `GET /api/storage/{namespace}` answers the LFS bytes a user or organization
-holds (public and private, each object counted once however many of its repos reference it) and its
-quota. The numbers are the lfs service's (`Lfs.Usage`); the gateway only decides who may see them:
+holds (public and private, each object counted once however many of its repos reference it), its
+quota, and `storedBytes`, what those objects occupy in S3 (Xet-uploaded files as their xorbs and
+shards). The numbers are the lfs service's (`Lfs.Usage`); the gateway only decides who may see them:
 the namespace itself and the members of an organization. `GET /api/settings/repositories` (and
 `/api/organizations/{ns}/settings/repositories`) lists a namespace's repositories with their bytes."""
 from __future__ import annotations
@@ -23,7 +24,7 @@ async def namespace_storage(request: Request, namespace: str, services: deps.Ser
     usage = await call(services.lfs.Usage, lfs_pb2.UsageRequest(namespace=namespace))
     return JSON({"namespace": usage.namespace or namespace, "publicBytes": usage.public_bytes,
                  "privateBytes": usage.private_bytes, "totalBytes": usage.public_bytes + usage.private_bytes,
-                 "quotaBytes": usage.quota_bytes or None})
+                 "quotaBytes": usage.quota_bytes or None, "storedBytes": usage.stored_bytes})
 
 
 PAGE = 100

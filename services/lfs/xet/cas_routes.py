@@ -152,7 +152,7 @@ async def _apply_shard(res, shard: Shard, body: bytes, token: tokens.CasToken) -
     key = store.SHARD_PREFIX + hashlib.sha256(body).hexdigest()
     await store.put_bytes(res.store, key, body)
     await store.index_shard(res.engine, key, [hash_hex(x.xorb_hash) for x in shard.xorbs],
-                            _dedup_pairs(shard.xorbs))
+                            _dedup_pairs(shard.xorbs), [f.file_hash for f in files])
     new = await store.record_shard(res.engine, key, len(body), repo_id=token.repo_id, user_id=token.user_id)
     return JSONResponse({"result": 1 if new else 0})
 

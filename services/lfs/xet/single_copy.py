@@ -4,7 +4,8 @@ uploaded over plain LFS) — keep only the xorbs: the object's key becomes the X
 copy is deleted (docs/storage.md). A dry run reports what would be freed and changes nothing.
 
 Per object, under the oid's lock (the one verification and garbage collection take): the Xet file
-and all its xorbs must still be registered, and the row still point at the copy, or nothing happens.
+and all its xorbs must still be registered, and the row still point at the copy, or nothing happens;
+the Xet collector's lock is held shared meanwhile, so the file cannot be collected under the move.
 S3 bytes are deleted only after the row moved. A presigned GET of the copy handed out before the run
 stops working; run it when downloads may be retried (every client retries a failed download).
 """
@@ -17,7 +18,7 @@ from sqlalchemy import text
 
 from .. import catalog
 from ..blobstore import canonical_key
-from . import file_stream, lfs_bridge
+from . import file_stream, gc, lfs_bridge
 
 logger = logging.getLogger("hangar.lfs.xet.single_copy")
 BATCH = 500
@@ -44,7 +45,8 @@ async def _doubles(conn, after: str) -> list[tuple[str, int, str | None, str]]:
 
 
 async def _move(ctx, oid: str, size: int, key: str | None, file_hash: str) -> bool:
-    async with ctx.engine.begin() as conn:
+    # The Xet collector may delete a file no object is stored as: not while this one is pointed at it.
+    async with gc.shared_lock(ctx.engine), ctx.engine.begin() as conn:
         await catalog.lock_oid(conn, oid)
         if await file_stream.open_file(ctx.engine, oid) is None:
             return False

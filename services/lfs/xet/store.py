@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import struct
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import orjson
@@ -86,10 +87,12 @@ async def insert_xorb(engine, info: XorbInfo, s3_key: str, *, repo_id: str, user
         return row.first() is not None
 
 
-async def index_shard(engine, shard_key: str, xorb_hashes: list[str], pairs: list[tuple[str, str]]) -> None:
-    """Remember which xorbs a shard listed, and make (chunk hash, xorb hash) pairs answerable by the
-    global dedup API through that shard (the first shard to index a chunk wins)."""
+async def index_shard(engine, shard_key: str, xorb_hashes: list[str], pairs: list[tuple[str, str]],
+                      file_hashes: Sequence[str] = ()) -> None:
+    """Remember which xorbs and (registered) files a shard listed, and make (chunk hash, xorb hash)
+    pairs answerable by the global dedup API through that shard (the first shard to index a chunk wins)."""
     async with engine.begin() as conn:
+        await index_shard_files(conn, shard_key, list(file_hashes))
         if xorb_hashes:
             await conn.execute(text(
                 "INSERT INTO xet_shard_xorbs (shard_key, xorb_hash) SELECT :k, x FROM unnest(CAST(:x AS text[])) "
@@ -99,6 +102,14 @@ async def index_shard(engine, shard_key: str, xorb_hashes: list[str], pairs: lis
                 "INSERT INTO xet_dedup_chunks (chunk_hash, xorb_hash, shard_key) SELECT c, x, :k FROM "
                 "unnest(CAST(:c AS text[]), CAST(:x AS text[])) AS t(c, x) ON CONFLICT (chunk_hash) DO NOTHING"),
                 {"k": shard_key, "c": [c for c, _ in pairs], "x": [x for _, x in pairs]})
+
+
+async def index_shard_files(conn, shard_key: str, file_hashes: list[str]) -> None:
+    """The registered files among `file_hashes` are named by the shard `shard_key`."""
+    if file_hashes:
+        await conn.execute(text(
+            "INSERT INTO xet_shard_files (shard_key, file_hash) SELECT :k, file_hash FROM xet_files "
+            "WHERE file_hash = ANY(:f) ON CONFLICT DO NOTHING"), {"k": shard_key, "f": file_hashes})
 
 
 async def dedup_xorbs_for_chunk(engine, chunk_hex: str, limit: int) -> list[str]:
@@ -157,12 +168,33 @@ async def file_granted_to_repo(engine, file_hex: str, repo_id: str) -> bool:
 
 
 async def record_shard(engine, key: str, size: int, *, repo_id: str, user_id: str) -> bool:
-    """False when the very same shard was registered before."""
+    """False when the very same shard was registered before (its files are indexed now: index_shard
+    ran first)."""
     async with engine.begin() as conn:
         row = await conn.execute(text(
-            "INSERT INTO xet_shards (key, size, repo_id, uploaded_by) VALUES (:k, :s, :r, :u) "
+            "INSERT INTO xet_shards (key, size, repo_id, uploaded_by, files_indexed) VALUES (:k, :s, :r, :u, true) "
             "ON CONFLICT (key) DO NOTHING RETURNING key"), {"k": key, "s": size, "r": repo_id, "u": user_id})
-        return row.first() is not None
+        if row.first() is not None:
+            return True
+        await conn.execute(text("UPDATE xet_shards SET files_indexed = true WHERE key = :k AND NOT files_indexed"),
+                           {"k": key})
+        return False
+
+
+async def footprint(engine, file_hashes: list[str]) -> tuple[int, int]:
+    """(xorb bytes, shard bytes) the files `file_hashes` use in S3: the stored bytes of every xorb
+    one of them has a segment in, and the size of every shard that named one of them, each once."""
+    if not file_hashes:
+        return 0, 0
+    async with engine.connect() as conn:
+        xorbs = (await conn.execute(text(
+            "SELECT coalesce(sum(stored_bytes), 0) FROM xet_xorbs WHERE hash IN ("
+            "SELECT DISTINCT s->>0 FROM xet_files f CROSS JOIN LATERAL jsonb_array_elements(f.segments) s "
+            "WHERE f.file_hash = ANY(:f))"), {"f": file_hashes})).scalar()
+        shards = (await conn.execute(text(
+            "SELECT coalesce(sum(size), 0) FROM xet_shards WHERE key IN ("
+            "SELECT shard_key FROM xet_shard_files WHERE file_hash = ANY(:f))"), {"f": file_hashes})).scalar()
+    return int(xorbs), int(shards)
 
 
 # --- S3 -----------------------------------------------------------------------------------------
@@ -184,6 +216,18 @@ async def read_range(store, key: str, first: int, last: int) -> bytes:
     """Bytes [first, last] (inclusive) of an object."""
     def _read():
         response = store.client.get_object(store.bucket, key, offset=first, length=last - first + 1)
+        try:
+            return response.read()
+        finally:
+            response.close()
+            response.release_conn()
+    return await store.run(_read)
+
+
+async def read_all(store, key: str) -> bytes:
+    """A whole (small) object: a shard."""
+    def _read():
+        response = store.client.get_object(store.bucket, key)
         try:
             return response.read()
         finally:
