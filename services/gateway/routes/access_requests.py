@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse
 
 from hangar_common import errors
 from hangar_common.grpcio import call
-from hangar_protos import auth_pb2
+from hangar_protos import auth_pb2, common_pb2
 
 from .. import deps, paths
 from ..bodies import form_items, json_object, repo_api
@@ -36,15 +36,15 @@ def request_json(item: auth_pb2.AccessRequestInfo) -> dict:
     return body
 
 
-async def _facts(request: Request):
-    info = await open_repo(request, paths.api_target(request), "read")
+async def _facts(request: Request, target: paths.RepoTarget):
+    info = await open_repo(request, target, "read")
     return info.facts
 
 
 @repo_api(router, "/ask-access", ["POST"])
-async def ask_access(request: Request, services: deps.Services, principal: deps.CurrentUser):
+async def ask_access(request: Request, target: deps.ApiTarget, services: deps.Services, principal: deps.CurrentUser):
     """The gate's form fields arrive form-encoded (the Hub's page) or as JSON."""
-    facts = await _facts(request)
+    facts = await _facts(request, target)
     fields = dict((await form_items(request))[:50])
     answer = await call(services.auth.RequestAccess, auth_pb2.RequestAccessRequest(
         principal=principal, repo=facts, fields_json=json.dumps(fields)))
@@ -52,15 +52,15 @@ async def ask_access(request: Request, services: deps.Services, principal: deps.
 
 
 def _list_handler(status: str):
-    async def list_requests(request: Request):
-        principal = await deps.current_principal(request)
-        facts = await _facts(request)
+    async def list_requests(request: Request, target: deps.ApiTarget, services: deps.Services,
+                            principal: deps.CurrentPrincipal, settings: deps.AppSettings):
+        facts = await _facts(request, target)
         cursor, limit = _page(request)
-        page = await call(deps.clients(request).auth.ListAccessRequests, auth_pb2.ListAccessRequestsRequest(
+        page = await call(services.auth.ListAccessRequests, auth_pb2.ListAccessRequestsRequest(
             principal=principal, repo=facts, status=status, offset=cursor, limit=limit))
         headers = {}
         if page.has_more:
-            origin = request.app.state.resources.settings.public_url
+            origin = settings.public_url
             query = urlencode({"cursor": cursor + len(page.requests), "limit": limit})
             headers["Link"] = f'<{origin}{request.url.path}?{query}>; rel="next"'
         return JSONResponse([request_json(r) for r in page.requests], headers=headers)
@@ -83,31 +83,33 @@ def _page(request: Request) -> tuple[int, int]:
 
 
 @repo_api(router, "/user-access-request/handle", ["POST"])
-async def handle(request: Request):
+async def handle(request: Request, target: deps.ApiTarget, services: deps.Services,
+                 principal: deps.CurrentPrincipal):
     """Body: {"user" | "requestId", "status": accepted|rejected|pending, "rejectionReason"?}."""
     body = await json_object(request)
-    return await _handle(request, body, grant=False)
+    return await _handle(request, target, services, principal, body, grant=False)
 
 
 @repo_api(router, "/user-access-request/grant", ["POST"])
-async def grant(request: Request):
+async def grant(request: Request, target: deps.ApiTarget, services: deps.Services,
+                principal: deps.CurrentPrincipal):
     """Body: {"user"}: accept a user who may never have asked."""
     body = await json_object(request)
     if not isinstance(body.get("user"), str) or not body["user"]:
         raise errors.BadRequest("'user' is required", code="InvalidField")
-    return await _handle(request, {"user": body["user"]}, grant=True)
+    return await _handle(request, target, services, principal, {"user": body["user"]}, grant=True)
 
 
-async def _handle(request: Request, body: dict, *, grant: bool):
-    principal = await deps.current_principal(request)
-    facts = await _facts(request)
+async def _handle(request: Request, target: paths.RepoTarget, services: deps.Clients,
+                  principal: common_pb2.Principal, body: dict, *, grant: bool):
+    facts = await _facts(request, target)
     user, request_id = body.get("user"), body.get("requestId")
     if not (isinstance(user, str) and user) and not (isinstance(request_id, (str, int)) and str(request_id)):
         raise errors.BadRequest("One of 'user' or 'requestId' is required", code="InvalidField")
     reason = body.get("rejectionReason") or ""
     if not isinstance(reason, str) or not isinstance(body.get("status", ""), str):
         raise errors.BadRequest("'status' and 'rejectionReason' must be strings", code="InvalidField")
-    answer = await call(deps.clients(request).auth.HandleAccessRequest, auth_pb2.HandleAccessRequestRequest(
+    answer = await call(services.auth.HandleAccessRequest, auth_pb2.HandleAccessRequestRequest(
         principal=principal, repo=facts, username=user if isinstance(user, str) else "",
         request_id=str(request_id) if request_id is not None and not user else "",
         status=body.get("status", ""), reason=reason, grant=grant))

@@ -14,7 +14,7 @@ from hangar_protos import community_pb2 as pb
 
 from .. import deps
 from ..bodies import json_object
-from ..deps import CurrentUser, Services
+from ..deps import AppSettings, CurrentUser, Services
 from ..shapes import JSON
 
 router = APIRouter()
@@ -42,10 +42,6 @@ def collection_json(c: pb.Collection, endpoint: str) -> dict:
             "items": [item_json(i) for i in c.items]}
 
 
-def _public(request: Request) -> str:
-    return request.app.state.resources.settings.public_url
-
-
 def _str(body: dict, key: str, *, required: bool = False) -> str | None:
     value = body.get(key)
     if value is None and not required:
@@ -65,7 +61,7 @@ def _int(body: dict, key: str) -> int | None:
 
 
 @router.post("/api/collections")
-async def create_collection(request: Request, principal: CurrentUser, services: Services):
+async def create_collection(request: Request, principal: CurrentUser, services: Services, settings: AppSettings):
     body = await json_object(request)
     private = body.get("private", False)
     if not isinstance(private, bool):
@@ -79,11 +75,12 @@ async def create_collection(request: Request, principal: CurrentUser, services: 
             raise errors.Conflict(exc.message, code=exc.code,
                                   body={"error": exc.message, "slug": exc.message.rsplit(": ", 1)[1]}) from None
         raise
-    return JSON(collection_json(created, _public(request)))
+    return JSON(collection_json(created, settings.public_url))
 
 
 @router.get("/api/collections")
-async def list_collections(request: Request, services: deps.Services, principal: deps.CurrentPrincipal):
+async def list_collections(request: Request, services: Services, principal: deps.CurrentPrincipal,
+                           settings: AppSettings):
     params = request.query_params
     raw = params.get("limit", "100")
     if not raw.isdigit() or not 1 <= int(raw) <= 100:
@@ -92,20 +89,21 @@ async def list_collections(request: Request, services: deps.Services, principal:
         principal=principal, owners=params.getlist("owner"), items=params.getlist("item"),
         sort=params.get("sort", ""), limit=int(raw)))
     # huggingface_hub numbers listed collections itself (`position` is their rank in the answer).
-    return JSON([{k: v for k, v in collection_json(c, _public(request)).items() if k != "position"}
+    return JSON([{k: v for k, v in collection_json(c, settings.public_url).items() if k != "position"}
                  for c in answer.collections])
 
 
 @router.get(SLUG)
-async def get_collection(owner: str, rest: str, request: Request, services: deps.Services,
-                         principal: deps.CurrentPrincipal):
+async def get_collection(owner: str, rest: str, services: Services, principal: deps.CurrentPrincipal,
+                         settings: AppSettings):
     found = await call(services.community.GetCollection, pb.CollectionRequest(
         principal=principal, slug=f"{owner}/{rest}"))
-    return JSON(collection_json(found, _public(request)))
+    return JSON(collection_json(found, settings.public_url))
 
 
 @router.patch(SLUG)
-async def update_collection(owner: str, rest: str, request: Request, principal: CurrentUser, services: Services):
+async def update_collection(owner: str, rest: str, request: Request, principal: CurrentUser, services: Services,
+                            settings: AppSettings):
     body = await json_object(request, optional=True)
     update = pb.UpdateCollectionRequest(principal=principal, slug=f"{owner}/{rest}")
     for key in ("title", "description", "theme"):
@@ -120,7 +118,7 @@ async def update_collection(owner: str, rest: str, request: Request, principal: 
     if position is not None:
         update.position = position
     found = await call(services.community.UpdateCollection, update)
-    return JSON({"success": True, "data": collection_json(found, _public(request))})
+    return JSON({"success": True, "data": collection_json(found, settings.public_url)})
 
 
 @router.delete(SLUG)
@@ -130,7 +128,8 @@ async def delete_collection(owner: str, rest: str, principal: CurrentUser, servi
 
 
 @router.post(SLUG + "/items")
-async def add_item(owner: str, rest: str, request: Request, principal: CurrentUser, services: Services):
+async def add_item(owner: str, rest: str, request: Request, principal: CurrentUser, services: Services,
+                   settings: AppSettings):
     body = await json_object(request)
     item = body.get("item")
     if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not isinstance(item.get("type"), str):
@@ -141,12 +140,12 @@ async def add_item(owner: str, rest: str, request: Request, principal: CurrentUs
     if note is not None:
         add.note = note
     found = await call(services.community.AddCollectionItem, add)
-    return JSON(collection_json(found, _public(request)))
+    return JSON(collection_json(found, settings.public_url))
 
 
 @router.patch(SLUG + "/items/{item}")
 async def update_item(owner: str, rest: str, item: str, request: Request, principal: CurrentUser,
-                      services: Services):
+                      services: Services, settings: AppSettings):
     body = await json_object(request, optional=True)
     update = pb.UpdateCollectionItemRequest(principal=principal, slug=f"{owner}/{rest}", item=item)
     note = _str(body, "note")
@@ -156,7 +155,7 @@ async def update_item(owner: str, rest: str, item: str, request: Request, princi
     if position is not None:
         update.position = position
     found = await call(services.community.UpdateCollectionItem, update)
-    return JSON(collection_json(found, _public(request)))
+    return JSON(collection_json(found, settings.public_url))
 
 
 @router.delete(SLUG + "/items/{item}")

@@ -20,6 +20,7 @@ import grpc
 from fastapi import APIRouter, Request
 
 from hangar_common import errors, grpcio
+from hangar_common.config import Settings
 from hangar_common.grpcio import call
 from hangar_protos import community_pb2, metadata_pb2
 
@@ -44,10 +45,9 @@ _FIELDS = {
 }
 
 
-def max_line(request: Request) -> int:
+def max_line(settings: Settings) -> int:
     """A line holds at most one inline file: below the LFS threshold, base64-encoded."""
-    threshold = request.app.state.resources.settings.lfs_threshold
-    return threshold * 4 // 3 + 64 * 1024
+    return settings.lfs_threshold * 4 // 3 + 64 * 1024
 
 
 def _bad(message: str, code: str = "InvalidCommit") -> errors.BadRequest:
@@ -155,56 +155,59 @@ class OperationReader:
 
 
 @paths.repo_api(router, "/commit/{rest:path}", ["POST"])
-async def commit(request: Request, target: deps.ApiTarget, principal: deps.CurrentPrincipal):
+async def commit(request: Request, target: deps.ApiTarget, principal: deps.CurrentPrincipal,
+                 services: deps.Services, settings: deps.AppSettings):
     if len(target.tail) != 2 or not target.tail[1]:
         raise errors.NotFound("Not found")
     create_pr = truthy(request.query_params.get("create_pr", "0"))
     revision = target.tail[1]
-    ndjson.declared_size_check(request, deps.settings(request).max_commit_body_bytes)
+    ndjson.declared_size_check(request, settings.max_commit_body_bytes)
     info, _ = await open_for_upload(request, target, revision, create_pr=create_pr)
     repo_id = repo_id_of(info)
     pr_url = None
     if create_pr:
-        result, header, number = await _open_pull_request(request, info, revision, principal)
+        result, header, number = await _open_pull_request(request, services, settings, info, revision, principal)
         pr_url = f"{urls.repo_url(request, info.facts.repo.type, repo_id)}/discussions/{number}"
     else:
-        result, header = await _stream_commit(request, info, revision, principal)
+        result, header = await _stream_commit(request, services, settings, info, revision, principal)
     return JSON({"success": True, "commitOid": result.commit_oid,
                  "commitUrl": urls.commit_url(request, info.facts.repo.type, repo_id, result.commit_oid),
                  "commitMessage": header.summary, "hookOutput": "", "pullRequestUrl": pr_url})
 
 
-async def _open_pull_request(request: Request, info, revision: str, principal):
+async def _open_pull_request(request: Request, services: deps.Clients, settings: Settings, info, revision: str,
+                             principal):
     """create_pr=1 (docs/architecture.md "Who owns what"): a number from the community service, the commit landed by
     metadata as the new refs/pr/N (from the branch tip or parentCommit; the branch never moves),
     then the PR's thread. A thread that cannot be recorded takes the ref back: nothing half-made."""
-    community = deps.clients(request).community
+    community = services.community
     target = community_pb2.DiscussionTarget(principal=principal, repo=info.facts)
     number = (await call(community.ReservePullRequest, target)).number
-    result, header = await _stream_commit(request, info, revision, principal, pr_number=number)
+    result, header = await _stream_commit(request, services, settings, info, revision, principal, pr_number=number)
     try:
         await call(community.RecordPullRequest, community_pb2.RecordPullRequestRequest(
             principal=principal, repo=info.facts, number=number, title=header.summary,
             description=header.description))
     except BaseException:
         with contextlib.suppress(errors.HangarError):
-            await call(deps.clients(request).metadata.DeletePullRef, metadata_pb2.PullRefRequest(
+            await call(services.metadata.DeletePullRef, metadata_pb2.PullRefRequest(
                 repo=info.facts.repo, number=number))
         raise
     return result, header, number
 
 
-async def _stream_commit(request: Request, info, revision: str, principal, *, pr_number: int = 0):
+async def _stream_commit(request: Request, services: deps.Clients, settings: Settings, info, revision: str,
+                         principal, *, pr_number: int = 0):
     reader = OperationReader()
     rpc = None
     header = None
     try:
-        limit = deps.settings(request).max_commit_body_bytes
-        async for number, item in ndjson.lines(request, max_body=limit, max_line=max_line(request)):
+        limit = settings.max_commit_body_bytes
+        async for number, item in ndjson.lines(request, max_body=limit, max_line=max_line(settings)):
             if rpc is None:
                 header = header_message(number, item, repo=info.facts.repo, revision=revision, author=principal,
                                         pr_number=pr_number)
-                rpc = deps.clients(request).metadata.Commit(timeout=COMMIT_TIMEOUT)
+                rpc = services.metadata.Commit(timeout=COMMIT_TIMEOUT)
                 await _write(rpc, header)
                 continue
             for message in reader.messages(number, item):

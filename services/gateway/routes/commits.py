@@ -51,14 +51,14 @@ async def super_squash(request: Request, target: deps.ApiTarget, services: deps.
 
 
 @paths.repo_api(router, "/force-pushes", ["GET"])
-async def list_force_pushes(request: Request):
+async def list_force_pushes(request: Request, target: deps.ApiTarget, services: deps.Services):
     """A Hangar extension: the repository's force pushes, newest first (`p`/`limit` paging with an
     absolute `Link`): `{ref, oldOid, newOid, pusher, date, keptUntil}`; commits a force push made
     unreachable stay readable by id until `keptUntil`."""
-    info = await open_repo(request, paths.api_target(request), "read")
+    info = await open_repo(request, target, "read")
     page = query_int(request, "p", 0, 0, 10_000_000)
     limit = query_int(request, "limit", PAGE, 1, MAX_PAGE)
-    answer = await call(deps.clients(request).metadata.ListForcedUpdates, metadata_pb2.ListForcedUpdatesRequest(
+    answer = await call(services.metadata.ListForcedUpdates, metadata_pb2.ListForcedUpdatesRequest(
         repo=info.facts.repo, offset=page * limit, limit=limit))
     headers = {"Link": urls.next_link(request, p=page + 1, limit=limit)} if answer.has_more else {}
     return JSON([{"ref": u.ref, "oldOid": u.old_oid, "newOid": u.new_oid, "pusher": u.pusher, "date": u.date,

@@ -89,12 +89,10 @@ def _number(segment: str) -> int:
     return int(segment)
 
 
-async def _open(request: Request):
-    """(target, repo info, principal): the repo must be visible to the caller (auth decides the rest
-    in the community service)."""
-    target = paths.api_target(request)
-    info = await open_repo(request, target, "read")
-    return target, info, await deps.current_principal(request)
+async def _open(request: Request, target: paths.RepoTarget):
+    """The repo's info: the repo must be visible to the caller (auth decides the rest in the community
+    service)."""
+    return await open_repo(request, target, "read")
 
 
 def _target(principal, info, number: int) -> cpb.DiscussionTarget:
@@ -102,8 +100,9 @@ def _target(principal, info, number: int) -> cpb.DiscussionTarget:
 
 
 @paths.repo_api(router, "/discussions", ["GET"])
-async def list_discussions(request: Request, services: deps.Services):
-    _, info, principal = await _open(request)
+async def list_discussions(request: Request, target: deps.ApiTarget, services: deps.Services,
+                           principal: deps.CurrentPrincipal):
+    info = await _open(request, target)
     q = request.query_params
     page = q.get("p", "0")
     if not page.isdigit() or len(page) > 6:
@@ -116,8 +115,9 @@ async def list_discussions(request: Request, services: deps.Services):
 
 
 @paths.repo_api(router, "/discussions", ["POST"])
-async def create_discussion(request: Request, services: deps.Services):
-    _, info, principal = await _open(request)
+async def create_discussion(request: Request, target: deps.ApiTarget, services: deps.Services,
+                            principal: deps.CurrentPrincipal):
+    info = await _open(request, target)
     body = await json_object(request, limit=BODY_LIMIT)
     title = string_field(body, "title", required=True)
     description = string_field(body, "description") or ""
@@ -128,8 +128,9 @@ async def create_discussion(request: Request, services: deps.Services):
 
 
 @paths.repo_api(router, "/discussions/{rest:path}", ["GET"])
-async def discussion_get(request: Request, services: deps.Services):
-    target, info, principal = await _open(request)
+async def discussion_get(request: Request, target: deps.ApiTarget, services: deps.Services,
+                         principal: deps.CurrentPrincipal):
+    info = await _open(request, target)
     tail = target.tail[1:]
     number = _number(tail[0]) if tail else 0
     if len(tail) == 1:
@@ -138,18 +139,18 @@ async def discussion_get(request: Request, services: deps.Services):
             with_diff=truthy(request.query_params.get("diff", "0"))))
         return JSON(details_json(request, info, details))
     if len(tail) == 2 and tail[1] == "files":
-        return await _files(request, info, principal, number)
+        return await _files(request, services, info, principal, number)
     raise errors.NotFound("Not found")
 
 
-async def _files(request: Request, info, principal, number: int):
+async def _files(request: Request, services: deps.Clients, info, principal, number: int):
     """The files a pull request changes and their diff, for the web UI's "Files changed" tab."""
-    details = await call(deps.clients(request).community.GetDiscussion, cpb.GetDiscussionRequest(
+    details = await call(services.community.GetDiscussion, cpb.GetDiscussionRequest(
         principal=principal, repo=info.facts, number=number))
     if not details.discussion.is_pull_request:
         raise errors.BadRequest(f"#{number} is a discussion, not a pull request", code="NotAPullRequest")
     await deps.authorize(request, info.facts, "download")
-    changes = await call(deps.clients(request).metadata.PullRefChanges, metadata_pb2.PullRefRequest(
+    changes = await call(services.metadata.PullRefChanges, metadata_pb2.PullRefRequest(
         repo=info.facts.repo, number=number, with_diff=True))
 
     def lfs(info_):
@@ -166,8 +167,9 @@ async def _files(request: Request, info, principal, number: int):
 
 
 @paths.repo_api(router, "/discussions/{rest:path}", ["POST"])
-async def discussion_post(request: Request, services: deps.Services):
-    target, info, principal = await _open(request)
+async def discussion_post(request: Request, target: deps.ApiTarget, services: deps.Services,
+                          principal: deps.CurrentPrincipal):
+    info = await _open(request, target)
     tail = target.tail[1:]
     if not tail:
         raise errors.NotFound("Not found")

@@ -23,13 +23,13 @@ MAX_FILES = 1000
 
 
 @paths.repo_api(router, "/lfs-files", ["GET"])
-async def list_lfs_files(request: Request):
+async def list_lfs_files(request: Request, target: deps.ApiTarget, services: deps.Services):
     """Items `{fileOid, oid, filename, size, pushedAt, ref}`: `fileOid` (what deletion takes) and
     `oid` are both the object's sha256; `ref` is null (not tracked per object)."""
-    info = await open_repo(request, paths.api_target(request), "write")
+    info = await open_repo(request, target, "write")
     page = query_int(request, "p", 0, 0, 10_000_000)
     limit = query_int(request, "limit", PAGE, 1, MAX_PAGE)
-    answer = await call(deps.clients(request).metadata.ListLfsFiles, metadata_pb2.ListLfsFilesRequest(
+    answer = await call(services.metadata.ListLfsFiles, metadata_pb2.ListLfsFilesRequest(
         repo=info.facts.repo, offset=page * limit, limit=limit))
     headers = {"Link": urls.next_link(request, p=page + 1, limit=limit)} if answer.has_more else {}
     return JSON([{"fileOid": f.oid, "oid": f.oid, "filename": f.filename, "size": f.size, "pushedAt": f.pushed_at,
@@ -37,7 +37,8 @@ async def list_lfs_files(request: Request):
 
 
 @paths.repo_api(router, "/lfs-files/batch", ["POST"])
-async def delete_lfs_files(request: Request):
+async def delete_lfs_files(request: Request, target: deps.ApiTarget, services: deps.Services,
+                           principal: deps.CurrentPrincipal):
     """Body `{"deletions": {"sha": [...], "rewriteHistory": true}}`. Every ref's history is rewritten
     without the pointers (so commit ids change; the answer lists the refs that moved), then the
     bytes nothing else references are deleted. `rewriteHistory: false` (leaving pointers to missing
@@ -53,13 +54,11 @@ async def delete_lfs_files(request: Request):
     if rewrite is not True:
         raise errors.BadRequest("Hangar deletes LFS files only by rewriting history (rewriteHistory: true)",
                                 code="RewriteRequired")
-    info = await open_repo(request, paths.api_target(request), "admin")
-    principal = await deps.current_principal(request)
-    c = deps.clients(request)
-    done = await call(c.metadata.DeleteLfsFiles, metadata_pb2.DeleteLfsFilesRequest(
+    info = await open_repo(request, target, "admin")
+    done = await call(services.metadata.DeleteLfsFiles, metadata_pb2.DeleteLfsFilesRequest(
         repo=info.facts.repo, oids=deletions["sha"], principal=principal))
     still = set(done.still_referenced)
-    freed = await call(c.lfs.FreeObjects, lfs_pb2.FreeObjectsRequest(
+    freed = await call(services.lfs.FreeObjects, lfs_pb2.FreeObjectsRequest(
         oids=[o for o in done.deleted if o not in still], repo_id=info.facts.repo_id))
     return JSON({"deleted": list(done.deleted), "freed": list(freed.freed),
                  "historyRewritten": True,
@@ -69,7 +68,8 @@ async def delete_lfs_files(request: Request):
 
 
 @paths.repo_api(router, "/lfs-files/duplicate", ["POST"])
-async def duplicate_lfs_files(request: Request):
+async def duplicate_lfs_files(request: Request, source_target: deps.ApiTarget, services: deps.Services,
+                              principal: deps.CurrentPrincipal):
     """On the source repo: `{"target": {"type", "name"}, "files": [{"sha256", "xetHash", "filename"}]}`,
     answering `{"duplicated": [...], "failed": [{"sha256", "error"}]}` (the client reads `failed`)."""
     body = await json_object(request)
@@ -79,12 +79,11 @@ async def duplicate_lfs_files(request: Request):
             not all(isinstance(f, dict) and isinstance(f.get("sha256"), str) for f in files):
         raise errors.BadRequest(f"Expected {{'target': {{'type', 'name'}}, 'files': [1 to {MAX_FILES} "
                                 "{'sha256', 'xetHash'?}]}", code="InvalidField")
-    source = await open_repo(request, paths.api_target(request), "download")
+    source = await open_repo(request, source_target, "download")
     namespace, name = paths.split_repo_id(target["name"])
     destination = await open_repo(request, paths.RepoTarget(paths.repo_type(target.get("type")), namespace, name),
                                   "write")
-    principal = await deps.current_principal(request)
-    answer = await call(deps.clients(request).lfs.DuplicateObjects, lfs_pb2.DuplicateObjectsRequest(
+    answer = await call(services.lfs.DuplicateObjects, lfs_pb2.DuplicateObjectsRequest(
         principal=principal, source=source.facts, target=destination.facts,
         files=[lfs_pb2.DuplicateFile(sha256=f["sha256"], xet_hash=str(f.get("xetHash") or ""),
                                      filename=str(f.get("filename") or "")) for f in files]))

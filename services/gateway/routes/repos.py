@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 
 from hangar_common import errors
 from hangar_common.grpcio import call
-from hangar_protos import metadata_pb2
+from hangar_protos import common_pb2, metadata_pb2
 
 from .. import deps, paths, urls
 from ..bodies import json_object, string_field
@@ -37,22 +37,21 @@ def _visibility(body: dict) -> bool | None:
     return private
 
 
-async def _caller_namespace(request: Request, body: dict) -> tuple[str, str]:
+async def _caller_namespace(principal: common_pb2.Principal, body: dict) -> tuple[str, str]:
     name = paths.repo_name(string_field(body, "name", required=True))
     organization = string_field(body, "organization")
     if organization:
         return paths.namespace_name(organization), name
-    principal = await deps.current_principal(request)
     if principal.anonymous:
         raise errors.Unauthorized("You must be authenticated to do this")
     return principal.username, name
 
 
 @router.post("/api/repos/create")
-async def create_repo(request: Request, services: deps.Services):
+async def create_repo(request: Request, services: deps.Services, caller: deps.CurrentPrincipal):
     body = await json_object(request)
     repo_type = paths.repo_type(string_field(body, "type"))
-    namespace, name = await _caller_namespace(request, body)
+    namespace, name = await _caller_namespace(caller, body)
     principal = await authorize_namespace(request, namespace, "write")
     sdk = string_field(body, "sdk") or ""
     try:
@@ -79,10 +78,10 @@ async def _existing_repo(request: Request, repo_type: str, namespace: str, name:
 
 
 @router.delete("/api/repos/delete")
-async def delete_repo(request: Request, services: deps.Services):
+async def delete_repo(request: Request, services: deps.Services, principal: deps.CurrentPrincipal):
     body = await json_object(request)
     repo_type = paths.repo_type(string_field(body, "type"))
-    namespace, name = await _caller_namespace(request, body)
+    namespace, name = await _caller_namespace(principal, body)
     info = await _existing_repo(request, repo_type, namespace, name, "admin")
     await call(services.metadata.DeleteRepo,
                metadata_pb2.RepoRequest(repo=info.facts.repo))

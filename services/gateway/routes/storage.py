@@ -30,11 +30,11 @@ async def namespace_storage(request: Request, namespace: str, services: deps.Ser
 PAGE = 100
 
 
-async def _repositories(request: Request, namespace: str):
+async def _repositories(request: Request, services: deps.Clients, namespace: str):
     """Every repository of `namespace` (private ones included: the caller may write there) with its
     LFS bytes and its share of the namespace's, newest first, paginated with `Link`."""
     limit = request.query_params.get("limit", "")
-    page = await call(deps.clients(request).metadata.ListRepos, metadata_pb2.ListReposRequest(
+    page = await call(services.metadata.ListRepos, metadata_pb2.ListReposRequest(
         author=namespace, sort="lastModified", direction=-1, private_namespaces=[namespace],
         limit=min(int(limit), 1000) if limit.isdigit() and int(limit) > 0 else PAGE,
         cursor=request.query_params.get("cursor", ""), with_storage=True))
@@ -48,13 +48,13 @@ async def _repositories(request: Request, namespace: str):
 
 
 @router.get("/api/settings/repositories")
-async def my_repositories(request: Request, principal: deps.CurrentUser):
+async def my_repositories(request: Request, principal: deps.CurrentUser, services: deps.Services):
     """huggingface_hub `list_user_repos()` / `hf repos ls`: the caller's own repositories."""
-    return await _repositories(request, principal.username)
+    return await _repositories(request, services, principal.username)
 
 
 @router.get("/api/organizations/{namespace}/settings/repositories")
-async def org_repositories(request: Request, namespace: str):
+async def org_repositories(request: Request, namespace: str, services: deps.Services):
     """`list_user_repos(namespace=org)` / `hf repos ls --namespace org`: for the org's writers."""
     await authorize_namespace(request, namespace, "write")
-    return await _repositories(request, namespace)
+    return await _repositories(request, services, namespace)
