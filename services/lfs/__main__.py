@@ -29,7 +29,7 @@ def _gc(argv: list[str]) -> None:
                         help="remove upload attempts older than this many seconds")
     args = parser.parse_args(argv)
     settings = Settings.from_env("lfs")
-    configure("lfs-gc", settings.log_level)
+    configure("lfs-gc", settings.log_level, stream=sys.stderr)
 
     async def main() -> dict:
         resources = Resources(settings)
@@ -55,7 +55,7 @@ def _single_copy(argv: list[str]) -> None:
     parser.add_argument("--dry-run", action="store_true", help="report what would be freed, change nothing")
     args = parser.parse_args(argv)
     settings = Settings.from_env("lfs")
-    configure("lfs-xet-single-copy", settings.log_level)
+    configure("lfs-xet-single-copy", settings.log_level, stream=sys.stderr)
 
     async def main() -> dict:
         resources = Resources(settings)

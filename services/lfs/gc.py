@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from . import catalog
+from . import catalog, linked
 from .blobstore import STAGING_PREFIX, canonical_key
 from .xet import gc as xet_gc
 from .xet import lfs_bridge
@@ -95,10 +95,13 @@ async def _delete_locked(ctx, oid: str, deletable) -> bool:
                 if row is None:
                     return False
                 await conn.execute(text("DELETE FROM objects WHERE oid = :oid"), {"oid": oid})
+                keys = set(await linked.forget(conn, oid))
             # After the commit nobody can use the row; the oid lock keeps verifications from
             # relying on these bytes until they are gone.
             if not lfs_bridge.is_xet_key(row.key or ""):   # Xet files' xorbs are the Xet collector's
-                await ctx.blobs.delete(row.key or canonical_key(oid))
+                keys.add(row.key or canonical_key(oid))
+            for stored in sorted(keys):
+                await ctx.blobs.delete(stored)
             return True
         finally:
             await conn.execute(text("SELECT pg_advisory_unlock(hashtext(:k))"), key)

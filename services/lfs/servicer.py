@@ -7,7 +7,7 @@ from hangar_common import errors
 from hangar_common.logs import request_id_var
 from hangar_protos import lfs_pb2, lfs_pb2_grpc
 
-from . import adopt, catalog, duplication, entitlement, gc, usage
+from . import adopt, catalog, duplication, entitlement, gc, linked, usage
 from .downloads import download_url
 from .xet import file_stream, lfs_bridge
 from .xet.grpc_api import xet_hashes
@@ -125,14 +125,13 @@ class LfsServicer(lfs_pb2_grpc.LfsServicer):
         return lfs_pb2.EvictObjectResponse(evicted=await gc.evict_cached(self.ctx, request.oid))
 
     async def ObjectLocations(self, request, context):
-        """Where verified objects lie, for the lakeFS engine to link them (never to serve them).
-        Objects stored as Xet files have no single S3 object and are left out."""
+        """One whole S3 object per verified object, for the lakeFS engine to link (never to serve):
+        objects stored as Xet files get a copy rebuilt from their xorbs (linked.py)."""
         oids = [oid for oid in dict.fromkeys(request.oids) if OID.match(oid)]
-        async with self.ctx.engine.connect() as conn:
-            located = await catalog.locations(conn, oids)
+        located = await linked.locate(self.ctx, oids)
         return lfs_pb2.ObjectLocationsResponse(locations=[
             lfs_pb2.ObjectLocation(oid=oid, size=size, bucket=self.ctx.blobs.bucket, key=key)
-            for oid, (size, key) in located.items() if not lfs_bridge.is_xet_key(key)])
+            for oid, (size, key) in located.items()])
 
     async def Usage(self, request, context):
         if not request.namespace:

@@ -68,6 +68,18 @@ class Lake:
         raise AssertionError(f"lakeFS did not follow {repo_id}@{branch} to {hub_sha} (at {last})")
 
 
+    def wait_branch_named(self, repository: str, prefix: str, timeout: float = 90) -> str:
+        """Wait until a lakeFS branch whose id starts with `prefix` exists (the follower writes the
+        default branch first and the others after it); return its id."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [b["id"] for b in self.paged(f"/repositories/{repository}/branches") if b["id"].startswith(prefix)]
+            if found:
+                return found[0]
+            time.sleep(0.3)
+        raise AssertionError(f"lakeFS has no branch {prefix}* in {repository}")
+
+
 @pytest.fixture(scope="session")
 def lake(stack) -> Lake:
     env = stack.env

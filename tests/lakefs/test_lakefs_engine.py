@@ -81,8 +81,7 @@ def test_every_revision_reads_the_same_through_lakefs_clients(api, repo_id, lake
     main_sha = api.repo_info(repo_id).sha
     dev_sha = api.repo_info(repo_id, revision="dev/exp.1").sha
     repository = lake.wait_branch("model", repo_id, "main", main_sha)
-    branches = {b["id"] for b in lake.paged(f"/repositories/{repository}/branches")}
-    dev = next(b for b in branches if b.startswith("dev-exp-1-"))
+    dev = lake.wait_branch_named(repository, "dev-exp-1-")
     lake.wait_branch("model", repo_id, dev, dev_sha)
     tag = next(t["id"] for t in lake.paged(f"/repositories/{repository}/tags") if t["id"].startswith("v1-0-"))
 
@@ -251,3 +250,113 @@ def test_gc_keeps_objects_a_lakefs_commit_links(api, repo_id, lake, stack):
             return list((await stub.UnreferencedOids(metadata_pb2.OidsRequest(oids=[oid]))).oids)
 
     assert asyncio.run(unreferenced()) == []
+
+
+def _lfs_rows(stack, sql: str, *args):
+    import asyncio
+
+    import asyncpg
+
+    async def run():
+        conn = await asyncpg.connect(stack.env["HANGAR_DATABASE_URL"], server_settings={"search_path": "lfs"})
+        try:
+            return await conn.fetch(sql, *args)
+        finally:
+            await conn.close()
+    return asyncio.run(run())
+
+
+def _lfs_command(stack, *args: str) -> dict:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("HANGAR_")}, **stack.env,
+           "PYTHONPATH": os.pathsep.join([os.path.join(ROOT, "libs"), ROOT])}
+    done = subprocess.run([sys.executable, "-m", "services.lfs", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture
+def xet_on(monkeypatch, tmp_path):
+    """huggingface_hub's default (Xet on) for this test; the suite turns it off."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", False)
+    monkeypatch.setenv("HF_XET_CACHE", str(tmp_path / "xet-cache"))
+
+
+def test_a_xet_uploaded_file_is_linked_through_one_verified_whole_copy(api, repo_id, lake, stack, xet_on, tmp_path):
+    """lakeFS links whole objects, and a Xet-uploaded file is stored as xorbs only: lfs rebuilds one
+    copy from the xorbs for lakeFS to link (hashed while written), and lakeFS reads the same bytes."""
+    import hashlib
+
+    data = os.urandom(12 * 1024 * 1024 + 5)
+    oid = hashlib.sha256(data).hexdigest()
+    (tmp_path / "x.safetensors").write_bytes(data)
+    api.upload_file(path_or_fileobj=str(tmp_path / "x.safetensors"), path_in_repo="x.safetensors", repo_id=repo_id)
+    assert _lfs_rows(stack, "SELECT key FROM objects WHERE oid = $1", oid)[0]["key"].startswith("xet-file:")
+    repository = lake.wait_branch("model", repo_id, "main", api.repo_info(repo_id).sha)
+    obj = lake.objects(repository, "main")["x.safetensors"]
+    assert obj["physical_address"].endswith(f"lfs/{oid[:2]}/{oid[2:4]}/{oid}.linked")
+    assert obj["size_bytes"] == len(data)
+    assert lakefs_files(lake, repository, "main")["x.safetensors"] == data
+    assert [r["key"] for r in _lfs_rows(stack, "SELECT key FROM linked_keys WHERE oid = $1", oid)] == \
+        [f"lfs/{oid[:2]}/{oid[2:4]}/{oid}.linked"]
+
+
+def test_the_xet_single_copy_migration_keeps_bytes_lakefs_links(api, user, lake, stack, tmp_path, monkeypatch):
+    """An object uploaded over plain LFS and linked by lakeFS, whose bytes later also arrive through
+    Xet, is stored twice; the migration that drops such copies must leave this one: lakeFS commits
+    point at it."""
+    import hashlib
+
+    from huggingface_hub import constants
+
+    data = os.urandom(11 * 1024 * 1024)
+    oid = hashlib.sha256(data).hexdigest()
+    plain = f"{user.name}/lk-{uuid.uuid4().hex[:8]}"
+    api.create_repo(plain)
+    api.create_commit(plain, [CommitOperationAdd("w.bin", data)], commit_message="plain LFS")
+    lake.wait_branch("model", plain, "main", api.repo_info(plain).sha)
+    via_xet = f"{user.name}/lk-{uuid.uuid4().hex[:8]}"
+    api.create_repo(via_xet)
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", False)
+    monkeypatch.setenv("HF_XET_CACHE", str(tmp_path / "xet-cache"))
+    (tmp_path / "w.bin").write_bytes(data)
+    api.upload_file(path_or_fileobj=str(tmp_path / "w.bin"), path_in_repo="w.bin", repo_id=via_xet)
+    assert _lfs_rows(stack, "SELECT 1 FROM xet_files WHERE sha256 = $1", oid), "the second upload went through Xet"
+    key = _lfs_rows(stack, "SELECT key FROM objects WHERE oid = $1", oid)[0]["key"]
+    assert key and not key.startswith("xet-file:")
+    assert oid not in _lfs_command(stack, "xet-single-copy", "--dry-run")["oids"]
+    assert oid not in _lfs_command(stack, "xet-single-copy")["oids"]
+    repository = lake.repository("model", plain)
+    assert lakefs_files(lake, repository, "main")["w.bin"] == data
+
+
+def test_a_rebuilt_copy_goes_with_its_object(api, repo_id, lake, stack, xet_on, tmp_path):
+    """Once nothing references a Xet-uploaded object (its repository deleted, so lakeFS's links are
+    gone too), garbage collection deletes the whole copy rebuilt for lakeFS with it."""
+    import hashlib
+
+    from minio.error import S3Error
+
+    data = os.urandom(11 * 1024 * 1024 + 3)
+    oid = hashlib.sha256(data).hexdigest()
+    (tmp_path / "g.bin").write_bytes(data)
+    api.upload_file(path_or_fileobj=str(tmp_path / "g.bin"), path_in_repo="g.bin", repo_id=repo_id)
+    repository = lake.wait_branch("model", repo_id, "main", api.repo_info(repo_id).sha)
+    copy = f"lfs/{oid[:2]}/{oid[2:4]}/{oid}.linked"
+    env = stack.env
+    s3 = Minio(env["HANGAR_S3_ENDPOINT"].removeprefix("http://"), access_key=env["HANGAR_S3_ACCESS_KEY"],
+               secret_key=env["HANGAR_S3_SECRET_KEY"], secure=False, region="us-east-1")
+    bucket = env.get("HANGAR_S3_BUCKET", "hangar")
+    assert s3.stat_object(bucket, copy).size == len(data)
+    api.delete_repo(repo_id)
+    deadline = time.monotonic() + 90
+    while lake.repository("model", repo_id) == repository and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert lake.repository("model", repo_id) is None
+    report = _lfs_command(stack, "gc", "--grace", "0")
+    assert oid in report["oids"], report
+    with pytest.raises(S3Error):
+        s3.stat_object(bucket, copy)
+    assert not _lfs_rows(stack, "SELECT 1 FROM linked_keys WHERE oid = $1", oid)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import text
 
-from .. import catalog
+from .. import catalog, linked
 from ..blobstore import canonical_key
 from . import file_stream, gc, lfs_bridge
 
@@ -39,7 +39,8 @@ async def _doubles(conn, after: str) -> list[tuple[str, int, str | None, str]]:
     rows = await conn.execute(text(
         "SELECT o.oid, o.size, o.key, f.file_hash FROM objects o JOIN LATERAL (SELECT file_hash FROM xet_files "
         "WHERE sha256 = o.oid AND size = o.size ORDER BY verified_at, file_hash LIMIT 1) f ON true "
-        "WHERE o.oid > :after AND (o.key IS NULL OR o.key NOT LIKE :xet) ORDER BY o.oid LIMIT :n"),
+        "WHERE o.oid > :after AND (o.key IS NULL OR o.key NOT LIKE :xet) "
+        "AND NOT EXISTS (SELECT 1 FROM linked_keys l WHERE l.oid = o.oid) ORDER BY o.oid LIMIT :n"),
         {"after": after, "xet": lfs_bridge.XET_KEY + "%", "n": BATCH})
     return [(r.oid, r.size, r.key, r.file_hash) for r in rows]
 
@@ -48,8 +49,8 @@ async def _move(ctx, oid: str, size: int, key: str | None, file_hash: str) -> bo
     # The Xet collector may delete a file no object is stored as: not while this one is pointed at it.
     async with gc.shared_lock(ctx.engine), ctx.engine.begin() as conn:
         await catalog.lock_oid(conn, oid)
-        if await file_stream.open_file(ctx.engine, oid) is None:
-            return False
+        if await file_stream.open_file(ctx.engine, oid) is None or await linked.is_linked(conn, oid):
+            return False  # lakeFS commits link these bytes where they are (linked.py)
         moved = await conn.execute(text(
             "UPDATE objects SET key = :new WHERE oid = :oid AND size = :size AND key IS NOT DISTINCT FROM :old "
             "RETURNING oid"), {"new": lfs_bridge.xet_key(file_hash), "oid": oid, "size": size, "old": key})
