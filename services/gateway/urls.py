@@ -4,6 +4,7 @@ They use the hub's external origin, never an internal address (hangar_common.edg
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 from fastapi import Request
@@ -30,3 +31,24 @@ def next_link(request: Request, **params: str | int) -> str:
     query += [(k, str(v)) for k, v in params.items()]
     raw_path = (request.scope.get("raw_path") or quote(request.scope["path"]).encode()).decode("latin-1")
     return f'<{public_base(request)}{raw_path}?{urlencode(query)}>; rel="next"'
+
+
+@dataclass(frozen=True)
+class NumberedPage:
+    """A listing paged by number (`p`, from 0) and `limit`, the shape huggingface_hub follows
+    through the absolute `Link` of the next page (commits, force pushes, LFS files)."""
+    number: int
+    limit: int
+
+    @property
+    def offset(self) -> int:
+        return self.number * self.limit
+
+    def next_headers(self, request: Request, has_more: bool) -> dict[str, str]:
+        return {"Link": next_link(request, p=self.number + 1, limit=self.limit)} if has_more else {}
+
+
+def numbered_page(request: Request, default: int, maximum: int = 1000) -> NumberedPage:
+    from .bodies import query_int
+
+    return NumberedPage(query_int(request, "p", 0, 0, 10_000_000), query_int(request, "limit", default, 1, maximum))

@@ -9,14 +9,13 @@ from hangar_common.grpcio import call
 from hangar_protos import metadata_pb2
 
 from .. import deps, paths, urls
-from ..bodies import json_object, query_int, string_field
+from ..bodies import json_object, string_field
 from ..repo_access import open_repo
 from ..shapes import JSON, commit
 
 router = APIRouter()
 
 PAGE = 50
-MAX_PAGE = 1000
 
 
 @paths.repo_api(router, "/commits/{rest:path}", ["GET", "HEAD"])
@@ -24,15 +23,13 @@ async def list_commits(request: Request, target: deps.ApiTarget, services: deps.
     if len(target.tail) < 2 or not target.tail[1]:
         raise errors.RevisionNotFound("Missing revision")
     path = "/".join(target.tail[2:]).strip("/")
-    page = query_int(request, "p", 0, 0, 10_000_000)
-    limit = query_int(request, "limit", PAGE, 1, MAX_PAGE)
+    page = urls.numbered_page(request, PAGE)
     info = await open_repo(request, target, "read")
     answer = await call(services.metadata.ListCommits, metadata_pb2.ListCommitsRequest(
-        repo=info.facts.repo, revision=target.tail[1], offset=page * limit, limit=limit,
+        repo=info.facts.repo, revision=target.tail[1], offset=page.offset, limit=page.limit,
         path=paths.file_path(path) if path else ""))
-    headers = {"X-Total-Count": str(answer.total)}
-    if (page + 1) * limit < answer.total and answer.commits:
-        headers["Link"] = urls.next_link(request, p=page + 1, limit=limit)
+    headers = {"X-Total-Count": str(answer.total),
+               **page.next_headers(request, page.offset + page.limit < answer.total and bool(answer.commits))}
     formatted = "formatted" in request.query_params.getlist("expand[]") + request.query_params.getlist("expand")
     return JSON([commit(c, formatted=formatted) for c in answer.commits], headers=headers)
 
@@ -56,10 +53,9 @@ async def list_force_pushes(request: Request, target: deps.ApiTarget, services: 
     absolute `Link`): `{ref, oldOid, newOid, pusher, date, keptUntil}`; commits a force push made
     unreachable stay readable by id until `keptUntil`."""
     info = await open_repo(request, target, "read")
-    page = query_int(request, "p", 0, 0, 10_000_000)
-    limit = query_int(request, "limit", PAGE, 1, MAX_PAGE)
+    page = urls.numbered_page(request, PAGE)
     answer = await call(services.metadata.ListForcedUpdates, metadata_pb2.ListForcedUpdatesRequest(
-        repo=info.facts.repo, offset=page * limit, limit=limit))
-    headers = {"Link": urls.next_link(request, p=page + 1, limit=limit)} if answer.has_more else {}
+        repo=info.facts.repo, offset=page.offset, limit=page.limit))
+    headers = page.next_headers(request, answer.has_more)
     return JSON([{"ref": u.ref, "oldOid": u.old_oid, "newOid": u.new_oid, "pusher": u.pusher, "date": u.date,
                   "keptUntil": u.kept_until} for u in answer.updates], headers=headers)

@@ -13,12 +13,12 @@ from hangar_common.grpcio import call
 from hangar_protos import lfs_pb2, metadata_pb2
 
 from .. import deps, paths, urls
-from ..bodies import json_object, query_int
+from ..bodies import json_object
 from ..repo_access import open_repo
 from ..shapes import JSON
 
 router = APIRouter()
-PAGE, MAX_PAGE = 100, 1000
+PAGE = 100
 MAX_FILES = 1000
 
 
@@ -27,11 +27,10 @@ async def list_lfs_files(request: Request, target: deps.ApiTarget, services: dep
     """Items `{fileOid, oid, filename, size, pushedAt, ref}`: `fileOid` (what deletion takes) and
     `oid` are both the object's sha256; `ref` is null (not tracked per object)."""
     info = await open_repo(request, target, "write")
-    page = query_int(request, "p", 0, 0, 10_000_000)
-    limit = query_int(request, "limit", PAGE, 1, MAX_PAGE)
+    page = urls.numbered_page(request, PAGE)
     answer = await call(services.metadata.ListLfsFiles, metadata_pb2.ListLfsFilesRequest(
-        repo=info.facts.repo, offset=page * limit, limit=limit))
-    headers = {"Link": urls.next_link(request, p=page + 1, limit=limit)} if answer.has_more else {}
+        repo=info.facts.repo, offset=page.offset, limit=page.limit))
+    headers = page.next_headers(request, answer.has_more)
     return JSON([{"fileOid": f.oid, "oid": f.oid, "filename": f.filename, "size": f.size, "pushedAt": f.pushed_at,
                   "ref": None} for f in answer.files], headers=headers)
 
