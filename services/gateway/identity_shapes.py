@@ -1,4 +1,5 @@
-"""JSON shapes of identities as the Hub answers them (camelCase, dates ending in Z)."""
+"""JSON shapes of identities as the Hub answers them (camelCase, dates ending in Z): users, tokens,
+organizations and their members, account settings, access requests to gated repos."""
 from __future__ import annotations
 
 import json
@@ -38,3 +39,33 @@ def whoami_json(who: auth_pb2.WhoAmIResponse, *, session: bool) -> dict:
             "email": user.email, "emailVerified": False, "canPay": False, "isPro": False,
             "periodEnd": None, "avatarUrl": "", "orgs": [org_membership_json(o) for o in who.orgs],
             "auth": auth}
+
+
+def settings_json(account: auth_pb2.AccountInfo) -> dict:
+    return {"type": account.kind, "name": account.name, "fullname": account.fullname,
+            "settings": json.loads(account.settings_json or "{}")}
+
+
+def org_json(org: auth_pb2.OrgInfo) -> dict:
+    return {"type": "org", "id": org.id, "name": org.name, "fullname": org.fullname, "avatarUrl": "",
+            "createdAt": org.created_at, "numUsers": org.num_members, "isVerified": False,
+            "settings": json.loads(org.settings_json or "{}")}
+
+
+def member_json(member: auth_pb2.OrgMember) -> dict:
+    return {"type": "user", "user": member.username, "name": member.username, "fullname": member.fullname,
+            "avatarUrl": "", "role": member.role, "isPro": False}
+
+
+def access_request_json(item: auth_pb2.AccessRequestInfo) -> dict:
+    """A gated repo's access request as huggingface_hub's `AccessRequest` parses it."""
+    user = {"user": item.username, "fullname": item.fullname, "type": "user", "avatarUrl": ""}
+    if item.email:   # only for users who asked (auth's access_requests)
+        user["email"] = item.email
+    body: dict = {"requestId": item.request_id, "status": item.status, "timestamp": item.timestamp, "user": user}
+    fields = json.loads(item.fields_json or "{}")
+    if fields:
+        body["fields"] = fields
+    if item.reason:
+        body["rejectionReason"] = item.reason
+    return body

@@ -17,23 +17,11 @@ from hangar_protos import auth_pb2, common_pb2
 
 from .. import deps, paths
 from ..bodies import form_items, json_object, repo_api
+from ..identity_shapes import access_request_json
 from ..repo_access import open_repo
 
 router = APIRouter()
 STATUSES = ("pending", "accepted", "rejected")
-
-
-def request_json(item: auth_pb2.AccessRequestInfo) -> dict:
-    user = {"user": item.username, "fullname": item.fullname, "type": "user", "avatarUrl": ""}
-    if item.email:   # only for users who asked (auth's access_requests)
-        user["email"] = item.email
-    body: dict = {"requestId": item.request_id, "status": item.status, "timestamp": item.timestamp, "user": user}
-    fields = json.loads(item.fields_json or "{}")
-    if fields:
-        body["fields"] = fields
-    if item.reason:
-        body["rejectionReason"] = item.reason
-    return body
 
 
 async def _facts(request: Request, target: paths.RepoTarget):
@@ -48,7 +36,7 @@ async def ask_access(request: Request, target: deps.ApiTarget, services: deps.Se
     fields = dict((await form_items(request))[:50])
     answer = await call(services.auth.RequestAccess, auth_pb2.RequestAccessRequest(
         principal=principal, repo=facts, fields_json=json.dumps(fields)))
-    return JSONResponse(request_json(answer))
+    return JSONResponse(access_request_json(answer))
 
 
 def _list_handler(status: str):
@@ -63,7 +51,7 @@ def _list_handler(status: str):
             origin = settings.public_url
             query = urlencode({"cursor": cursor + len(page.requests), "limit": limit})
             headers["Link"] = f'<{origin}{request.url.path}?{query}>; rel="next"'
-        return JSONResponse([request_json(r) for r in page.requests], headers=headers)
+        return JSONResponse([access_request_json(r) for r in page.requests], headers=headers)
     return list_requests
 
 
@@ -113,4 +101,4 @@ async def _handle(request: Request, target: paths.RepoTarget, services: deps.Cli
         principal=principal, repo=facts, username=user if isinstance(user, str) else "",
         request_id=str(request_id) if request_id is not None and not user else "",
         status=body.get("status", ""), reason=reason, grant=grant))
-    return JSONResponse(request_json(answer))
+    return JSONResponse(access_request_json(answer))

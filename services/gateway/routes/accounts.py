@@ -13,7 +13,7 @@ from hangar_protos import auth_pb2
 
 from ..bodies import Body
 from ..deps import CurrentUser, Services
-from ..identity_shapes import org_membership_json
+from ..identity_shapes import org_membership_json, settings_json
 
 router = APIRouter()
 
@@ -21,11 +21,6 @@ router = APIRouter()
 class SettingsBody(Body):
     fullname: str | None = None
     settings: dict | None = None
-
-
-def settings_json(account: auth_pb2.AccountInfo) -> dict:
-    return {"type": account.kind, "name": account.name, "fullname": account.fullname,
-            "settings": json.loads(account.settings_json or "{}")}
 
 
 async def _update(kind: str, name: str, body: SettingsBody, principal, services) -> dict:

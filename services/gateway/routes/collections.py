@@ -4,8 +4,6 @@
 `owner/title-words-id`, so routes take the owner and the rest as two segments."""
 from __future__ import annotations
 
-import html
-
 from fastapi import APIRouter, Request
 
 from hangar_common import errors
@@ -14,32 +12,12 @@ from hangar_protos import community_pb2 as pb
 
 from .. import deps
 from ..bodies import json_object
+from ..community_shapes import collection_json
 from ..deps import AppSettings, CurrentUser, Services
 from ..shapes import JSON
 
 router = APIRouter()
 SLUG = "/api/collections/{owner}/{rest}"
-
-
-def item_json(item: pb.CollectionItem) -> dict:
-    body: dict = {"_id": item.id, "id": item.item_id, "type": item.type, "position": item.position,
-                  "lastModified": item.last_modified or None}
-    if item.type == "collection":
-        body["slug"] = item.item_id
-    else:
-        body["author"] = item.repo.repo.namespace
-        body["private"] = item.repo.private
-    if item.note:
-        body["note"] = {"text": item.note, "html": html.escape(item.note)}
-    return body
-
-
-def collection_json(c: pb.Collection, endpoint: str) -> dict:
-    return {"_id": c.id, "slug": c.slug, "title": c.title, "description": c.description or None,
-            "owner": {"name": c.owner, "type": c.owner_kind, "fullname": c.owner, "avatarUrl": ""},
-            "private": c.private, "theme": c.theme, "position": c.position, "upvotes": c.upvotes,
-            "isUpvotedByUser": False, "lastUpdated": c.last_updated, "url": f"{endpoint}/collections/{c.slug}",
-            "items": [item_json(i) for i in c.items]}
 
 
 def _str(body: dict, key: str, *, required: bool = False) -> str | None:

@@ -30,6 +30,7 @@ from hangar_protos import metadata_pb2
 
 from .. import deps, paths, urls
 from ..bodies import json_object, string_field, truthy
+from ..community_shapes import details_json, discussion_json, event_json
 from ..repo_access import open_repo, repo_id_of
 from ..shapes import JSON
 
@@ -40,47 +41,8 @@ _NUMBER = re.compile(r"^[1-9][0-9]{0,8}$")
 _EVENT_ID = re.compile(r"^[0-9a-fA-F]{24}$")
 
 
-def _author(author: cpb.Author) -> dict:
-    name = author.name or "deleted"
-    return {"_id": author.user_id, "name": name, "fullname": name, "type": "user",
-            "avatarUrl": "", "isPro": False, "isHf": False}
-
-
-def event_json(e: cpb.DiscussionEvent) -> dict:
-    body = {"id": e.id, "type": e.type, "createdAt": e.created_at, "author": _author(e.author)}
-    if e.type == "comment":
-        latest = {"raw": e.raw, "html": e.html, "updatedAt": e.updated_at, "author": _author(e.editor)}
-        history = [latest] + [{"raw": h.raw, "html": h.html, "updatedAt": h.updated_at, "author": _author(h.author)}
-                              for h in e.history]
-        body["data"] = {"edited": e.edited, "hidden": e.hidden, "latest": latest, "numEdits": len(e.history),
-                        "editors": sorted({h["author"]["name"] for h in history}), "reactions": [],
-                        "history": history if not e.hidden else []}
-    elif e.type == "status-change":
-        body["data"] = {"status": e.status}
-    elif e.type == "title-change":
-        body["data"] = {"from": e.old_title, "to": e.new_title}
-    elif e.type == "commit":
-        body["data"] = {"subject": e.subject, "oid": e.oid}
-    return body
-
-
-def discussion_json(request: Request, info, item: cpb.Discussion) -> dict:
-    repo_type, repo_id = info.facts.repo.type, repo_id_of(info)
-    return {"num": item.number, "title": item.title, "status": item.status, "author": _author(item.author),
-            "createdAt": item.created_at, "isPullRequest": item.is_pull_request, "numComments": item.num_comments,
-            "repo": {"name": repo_id, "type": repo_type}, "pinned": False, "topReactions": [],
-            "url": f"{urls.repo_url(request, repo_type, repo_id)}/discussions/{item.number}"}
-
-
-def details_json(request: Request, info, details: cpb.DiscussionDetails) -> dict:
-    body = discussion_json(request, info, details.discussion)
-    body["events"] = [event_json(e) for e in details.events]
-    if details.discussion.is_pull_request:
-        body["changes"] = {"base": details.base_ref, "mergeCommitId": details.merge_commit or None,
-                           "head": details.pr_ref}
-        body["filesWithConflicts"] = list(details.conflicting_files)
-        body["diff"] = details.diff or None
-    return body
+def _repo_url(request: Request, info) -> str:
+    return urls.repo_url(request, info.facts.repo.type, repo_id_of(info))
 
 
 def _number(segment: str) -> int:
@@ -110,7 +72,7 @@ async def list_discussions(request: Request, target: deps.ApiTarget, services: d
     answer = await call(services.community.ListDiscussions, cpb.ListDiscussionsRequest(
         principal=principal, repo=info.facts, author=q.get("author", ""), type=q.get("type", ""),
         status=q.get("status", ""), page=int(page)))
-    return JSON({"discussions": [discussion_json(request, info, item) for item in answer.discussions],
+    return JSON({"discussions": [discussion_json(info, _repo_url(request, info), item) for item in answer.discussions],
                  "count": answer.count, "start": answer.start, "numClosedDiscussions": answer.num_closed})
 
 
@@ -124,7 +86,7 @@ async def create_discussion(request: Request, target: deps.ApiTarget, services: 
     details = await call(services.community.CreateDiscussion, cpb.CreateDiscussionRequest(
         principal=principal, repo=info.facts, title=title, description=description,
         pull_request=truthy(body.get("pullRequest", False))))
-    return JSON(details_json(request, info, details))
+    return JSON(details_json(info, _repo_url(request, info), details))
 
 
 @paths.repo_api(router, "/discussions/{rest:path}", ["GET"])
@@ -137,7 +99,7 @@ async def discussion_get(request: Request, target: deps.ApiTarget, services: dep
         details = await call(services.community.GetDiscussion, cpb.GetDiscussionRequest(
             principal=principal, repo=info.facts, number=number,
             with_diff=truthy(request.query_params.get("diff", "0"))))
-        return JSON(details_json(request, info, details))
+        return JSON(details_json(info, _repo_url(request, info), details))
     if len(tail) == 2 and tail[1] == "files":
         return await _files(request, services, info, principal, number)
     raise errors.NotFound("Not found")
@@ -204,5 +166,5 @@ async def discussion_post(request: Request, target: deps.ApiTarget, services: de
     if action == "merge":
         details = await call(community.MergePullRequest, cpb.MergeRequest(
             target=t, comment=string_field(body, "comment") or ""), timeout=600)
-        return JSON(details_json(request, info, details))
+        return JSON(details_json(info, _repo_url(request, info), details))
     raise errors.NotFound("Not found")

@@ -3,7 +3,6 @@
 `/overview` that huggingface_hub's `list_organization_members` / `get_organization_overview` call."""
 from __future__ import annotations
 
-import json
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Response
@@ -14,7 +13,7 @@ from hangar_protos import auth_pb2, metadata_pb2
 
 from ..bodies import Body
 from ..deps import AppSettings, CurrentUser, Services
-from ..identity_shapes import org_membership_json
+from ..identity_shapes import member_json, org_json, org_membership_json
 
 router = APIRouter()
 
@@ -44,17 +43,6 @@ def both(method: str, path: str, **kwargs):
         getattr(router, method)(path, include_in_schema=False, **kwargs)(fn)
         return fn
     return register
-
-
-def org_json(org: auth_pb2.OrgInfo) -> dict:
-    return {"type": "org", "id": org.id, "name": org.name, "fullname": org.fullname, "avatarUrl": "",
-            "createdAt": org.created_at, "numUsers": org.num_members, "isVerified": False,
-            "settings": json.loads(org.settings_json or "{}")}
-
-
-def member_json(member: auth_pb2.OrgMember) -> dict:
-    return {"type": "user", "user": member.username, "name": member.username, "fullname": member.fullname,
-            "avatarUrl": "", "role": member.role, "isPro": False}
 
 
 @both("post", "/org/create", status_code=201)

@@ -4,7 +4,6 @@ plus the delivery log and replay the Hub shows in a webhook's activity tab. The 
 owns the rules; this module only turns JSON into its messages and back."""
 from __future__ import annotations
 
-import orjson
 from fastapi import APIRouter, Request
 
 from hangar_common import errors
@@ -12,18 +11,12 @@ from hangar_common.grpcio import call
 from hangar_protos import community_pb2 as pb
 
 from ..bodies import json_object
+from ..community_shapes import delivery_json, webhook_json
 from ..deps import CurrentUser, Services
 from ..shapes import JSON
 
 router = APIRouter()
 BASE = "/api/settings/webhooks"
-
-
-def webhook_json(hook: pb.Webhook) -> dict:
-    return {"id": hook.id, "url": hook.url, "job": None,
-            "watched": [{"type": w.type, "name": w.name} for w in hook.watched],
-            "domains": list(hook.domains), "secret": hook.secret or None, "disabled": hook.disabled,
-            "createdAt": hook.created_at, "updatedAt": hook.updated_at}
 
 
 def _watched(body: dict, required: bool) -> list[pb.WatchedItem]:
@@ -116,15 +109,6 @@ async def disable_webhook(webhook_id: str, principal: CurrentUser, services: Ser
 async def delete_webhook(webhook_id: str, principal: CurrentUser, services: Services):
     await call(services.community.DeleteWebhook, pb.WebhookRequest(principal=principal, id=webhook_id))
     return JSON({"success": True})
-
-
-def delivery_json(d: pb.Delivery) -> dict:
-    return {"id": d.id, "webhookId": d.webhook_id, "event": {"scope": d.scope, "action": d.action},
-            "status": d.status, "attempts": d.attempts, "lastStatusCode": d.last_status_code or None,
-            "lastError": d.last_error or None, "createdAt": d.created_at,
-            "nextAttemptAt": d.next_attempt_at or None, "replayOf": d.replay_of or None,
-            "payload": orjson.loads(d.payload_json),
-            "log": [{"at": a.at, "statusCode": a.status_code or None, "error": a.error or None} for a in d.log]}
 
 
 @router.get(BASE + "/{webhook_id}/deliveries")
