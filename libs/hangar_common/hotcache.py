@@ -15,8 +15,10 @@ Rules that keep it safe:
 - Fail closed. The listener pings through its own subscription every `HEARTBEAT` seconds; a pong
   proves every message published before that ping was seen. While the last proven moment is older
   than `STALE_AFTER` (Redis down, subscription lost, or the listener lagging) every mutable cache
-  serves nothing older than `UNSAFE_TTL` seconds, so a change is seen within two seconds at worst;
-  when the subscription is back all mutable caches are emptied (messages sent meanwhile are lost).
+  serves nothing older than `UNSAFE_TTL` seconds, so a change is seen within two seconds at worst.
+  A broken subscription (however it broke, even if redis-py redialled it by itself) empties all
+  mutable caches at once, and again when the new subscription is confirmed: messages sent
+  meanwhile are lost.
   Immutable caches (an entry under a commit id, a blob by its id) need no invalidation and are kept.
 - Entries also expire after their cache's TTL, whatever the channel says.
 - Negative answers (not found, denied credentials) are not cached by callers, except in immutable
@@ -35,6 +37,8 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 from prometheus_client import Counter, Gauge
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 logger = logging.getLogger("hangar.hotcache")
 
@@ -162,15 +166,27 @@ MISSING: Any = _Missing()
 
 class Bus:
     """This process's end of the invalidation channel: it publishes notes and feeds every cache
-    registered with it the messages of its topics."""
+    registered with it the messages of its topics.
+
+    The subscription is reconnected here, never by redis-py. Its client would otherwise redial a
+    dropped pub/sub connection and resubscribe on it inside `get_message` (the retry's failure
+    callback in `PubSub._execute`, and `parse_response`/`connect` on a closed connection), so a
+    gap in which messages were lost could pass unnoticed. So the subscription's connections retry
+    nothing (an error reaches `_listen` as it happens), and a connect callback on the subscribed
+    connection catches any redial that still happens behind our back: either is a gap, and a gap
+    empties the mutable caches at once, then again when the new subscription is confirmed."""
 
     def __init__(self, redis_url: str, *, heartbeat: float = HEARTBEAT, stale_after: float = STALE_AFTER) -> None:
         self.redis_url, self.heartbeat, self.stale_after = redis_url, heartbeat, stale_after
         self._caches: list[Cache] = []
-        self._redis: aioredis.Redis | None = None
+        self._redis: aioredis.Redis | None = None       # publishes
+        self._listener: aioredis.Redis | None = None    # subscribes; never retries or redials by itself
         self._task: asyncio.Task | None = None
         self._proven = 0.0           # every message published before this moment was applied
-        self._subscribed = False
+        self._subscribed = False     # the current subscription is confirmed and unbroken
+        self._redialled = False      # redis-py reconnected the subscribed connection by itself
+        self._connection: Any = None  # the connection the current subscription was made on
+        self.gaps = 0                # subscriptions lost (each emptied the mutable caches)
         CHANNEL_UP.set_function(lambda: 1.0 if self.healthy else 0.0)
 
     def register(self, cache: Cache) -> None:
@@ -181,8 +197,12 @@ class Bus:
         return self._subscribed and time.monotonic() - self._proven < self.stale_after
 
     async def start(self) -> None:
-        self._redis = aioredis.from_url(self.redis_url, decode_responses=False,
-                                        socket_timeout=2.0, socket_connect_timeout=2.0)
+        options: dict[str, Any] = dict(decode_responses=False, socket_timeout=2.0, socket_connect_timeout=2.0)
+        self._redis = aioredis.from_url(self.redis_url, **options)
+        # No error is "supported" by this Retry: redis-py neither retries nor redials (its failure
+        # callback reconnects and resubscribes before it gives up, even with 0 retries).
+        self._listener = aioredis.from_url(self.redis_url, retry=Retry(NoBackoff(), 0, supported_errors=()),
+                                           **options)
         self._task = asyncio.create_task(self._listen(), name="hotcache-listener")
 
     async def close(self) -> None:
@@ -192,8 +212,9 @@ class Bus:
                 await self._task
             except (asyncio.CancelledError, Exception):
                 pass
-        if self._redis is not None:
-            await self._redis.aclose()
+        for client in (self._redis, self._listener):
+            if client is not None:
+                await client.aclose()
 
     async def publish(self, notes: dict[str, set[str]]) -> None:
         """Send what an RPC changed. A failure is logged, not raised: the change is committed, and
@@ -224,46 +245,79 @@ class Bus:
             if not cache.immutable:
                 cache.clear()
 
+    def _lost(self) -> None:
+        """The subscription broke: whatever was published from now until it is confirmed again
+        never arrives, so nothing cached so far may be trusted."""
+        if self._subscribed:
+            self.gaps += 1
+        self._subscribed = False
+        self._flush_mutable()
+
+    async def _on_redial(self, connection) -> None:
+        """redis-py's connect callback: the subscribed connection was dialled again."""
+        self._redialled = True
+        self._lost()
+
     async def _listen(self) -> None:
-        assert self._redis is not None
+        assert self._listener is not None
         backoff = 0.1
         while True:
-            pubsub = self._redis.pubsub()
+            pubsub = self._listener.pubsub()
+            connection = self._connection = None
             try:
-                await pubsub.subscribe(CHANNEL)
-                self._flush_mutable()   # what was published while we were away is lost
-                self._subscribed, backoff = True, 0.1
+                self._redialled = False
+                await pubsub.subscribe(CHANNEL)   # sent; confirmed by the "subscribe" message
+                connection = self._connection = pubsub.connection
+                assert connection is not None
+                connection.register_connect_callback(self._on_redial)
                 await self._pump(pubsub)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if self._subscribed:
+                if self._subscribed or self._redialled:
                     logger.warning("invalidation channel lost", extra={"fields": {"error": str(exc)}})
-                self._subscribed = False
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 2.0)
             finally:
-                self._subscribed = False
+                self._lost()
+                if connection is not None:
+                    connection.deregister_connect_callback(self._on_redial)
+                self._connection = None
                 try:
                     await pubsub.aclose()
                 except Exception:
                     pass
+            if self._redialled:
+                backoff = 0.1   # a redial behind our back means Redis answers: subscribe again now
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 2.0)
 
     async def _pump(self, pubsub) -> None:
         last_ping = 0.0
         while True:
+            if self._redialled:
+                raise ConnectionError("the subscription was redialled: messages may have been lost")
             now = time.monotonic()
             if now - last_ping >= self.heartbeat:
                 await pubsub.ping(message=repr(now).encode())
                 last_ping = now
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=self.heartbeat)
+            message = await pubsub.get_message(timeout=self.heartbeat)
+            if self._redialled:
+                continue
             if message is None:
                 if time.monotonic() - last_ping > self.stale_after + self.heartbeat:
                     raise ConnectionError("no pong from Redis")
                 continue
-            if message["type"] == "pong":
-                self._proven = max(self._proven, float(message["data"]))
-            elif message["type"] == "message":
+            kind = message["type"]
+            if kind == "subscribe":
+                # From here on every message reaches us; what was published before may not have:
+                # empty what was cached (a fill that began earlier is refused by the generation).
+                self._flush_mutable()
+                self._subscribed = True
+            elif kind == "unsubscribe":
+                raise ConnectionError("unsubscribed by the server")
+            elif kind == "pong":
+                if self._subscribed:
+                    self._proven = max(self._proven, float(message["data"]))
+            elif kind == "message" and self._subscribed:
                 self._on_message(message["data"])
 
     def _on_message(self, data: bytes) -> None:

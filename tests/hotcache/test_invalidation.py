@@ -172,12 +172,9 @@ def _redis_cli(replicated, *args: str) -> None:
     redis.Redis(port=port).execute_command(*args)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "issue 16, open: redis-py reconnects a killed pub/sub connection and resubscribes by itself, so the "
-    "listener never sees the loss and never empties the caches"))
 def test_a_lost_subscription_loses_no_revocation(replicated, gateways, owner, api):
     """Redis drops every subscriber (as on a failover); the revocation published meanwhile reaches
-    no one, yet no replica serves the token again: resubscribing empties the caches."""
+    no one, yet no replica serves the token again: noticing the loss empties the caches."""
     repo = new_repo(replicated, owner, private=True)
     victim = api(owner).post("/api/auth/tokens/create", json={"name": "victim", "role": "read"}).json()
     warm(gateways, repo, victim["token"])
@@ -223,9 +220,6 @@ def test_during_a_redis_outage_caches_answer_for_access_no_longer_than_their_bou
     assert {r.headers["x-error-code"] for r in answers} == {"RepoNotFound"}
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "issue 16, open: fails after the lost-subscription test left the second replica's listener on a "
-    "silently resubscribed connection; passes alone"))
 def test_a_revoked_token_stays_refused_during_a_redis_outage(replicated, gateways, owner, api, redis_outage):
     repo = new_repo(replicated, owner, private=True)
     victim = api(owner).post("/api/auth/tokens/create", json={"name": "victim", "role": "read"}).json()

@@ -5,8 +5,12 @@ by hand; nothing here measures time."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from hangar_common import hotcache
 from hangar_common.hotcache import ALL, MISSING, UNSAFE_TTL, Bus, Cache
@@ -178,3 +182,87 @@ async def test_the_caller_applies_what_the_rpc_changed_before_it_continues():
         await channel.close()
         await server.stop(None)
         hotcache.install(None)
+
+
+# --- the listener on a real Redis (its own server, so killing its clients touches no other test) --
+
+@pytest.fixture
+def redis_url(tmp_path):
+    from hangar_stack import infra
+    server = infra.start_redis(tmp_path, infra.free_port())
+    yield f"redis://127.0.0.1:{server['port']}/0"
+    infra.stop_pid(server["pid"])
+
+
+async def until(condition, what: str, limit: float = 30.0) -> None:
+    """Wait for `condition()` (polled; the limit only keeps a broken build from hanging)."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, f"never: {what}"
+        await asyncio.sleep(0.001)
+
+
+async def listening_bus(redis_url: str) -> tuple[Bus, Cache, Cache]:
+    bus = Bus(redis_url)
+    principals = Cache(bus, "principals", [hotcache.PRINCIPALS], ttl=60)
+    entries = Cache(bus, "entries", [], ttl=0, immutable=True)
+    await bus.start()
+    await until(lambda: bus.healthy, "subscribed")
+    return bus, principals, entries
+
+
+async def test_a_killed_subscription_empties_the_caches_as_soon_as_it_is_noticed(redis_url):
+    """Redis drops the subscriber and a revocation is published while it is away: the listener
+    must drop what it holds the moment it sees the loss, not once it has subscribed again (an
+    entry younger than UNSAFE_TTL would otherwise be served in between), and take messages
+    again afterwards."""
+    bus, principals, entries = await listening_bus(redis_url)
+    client = aioredis.from_url(redis_url)
+    try:
+        principals.put("token", "alice", ["1"])
+        entries.put("sha:path", "blob")
+        await client.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+        await client.publish(hotcache.CHANNEL, b'{"principals": ["1"]}')   # reaches no one
+        await until(lambda: not bus.healthy, "the loss noticed")
+        assert principals.get("token") is MISSING
+        assert entries.get("sha:path") == "blob"    # immutable: nothing to invalidate
+        await until(lambda: bus.healthy, "subscribed again")
+        assert bus.gaps == 1
+        principals.put("token", "alice", ["1"])
+        assert await client.publish(hotcache.CHANNEL, b'{"principals": ["1"]}') == 1
+        await until(lambda: principals.get("token") is MISSING, "a message applied after the gap")
+    finally:
+        await client.aclose()
+        await bus.close()
+
+
+class RetryingBus(Bus):
+    """A bus whose subscription client has a retrying policy, as redis-py's own defaults and
+    redis_client.connect() do: on a dropped connection redis-py then redials and resubscribes
+    inside `get_message` and returns as if nothing happened (issue 16's lost revocations)."""
+
+    async def start(self) -> None:
+        await super().start()   # the listener task has not run yet: swap its client first
+        assert self._listener is not None
+        await self._listener.aclose()
+        self._listener = aioredis.from_url(self.redis_url, retry=Retry(NoBackoff(), 3))
+
+
+async def test_a_redial_behind_the_listeners_back_is_a_gap(redis_url):
+    """Whatever redials the subscribed connection, the listener's connect callback makes it a gap:
+    caches emptied, subscription made again from scratch."""
+    bus = RetryingBus(redis_url)
+    principals = Cache(bus, "principals", [hotcache.PRINCIPALS], ttl=60)
+    await bus.start()
+    client = aioredis.from_url(redis_url)
+    try:
+        await until(lambda: bus.healthy, "subscribed")
+        principals.put("token", "alice", ["1"])
+        await client.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+        await client.publish(hotcache.CHANNEL, b'{"principals": ["1"]}')   # reaches no one
+        await until(lambda: bus.gaps == 1, "the redial taken for a gap")
+        assert principals.get("token") is MISSING
+        await until(lambda: bus.healthy, "subscribed again")
+    finally:
+        await client.aclose()
+        await bus.close()
