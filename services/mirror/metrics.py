@@ -8,3 +8,6 @@ ERRORS = Counter("hangar_mirror_errors_total", "Upstream failures and refused up
 EVICTIONS = Counter("hangar_mirror_evictions_total", "Cached LFS objects evicted under HANGAR_MIRROR_CACHE_MAX_BYTES")
 EVICTED_BYTES = Counter("hangar_mirror_evicted_bytes_total", "Bytes of the cached LFS objects evicted")
 CACHE_BYTES = Gauge("hangar_mirror_cache_bytes", "Bytes of cached (not imported) LFS objects the mirror holds")
+# Downloads under way, counting each until its bytes are stored in lfs, recorded and the cache bound
+# applied (a client has its last byte once the hash checked, a moment before that).
+IN_FLIGHT = Gauge("hangar_mirror_objects_in_flight", "LFS objects being fetched from the upstream or stored")

@@ -67,6 +67,7 @@ class ObjectFetcher:
         self.settings, self.upstream, self.db, self.store, self.lfs = settings, upstream, db, store, lfs
         self.fetches: dict[str, Fetch] = {}
         self._evicting = asyncio.Lock()
+        metrics.IN_FLIGHT.set_function(lambda: len(self.fetches))
         os.makedirs(settings.spool_dir, exist_ok=True)
 
     async def stored(self, oid: str, size: int, repo_id: str) -> bool:
