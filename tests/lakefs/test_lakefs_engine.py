@@ -2,10 +2,7 @@
 lakeFS's own clients; LFS bytes linked, never copied; crashes between the two writes repaired."""
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import time
 import uuid
 
@@ -14,7 +11,7 @@ import pytest
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, hf_hub_download
 from minio import Minio
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tests.commands import run_command
 
 
 @pytest.fixture()
@@ -164,12 +161,7 @@ def test_refs_deleted_and_history_rewritten_follow(api, repo_id, lake):
 
 
 def _reconcile(stack, *args: str) -> dict:
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("HANGAR_")}, **stack.env,
-           "PYTHONPATH": os.pathsep.join([os.path.join(ROOT, "libs"), ROOT])}
-    done = subprocess.run([sys.executable, "-m", "services.metadata", "lakefs-reconcile", *args], env=env,
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert done.returncode in (0, 1), done.stderr
-    return json.loads(done.stdout)
+    return run_command(stack, "metadata", "lakefs-reconcile", *args, exit_codes=(0, 1))
 
 
 def _kill(stack, name: str) -> None:
@@ -267,12 +259,7 @@ def _lfs_rows(stack, sql: str, *args):
 
 
 def _lfs_command(stack, *args: str) -> dict:
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("HANGAR_")}, **stack.env,
-           "PYTHONPATH": os.pathsep.join([os.path.join(ROOT, "libs"), ROOT])}
-    done = subprocess.run([sys.executable, "-m", "services.lfs", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return run_command(stack, "lfs", *args)
 
 
 @pytest.fixture

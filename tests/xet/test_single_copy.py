@@ -6,20 +6,16 @@ dry run first."""
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 from huggingface_hub import HfApi
 
+from tests.commands import run_command
 from tests.lfs.lfsutil import S3, batch, bearer, create_repo, upload_basic
 from tests.xet.test_hub_client import _repo, _xet_file_for, xet_on  # noqa: F401  (fixture)
 
-ROOT = Path(__file__).resolve().parents[2]
 MiB = 1024 * 1024
 
 
@@ -29,13 +25,7 @@ def _download_href(endpoint: str, repo: str, oid: str, size: int, token: str) ->
 
 
 def _single_copy(stack, *args: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HANGAR_")}
-    env.update(stack.env)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "libs"), str(ROOT)])
-    proc = subprocess.run([sys.executable, "-m", "services.lfs", "xet-single-copy", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr + proc.stdout
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_command(stack, "lfs", "xet-single-copy", *args)
 
 
 def _xet_upload(endpoint: str, user, repo: str, data: bytes) -> None:
