@@ -5,12 +5,13 @@ import json
 
 from sqlalchemy import text
 
+from hangar_common.callers import caller_id, writer_id
 from hangar_common.errors import Forbidden, NotFound, Unauthorized
 from hangar_protos import auth_pb2
 
 from . import accounts, names, orgs, policy, sessions, tokens
 from .credentials import csrf_token, digest, hash_password, new_access_token, new_session_secret, verify_password
-from .rpc_base import ServicerBase, account_pb, caller_id, membership_pb, parse_id, settings_patch, writer_id
+from .rpc_base import ServicerBase, account_pb, membership_pb, parse_id, settings_patch
 
 
 class AccountsRpc(ServicerBase):

@@ -1,11 +1,12 @@
 """Gated repos over gRPC (auth.proto): access requests and their handling; rules in access_requests.py."""
 from __future__ import annotations
 
+from hangar_common.callers import caller_id
 from hangar_common.errors import BadRequest, NotFound
 from hangar_protos import auth_pb2
 
 from . import access_requests
-from .rpc_base import ServicerBase, caller_id, parse_id, settings_patch
+from .rpc_base import ServicerBase, parse_id, settings_patch
 
 
 class GatingRpc(ServicerBase):

@@ -1,11 +1,12 @@
 """Organizations and their members over gRPC (auth.proto); the rules live in orgs.py."""
 from __future__ import annotations
 
+from hangar_common.callers import writer_id
 from hangar_common.errors import Conflict, NotFound
 from hangar_protos import auth_pb2
 
 from . import accounts, names, orgs
-from .rpc_base import ServicerBase, membership_pb, writer_id
+from .rpc_base import ServicerBase, membership_pb
 
 
 class OrgsRpc(ServicerBase):

@@ -1,10 +1,11 @@
 """Collections of community.proto."""
 from __future__ import annotations
 
+from hangar_common.callers import writer_id
 from hangar_protos import community_pb2 as pb
 
 from . import collections
-from .rpc_base import ServicerBase, writer_id
+from .rpc_base import ServicerBase
 
 
 class CollectionsRpc(ServicerBase):

@@ -1,12 +1,13 @@
 """Likes of community.proto."""
 from __future__ import annotations
 
+from hangar_common.callers import writer_id
 from hangar_common.grpcio import call
 from hangar_protos import auth_pb2
 from hangar_protos import community_pb2 as pb
 
 from . import likes
-from .rpc_base import ServicerBase, writer_id
+from .rpc_base import ServicerBase
 from .webhooks import iso
 
 

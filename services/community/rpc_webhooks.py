@@ -4,12 +4,13 @@ from __future__ import annotations
 import json
 import uuid
 
+from hangar_common.callers import caller_id, writer_id
 from hangar_common.errors import NotFound
 from hangar_protos import community_pb2 as pb
 
 from . import webhooks
 from .delivery import payload
-from .rpc_base import ServicerBase, caller_id, writer_id
+from .rpc_base import ServicerBase
 
 
 def _uuid(value: str) -> uuid.UUID:
