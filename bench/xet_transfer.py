@@ -13,7 +13,8 @@ same run, plus the deduplication of a re-upload with 1 % of the bytes changed.
   session (empty local cache: only the server's global dedup helps); the bytes the server received
   are the new xorb bytes recorded in PostgreSQL.
 
-Ratios are throughput ratios (baseline seconds / measured seconds). BENCH_XET_MB (default 1024).
+Ratios are throughput ratios (baseline seconds / measured seconds). BENCH_XET_MB (default 1024). The
+downloads run BENCH_XET_ROUNDS rounds (default 3), every path once per round; medians are compared.
 The machine is shared with other sessions: the load average at start and end is kept with the figures.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import statistics
 import tempfile
 import uuid
 from pathlib import Path
@@ -44,6 +46,7 @@ from bench.lfs_transfer import (  # noqa: E402
 
 MiB = 1024 * 1024
 SIZE_MB = int(os.environ.get("BENCH_XET_MB", "1024"))
+ROUNDS = int(os.environ.get("BENCH_XET_ROUNDS", "3"))
 
 
 def xorb_bytes(env: dict) -> int:
@@ -117,19 +120,7 @@ def main() -> None:
             api.upload_file(path_or_fileobj=str(source), path_in_repo="weights.bin", repo_id=repo)
         first_bytes = xorb_bytes(env) - before
         file_hash = file_hash_of(env, oid)
-        with Timer() as xet_down:
-            xet_download(stack.endpoint, repo, token, file_hash, size, tmp / "xet.bin")
-            assert sha256_file(tmp / "xet.bin") == oid
-        (tmp / "xet.bin").unlink()
         copies = lfs_copies_bytes(env, oid)
-        lfs_pid = next(r["pid"] for r in stack.records if r["name"] == "lfs")
-        idle_rss = rss_mb(lfs_pid)
-        constants.HF_HUB_DISABLE_XET = True
-        with RssSampler(lfs_pid) as rss, Timer() as stream_down:
-            local = hf_hub_download(repo, "weights.bin", token=token, endpoint=stack.endpoint,
-                                    cache_dir=str(tmp / f"cache-{uuid.uuid4().hex}"))
-            assert sha256_file(Path(local)) == oid
-        Path(local).unlink()
 
         # Other bytes for the LFS path, or it would find the object Xet just stored and skip the upload.
         other = tmp / "other.bin"
@@ -139,17 +130,40 @@ def main() -> None:
         lfs_repo = create_repo(stack.endpoint, name, token)
         with Timer() as lfs_up:
             api.upload_file(path_or_fileobj=str(other), path_in_repo="weights.bin", repo_id=lfs_repo)
-        with Timer() as lfs_down:
-            local = hf_hub_download(lfs_repo, "weights.bin", token=token, endpoint=stack.endpoint,
-                                    cache_dir=str(tmp / f"cache-{uuid.uuid4().hex}"))
-            assert sha256_file(Path(local)) == other_oid
-        Path(local).unlink()
-
         with Timer() as s3_up:
             key = direct_upload(other, env)
-        with Timer() as s3_down:
-            assert direct_download(key, env, tmp / "direct.bin") == other_oid
-        (tmp / "direct.bin").unlink()
+
+        # Downloads: ROUNDS rounds, each path once per round, so that a change of the shared
+        # machine's load hits every path alike; medians are compared.
+        lfs_pid = next(r["pid"] for r in stack.records if r["name"] == "lfs")
+        idle_rss, peak_rss = rss_mb(lfs_pid), 0.0
+        downs: dict[str, list[float]] = {"xet": [], "lfs": [], "stream": [], "s3": []}
+        for i in range(ROUNDS):
+            os.environ["HF_XET_CACHE"] = str(tmp / f"xet-download-{i}")    # nothing cached from a round before
+            with Timer() as t:
+                assert direct_download(key, env, tmp / "direct.bin") == other_oid
+            downs["s3"].append(t.seconds)
+            (tmp / "direct.bin").unlink()
+            with Timer() as t:
+                xet_download(stack.endpoint, repo, token, file_hash, size, tmp / "xet.bin")
+                assert sha256_file(tmp / "xet.bin") == oid
+            downs["xet"].append(t.seconds)
+            (tmp / "xet.bin").unlink()
+            constants.HF_HUB_DISABLE_XET = True
+            with RssSampler(lfs_pid) as rss, Timer() as t:
+                local = hf_hub_download(repo, "weights.bin", token=token, endpoint=stack.endpoint,
+                                        cache_dir=str(tmp / f"cache-{uuid.uuid4().hex}"))
+                assert sha256_file(Path(local)) == oid
+            downs["stream"].append(t.seconds)
+            peak_rss = max(peak_rss, rss.peak)
+            Path(local).unlink()
+            with Timer() as t:
+                local = hf_hub_download(lfs_repo, "weights.bin", token=token, endpoint=stack.endpoint,
+                                        cache_dir=str(tmp / f"cache-{uuid.uuid4().hex}"))
+                assert sha256_file(Path(local)) == other_oid
+            downs["lfs"].append(t.seconds)
+            Path(local).unlink()
+        xet_down, lfs_down, stream_down, s3_down = (statistics.median(downs[k]) for k in ("xet", "lfs", "stream", "s3"))
 
         change_one_percent(source, size)
         fresh_xet_session(tmp / "xet-cache-2")
@@ -162,16 +176,17 @@ def main() -> None:
         assert hashlib.sha256(source.read_bytes()).hexdigest() == entry.lfs.sha256
 
     report("xet_transfer", [{
-        "size_mb": SIZE_MB,
+        "size_mb": SIZE_MB, "download_rounds": ROUNDS,
         "xet_upload_s": xet_up.seconds, "lfs_upload_s": lfs_up.seconds, "s3_upload_s": s3_up.seconds,
         "xet_vs_s3_upload_ratio": s3_up.seconds / xet_up.seconds,
         "xet_vs_lfs_upload_ratio": lfs_up.seconds / xet_up.seconds,
-        "xet_download_s": xet_down.seconds, "lfs_download_s": lfs_down.seconds, "s3_download_s": s3_down.seconds,
-        "xet_vs_s3_download_ratio": s3_down.seconds / xet_down.seconds,
-        "xet_vs_lfs_download_ratio": lfs_down.seconds / xet_down.seconds,
-        "non_xet_download_of_xet_file_s": stream_down.seconds,
-        "non_xet_download_vs_s3_ratio": s3_down.seconds / stream_down.seconds,
-        "lfs_rss_idle_mb": idle_rss, "lfs_rss_peak_stream_mb": rss.peak,
+        "xet_download_s": xet_down, "lfs_download_s": lfs_down, "s3_download_s": s3_down,
+        "xet_vs_s3_download_ratio": s3_down / xet_down,
+        "xet_vs_lfs_download_ratio": lfs_down / xet_down,
+        "non_xet_download_of_xet_file_s": stream_down,
+        "non_xet_download_vs_s3_ratio": s3_down / stream_down,
+        "download_samples_s": downs,
+        "lfs_rss_idle_mb": idle_rss, "lfs_rss_peak_stream_mb": peak_rss,
         "lfs_copies_bytes": copies,
         "first_upload_bytes_received": first_bytes,
         "reupload_1pct_changed_s": reup.seconds, "reupload_bytes_received": second_bytes,

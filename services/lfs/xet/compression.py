@@ -36,7 +36,7 @@ def bg4_regroup(grouped: bytes) -> bytes:
     return bytes(out)
 
 
-def _lz4_decompress(data: bytes, expected: int) -> bytes:
+def _lz4_decompress(data: bytes | memoryview, expected: int) -> bytes:
     """LZ4 frame decode that stops after `expected + 1` bytes (a bomb cannot inflate further)."""
     try:
         ctx = lz4.frame.create_decompression_context()
@@ -48,7 +48,7 @@ def _lz4_decompress(data: bytes, expected: int) -> bytes:
     return out
 
 
-def decompress(scheme: int, data: bytes, expected: int) -> bytes:
+def decompress(scheme: int, data: bytes | memoryview, expected: int) -> bytes:
     """The uncompressed bytes of one chunk; CompressionError unless exactly `expected` long."""
     if scheme == Scheme.NONE:
         out = data

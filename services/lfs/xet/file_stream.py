@@ -7,13 +7,14 @@ sha256, with `Range` (one range; 206 and Content-Range, 416 past the end). The U
 the lfs service hands out where it would hand out a presigned S3 GET (batch download, DownloadUrl):
 an HMAC over (sha256, filename, expiry) under the hub's secret key, so knowing a hash gives nothing.
 
-Memory stays bounded: stored bytes are read from S3 in windows of at most WINDOW bytes, decoded in a
-worker thread, and the next window is read while the current one is sent.
+Memory stays bounded: stored bytes are read from S3 in windows of at most WINDOW bytes, decoded in
+worker threads, AHEAD windows read while the current one is sent.
 """
 from __future__ import annotations
 
 import asyncio
 import re
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
@@ -25,7 +26,7 @@ from hangar_common import errors
 from .. import signing
 from ..blobstore import content_disposition
 from . import store
-from .materialize import window_bytes, windows
+from .materialize import window_chunks, windows
 from .reconstruction import RangeNotSatisfiable, parse_range
 from .store import StoredXorb, XetFile
 
@@ -33,6 +34,7 @@ router = APIRouter(prefix="/xet")
 OID = re.compile(r"^[0-9a-f]{64}$")
 PATH = "/v1/lfs-files/"
 ROUTE = router.prefix + PATH
+AHEAD = 2          # windows read ahead of the one being sent (memory: AHEAD x WINDOW decoded bytes)
 
 
 def url(secret: str, origin: str, sha256: str, expires: int, filename: str = "") -> str:
@@ -74,26 +76,42 @@ def pieces(file: XetFile, xorbs: dict[str, StoredXorb], lo: int, hi: int) -> Ite
                 return
 
 
+def _slice(parts: list, skip: int, take: int) -> Iterator:
+    """Bytes [skip, take) of the concatenation of `parts`, as views of them."""
+    pos = 0
+    for part in parts:
+        lo, hi = max(skip - pos, 0), min(take - pos, len(part))
+        pos += len(part)
+        if lo < hi:
+            yield memoryview(part)[lo:hi] if lo or hi < len(part) else part
+        if pos >= take:
+            return
+
+
 async def stream(object_store, file: XetFile, xorbs: dict[str, StoredXorb], lo: int, hi: int) -> AsyncIterator[bytes]:
-    """File bytes [lo, hi], a window at a time; the next window is fetched while this one is sent."""
+    """File bytes [lo, hi], a window at a time, in order; AHEAD windows are read and decoded while
+    the one before them is sent (S3 latency and decoding overlap instead of adding up)."""
     def fetch(piece: Piece) -> bytes:
-        data = window_bytes(object_store, piece.s3_key, piece.first, piece.last)
+        parts = window_chunks(object_store, piece.s3_key, piece.first, piece.last)
         skip = max(0, lo - piece.offset)
-        take = min(len(data), hi - piece.offset + 1)
-        return data[skip:take] if skip or take < len(data) else data
+        take = min(sum(len(p) for p in parts), hi - piece.offset + 1)
+        return b"".join(_slice(parts, skip, take))
 
     todo = iter(pieces(file, xorbs, lo, hi))
-    nxt = next(todo, None)
-    pending = asyncio.ensure_future(asyncio.to_thread(fetch, nxt)) if nxt is not None else None
+    pending: deque[asyncio.Future] = deque()
+
+    def refill() -> None:
+        while len(pending) < AHEAD and (piece := next(todo, None)) is not None:
+            pending.append(asyncio.ensure_future(asyncio.to_thread(fetch, piece)))
     try:
-        while pending is not None:
-            data = await pending
-            nxt = next(todo, None)
-            pending = asyncio.ensure_future(asyncio.to_thread(fetch, nxt)) if nxt is not None else None
+        refill()
+        while pending:
+            data = await pending.popleft()
+            refill()
             yield data
     finally:
-        if pending is not None:
-            pending.cancel()
+        for future in pending:
+            future.cancel()
 
 
 async def open_file(engine, sha256: str) -> tuple[XetFile, dict[str, StoredXorb]] | None:

@@ -31,24 +31,25 @@ def windows(info, start: int, end: int) -> Iterator[tuple[int, int]]:
         start = stop
 
 
-def window_bytes(store, key: str, first: int, last: int) -> bytes:
-    """The decoded chunks held in stored bytes [first, last] of a xorb, joined."""
+def window_chunks(store, key: str, first: int, last: int) -> list[bytes | memoryview]:
+    """The decoded chunks held in stored bytes [first, last] of a xorb, in order: uncompressed
+    chunks as views of the bytes read (a window is neither joined nor copied again)."""
     response = store.client.get_object(store.bucket, key, offset=first, length=last - first + 1)
     try:
         raw = response.read()
     finally:
         response.close()
         response.release_conn()
-    return b"".join(iter_chunks(raw))
+    return list(iter_chunks(memoryview(raw)))
 
 
-def file_bytes(store, file: XetFile, xorbs: dict[str, StoredXorb]) -> Iterator[bytes]:
-    """The file's bytes, a window at a time, read from S3."""
+def file_bytes(store, file: XetFile, xorbs: dict[str, StoredXorb]) -> Iterator[bytes | memoryview]:
+    """The file's bytes, a chunk at a time, read from S3 a window at a time."""
     for xorb_hex, start, end, _ in file.segments:
         stored = xorbs[xorb_hex]
         for lo, hi in windows(stored.info, start, end):
             first, last = stored.info.byte_range(lo, hi)
-            yield window_bytes(store, stored.s3_key, first, last)
+            yield from window_chunks(store, stored.s3_key, first, last)
 
 
 def hash_file(store, file: XetFile, xorbs: dict[str, StoredXorb], claimed_sha256: str) -> str:

@@ -57,7 +57,7 @@ class XorbInfo:
         return first, self.boundaries[end - 1] - 1
 
 
-def read_chunk_header(buf: bytes, pos: int) -> tuple[int, int, int]:
+def read_chunk_header(buf: bytes | memoryview, pos: int) -> tuple[int, int, int]:
     """(scheme, compressed length, uncompressed length) of the chunk header at `pos`."""
     if len(buf) - pos < CHUNK_HEADER_LEN:
         raise XorbError("truncated chunk header")
@@ -77,14 +77,21 @@ def chunk_header(scheme: int, compressed: int, uncompressed: int) -> bytes:
         uncompressed.to_bytes(3, "little")
 
 
-def iter_chunks(buf: bytes, start: int = 0, end: int | None = None):
-    """Yield the decoded chunks stored in buf[start:end] (stored xorb bytes, no footer)."""
+def iter_chunks(buf: bytes | memoryview, start: int = 0, end: int | None = None):
+    """Yield the decoded chunks stored in buf[start:end] (stored xorb bytes, no footer). Given a
+    memoryview, an uncompressed chunk is yielded as a view of it (no copy)."""
     pos, end = start, len(buf) if end is None else end
     while pos < end:
         scheme, compressed, uncompressed = read_chunk_header(buf, pos)
         body = pos + CHUNK_HEADER_LEN
         if body + compressed > end:
             raise XorbError("chunk runs past the end of the xorb")
+        if scheme == Scheme.NONE and isinstance(buf, memoryview):
+            if compressed != uncompressed:
+                raise XorbError(f"chunk decodes to {compressed} bytes, header says {uncompressed}")
+            yield buf[body:body + compressed]
+            pos = body + compressed
+            continue
         try:
             yield decompress(scheme, buf[body:body + compressed], uncompressed)
         except CompressionError as exc:
