@@ -9,7 +9,9 @@ refs). A `HEAD /resolve` whose answers are all cached makes no call at all.
 
 What is never cached: errors (a bad token, a missing repo or revision), session cookies (auth checks
 their expiry and, on writes, their CSRF token every time), answers for upstream caches or reached
-through an old name (the mirror revalidates those, and redirects must follow renames).
+through an old name (the mirror revalidates those, and redirects must follow renames), decisions on
+gated or private upstream caches (the mirror's access rule has its own TTL, and unlinking a token
+ends it at once).
 """
 from __future__ import annotations
 
@@ -60,9 +62,13 @@ class HotReads:
 
     async def decision(self, request: auth_pb2.AuthorizeRequest) -> auth_pb2.AuthorizeResponse:
         key = request.SerializeToString(deterministic=True)
+        facts = request.repo
         return await self.decisions.get_or_load(
             key, lambda: call(self.auth.Authorize, request),
-            tags=lambda _d: [_who(request.principal), request.repo.repo_id])
+            tags=lambda _d: [_who(request.principal), request.repo.repo_id],
+            # A gated or private upstream cache: the upstream's answer for the user, which the
+            # mirror remembers for its own short TTL and forgets when the user's linked token changes.
+            keep=lambda _d: not (facts.upstream_cache and (facts.private or facts.gated)))
 
     # --- metadata -----------------------------------------------------------------------------
 

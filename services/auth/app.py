@@ -24,6 +24,8 @@ def build(settings: Settings):
             await resources.open_database(SCHEMA, MIGRATIONS)
             await resources.open_redis()
             await resources.open_invalidations()
+            if settings.mirror_target:   # decisions on gated/private upstream caches (issue 18)
+                resources.open_channel("mirror", settings.mirror_target)
             await resources.start_grpc(
                 [(auth_pb2_grpc.add_AuthServicer_to_server, AuthServicer(resources))],
                 [auth_pb2.DESCRIPTOR.services_by_name["Auth"].full_name])

@@ -22,6 +22,7 @@ class AuthSettings:
     login_max_per_address: int    # failed logins per client address within the window before 429
     principal_cache_ttl: int      # seconds a token/session -> principal lookup may be cached in Redis
     login_throttle_fail_open: bool  # password logins while Redis (the throttle's counters) is down
+    upstream_token_key: str       # encrypts linked upstream tokens ("" = derived from the secret key)
 
     @classmethod
     def from_env(cls) -> AuthSettings:
@@ -32,4 +33,5 @@ class AuthSettings:
             login_max_per_address=_int("LOGIN_MAX_PER_ADDRESS", 30),
             principal_cache_ttl=_int("PRINCIPAL_CACHE_TTL", 60),
             login_throttle_fail_open=_throttle_mode() == "open",
+            upstream_token_key=env("UPSTREAM_TOKEN_KEY"),
         )

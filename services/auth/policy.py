@@ -67,12 +67,24 @@ def gated_message(facts: common_pb2.RepoFacts, public_url: str) -> str:
             "to ask for access.")
 
 
+def restricted_upstream(facts: common_pb2.RepoFacts) -> bool:
+    """A cache of a gated or private upstream repo: the upstream's own decision applies."""
+    return facts.upstream_cache and bool(facts.private or facts.gated)
+
+
+def needs_upstream_access(facts: common_pb2.RepoFacts, action: str) -> bool:
+    return restricted_upstream(facts) and (bool(facts.private) or action != "read")
+
+
 def decide(principal: common_pb2.Principal, facts: common_pb2.RepoFacts, action: str, *,
            org_role: str = "", access_granted: bool = False, owner_user_id: str = "",
-           public_url: str = "") -> Decision:
+           public_url: str = "", upstream_access: bool = False) -> Decision:
     """May `principal` do `action` on the repo? `org_role` is its role in the repo's namespace;
     `owner_user_id` is the author of the PR, thread or comment the action touches; `public_url`
-    (the hub's external origin) goes into the gated message."""
+    (the hub's external origin) goes into the gated message. `upstream_access`: for a cache of a
+    gated or private upstream repo, whether the upstream serves this principal (Mirror.UpstreamAccess)."""
+    if restricted_upstream(facts):
+        return _decide_upstream(facts, action, upstream_access, public_url)
     level = _level(principal, facts.repo.namespace, org_role)
     if facts.private and level == 0:
         return _deny_unseen(principal)
@@ -86,6 +98,19 @@ def decide(principal: common_pb2.Principal, facts: common_pb2.RepoFacts, action:
         return _decide_community(principal, facts, action, level=level, access_granted=access_granted,
                                  owner_user_id=owner_user_id)
     return _decide_change(principal, level, action, "this repository")
+
+
+def _decide_upstream(facts, action: str, upstream_access: bool, public_url: str) -> Decision:
+    """Cached bytes of a gated or private upstream repo go only to users the upstream would serve,
+    whatever their local roles (site admins included): a private one looks missing to anyone else,
+    a gated one shows its metadata (as the Hub does) and refuses downloads. A cache is read-only."""
+    if facts.private and not upstream_access:
+        return Decision(False, "RepoNotFound", "Repository not found")
+    if action == "read":
+        return ALLOW
+    if action in ("download", "contribute"):
+        return ALLOW if upstream_access else Decision(False, "GatedRepo", gated_message(facts, public_url))
+    return Decision(False, "ReadOnlyMirror", "This repository is a read-only mirror of the upstream Hub")
 
 
 def _decide_community(principal, facts, action: str, *, level: int, access_granted: bool,

@@ -9,7 +9,7 @@ from hangar_common.callers import caller_id, writer_id
 from hangar_common.errors import Forbidden, NotFound, Unauthorized
 from hangar_protos import auth_pb2
 
-from . import accounts, names, orgs, policy, sessions, tokens
+from . import accounts, names, orgs, policy, sessions, tokens, upstream_tokens
 from .credentials import csrf_token, digest, hash_password, new_access_token, new_session_secret, verify_password
 from .rpc_base import ServicerBase, account_pb, membership_pb, parse_id, settings_patch
 
@@ -152,3 +152,22 @@ class AccountsRpc(ServicerBase):
                 "RETURNING id, name, fullname, settings, created_at"),
                 {"patch": json.dumps(patch), "fullname": fullname, "id": account.id})).one()
         return account_pb(row, request.kind or "user")
+
+    # --- the user's upstream Hub token (upstream_tokens.py) -----------------------------------
+
+    async def SetUpstreamToken(self, request, context):
+        user_id = writer_id(request.principal)
+        token = upstream_tokens.check(request.token)
+        if not token:
+            await self.upstream_tokens.unlink(user_id)
+            return auth_pb2.UpstreamTokenStatus(linked=False)
+        return auth_pb2.UpstreamTokenStatus(**await self.upstream_tokens.link(user_id, token))
+
+    async def GetUpstreamTokenStatus(self, request, context):
+        return auth_pb2.UpstreamTokenStatus(**await self.upstream_tokens.status(caller_id(request.principal)))
+
+    async def UpstreamToken(self, request, context):
+        if not request.user_id.isdigit():
+            return auth_pb2.UpstreamTokenSecret()
+        token, linked_at = await self.upstream_tokens.reveal(int(request.user_id))
+        return auth_pb2.UpstreamTokenSecret(token=token, linked_at=linked_at)

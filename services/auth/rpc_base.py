@@ -12,6 +12,7 @@ from .config import AuthSettings
 from .memberships import Memberships
 from .principals import Authenticator
 from .throttle import LoginThrottle
+from .upstream_tokens import UpstreamTokens, key_from
 
 
 def settings_patch(raw: str) -> dict:
@@ -58,6 +59,10 @@ class ServicerBase:
     def authenticator(self) -> Authenticator:
         return Authenticator(self.engine, self.resources.redis, self.settings.secret_key,
                              self.config.principal_cache_ttl)
+
+    @property
+    def upstream_tokens(self) -> UpstreamTokens:
+        return UpstreamTokens(self.engine, key_from(self.config.upstream_token_key, self.settings.secret_key))
 
     @property
     def memberships(self) -> Memberships:

@@ -1,7 +1,8 @@
 """Authenticate and the authorization decisions (Authorize, AuthorizeNamespace) of auth.proto."""
 from __future__ import annotations
 
-from hangar_protos import auth_pb2
+from hangar_common.grpcio import call
+from hangar_protos import auth_pb2, mirror_pb2, mirror_pb2_grpc
 
 from . import access_requests, policy
 from .rpc_base import ServicerBase
@@ -22,9 +23,11 @@ class DecisionsRpc(ServicerBase):
         if (request.action in ("download", "contribute", "push-pr") and facts.gated
                 and principal.user_id.isdigit() and not role):
             granted = await self._access_granted(facts.repo_id, int(principal.user_id))
+        upstream = policy.needs_upstream_access(facts, request.action) and await self._upstream_access(
+            principal, facts)
         decision = policy.decide(principal, facts, request.action, org_role=role, access_granted=granted,
                                    owner_user_id=request.owner_user_id,
-                                   public_url=self.settings.public_url)
+                                   public_url=self.settings.public_url, upstream_access=upstream)
         return auth_pb2.AuthorizeResponse(allowed=decision.allowed, error_code=decision.error_code,
                                           message=decision.message)
 
@@ -34,6 +37,15 @@ class DecisionsRpc(ServicerBase):
         decision = policy.decide_namespace(principal, request.namespace, request.action, org_role=role)
         return auth_pb2.AuthorizeResponse(allowed=decision.allowed, error_code=decision.error_code,
                                           message=decision.message)
+
+    async def _upstream_access(self, principal, facts) -> bool:
+        """The mirror's answer (services/mirror/access.py, the one rule) for a gated or private upstream cache."""
+        channel = self.resources.channels.get("mirror")
+        if channel is None:
+            return False
+        answer = await call(mirror_pb2_grpc.MirrorStub(channel).UpstreamAccess, mirror_pb2.UpstreamAccessRequest(
+            repo=facts.repo, user_id="" if principal.anonymous else principal.user_id))
+        return answer.allowed
 
     async def _access_granted(self, repo_id: str, user_id: int) -> bool:
         async with self.engine.connect() as conn:

@@ -36,8 +36,10 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
     async def GetRepo(self, request, context):
         repo = await self.versioning.get_repo(request.repo)
         details = await self.versioning.repo_details(repo)
-        return repo_info(repo, card_data_json=details.card_data_json, lfs_bytes=details.lfs_bytes,
+        info = repo_info(repo, card_data_json=details.card_data_json, lfs_bytes=details.lfs_bytes,
                          upstream_cache=details.upstream_cache)
+        info.facts.upstream_cache = details.upstream_cache   # auth's decision depends on it
+        return info
 
     async def UpdateRepoSettings(self, request, context):
         return repo_info(await self.versioning.update_repo_settings(

@@ -8,8 +8,9 @@ from pathlib import Path
 from hangar_common.config import Settings
 from hangar_common.http import create_app
 from hangar_common.runtime import Resources
-from hangar_protos import lfs_pb2_grpc, metadata_pb2_grpc, mirror_pb2, mirror_pb2_grpc
+from hangar_protos import auth_pb2_grpc, lfs_pb2_grpc, metadata_pb2_grpc, mirror_pb2, mirror_pb2_grpc
 
+from .access import UpstreamAccess
 from .imports import Importer
 from .objects import ObjectFetcher
 from .servicer import MirrorServicer
@@ -34,10 +35,12 @@ def build(settings: Settings):
             await resources.open_store()
             metadata = metadata_pb2_grpc.MetadataStub(resources.open_channel("metadata", settings.metadata_target))
             lfs = lfs_pb2_grpc.LfsStub(resources.open_channel("lfs", settings.lfs_target))
-            repos = RepoSync(config, upstream, resources.engine, metadata)
+            auth = auth_pb2_grpc.AuthStub(resources.open_channel("auth", settings.auth_target))
+            access = UpstreamAccess(config, upstream, auth)
+            repos = RepoSync(config, upstream, resources.engine, metadata, access)
             objects = ObjectFetcher(config, upstream, resources.engine, resources.store, lfs)
             imports = Importer(config, upstream, resources.engine, resources.store, metadata, lfs, objects)
-            servicer = MirrorServicer(config, repos, objects, metadata, resources.engine, imports)
+            servicer = MirrorServicer(config, repos, objects, metadata, resources.engine, imports, access)
             await resources.start_grpc([(mirror_pb2_grpc.add_MirrorServicer_to_server, servicer)],
                                        [mirror_pb2.DESCRIPTOR.services_by_name["Mirror"].full_name])
             app.state.resources = resources

@@ -7,21 +7,24 @@ from hangar_common.logs import request_id_var
 from hangar_protos import metadata_pb2, mirror_pb2, mirror_pb2_grpc
 
 from . import cache, metrics
+from .access import UpstreamAccess
 from .imports import Importer
 from .objects import ObjectFetcher
 from .sync import RepoSync
 
 
 class MirrorServicer(mirror_pb2_grpc.MirrorServicer):
-    def __init__(self, settings, repos: RepoSync, objects: ObjectFetcher, metadata, db, imports: Importer) -> None:
+    def __init__(self, settings, repos: RepoSync, objects: ObjectFetcher, metadata, db, imports: Importer,
+                 access: UpstreamAccess) -> None:
         self.settings, self.repos, self.objects, self.metadata, self.db = settings, repos, objects, metadata, db
+        self.access = access
         self.imports = imports
 
     async def Ping(self, request, context):
         return mirror_pb2.PingResponse(service="mirror", request_id=request_id_var.get())
 
     async def EnsureRepo(self, request, context):
-        changed = await self.repos.ensure(request.repo, request.cached)
+        changed = await self.repos.ensure(request.repo, request.cached, request.principal.user_id)
         return mirror_pb2.EnsureRepoResponse(changed=changed)
 
     async def StreamObject(self, request, context):
@@ -39,6 +42,9 @@ class MirrorServicer(mirror_pb2_grpc.MirrorServicer):
             return
         repo_id = f"{info.facts.repo.namespace}/{info.facts.repo.name}"
         token = self.settings.service_token_for(info.facts.repo.type, repo_id)
+        if not token and (info.facts.private or info.facts.gated):
+            # The caller (gateway) had auth's decision, which asked access.py: the reader's own token.
+            token = await self.access.token_for(request.principal.user_id, info.facts.repo.type, repo_id)
         fetch = self.objects.attach(info.facts, request.oid, request.size, token)
         end = request.size if request.length < 0 else min(request.size, request.offset + request.length)
         async for data in self.objects.read(fetch, request.offset, end):
@@ -53,6 +59,11 @@ class MirrorServicer(mirror_pb2_grpc.MirrorServicer):
         metrics.HITS.labels("object").inc()
         await cache.touch_object(self.db, request.oid)
         return mirror_pb2.ObjectServedResponse()
+
+    async def UpstreamAccess(self, request, context):
+        repo = request.repo
+        return mirror_pb2.UpstreamAccessResponse(allowed=await self.access.allowed(
+            request.user_id, repo.type or "model", f"{repo.namespace}/{repo.name}"))
 
     async def StartImport(self, request, context):
         return await self.imports.start(request)

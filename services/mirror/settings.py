@@ -26,6 +26,7 @@ class MirrorSettings:
     spool_dir: str
     import_sync_every: int     # seconds between scheduled syncs of finished imports; 0 = on demand only
     cache_max_bytes: int       # bound of cached (not imported) LFS content, LRU eviction; 0 = unbounded
+    access_ttl: int            # seconds a user's "the upstream serves me this gated/private repo" is remembered
 
     @property
     def enabled(self) -> bool:
@@ -45,6 +46,7 @@ class MirrorSettings:
             spool_dir=_env("MIRROR_SPOOL_DIR", os.path.join(temp_dir(), "hangar-mirror")),
             import_sync_every=int(_env("MIRROR_IMPORT_SYNC_EVERY", "0")),
             cache_max_bytes=int(_env("MIRROR_CACHE_MAX_BYTES", "0")),
+            access_ttl=int(_env("MIRROR_ACCESS_TTL", "60")),
         )
 
     def allows(self, repo_type: str, repo_id: str) -> bool:

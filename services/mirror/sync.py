@@ -9,6 +9,7 @@ cached repo keeps its last known refs, and an uncached one is a fast UpstreamUna
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -18,21 +19,25 @@ from hangar_common.grpcio import call
 from hangar_protos import common_pb2, metadata_pb2
 
 from . import cache, gitfetch, metrics
+from .access import UpstreamAccess
 from .upstream import Moved, Upstream
 
+logger = logging.getLogger("hangar.mirror.sync")
 BATCH_BYTES = 2 * 1024 * 1024
 PIECE = 1024 * 1024
 MAX_REDIRECTS = 3
 
 
 class RepoSync:
-    def __init__(self, settings, upstream: Upstream, db, metadata) -> None:
+    def __init__(self, settings, upstream: Upstream, db, metadata, access: UpstreamAccess) -> None:
         self.settings, self.upstream, self.db, self.metadata = settings, upstream, db, metadata
+        self.access = access
         self._locks: dict[tuple, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._legacy: dict[tuple[str, str], tuple[float, common_pb2.RepoRef]] = {}
 
-    async def ensure(self, ref: common_pb2.RepoRef, cached: bool) -> bool:
-        """True when metadata's copy changed (created or refs moved)."""
+    async def ensure(self, ref: common_pb2.RepoRef, cached: bool, user_id: str = "") -> bool:
+        """True when metadata's copy changed (created or refs moved). `user_id`: the reader, whose
+        linked upstream token reads a gated or private upstream repo (if the upstream serves them)."""
         repo_type, repo_id = ref.type or "model", f"{ref.namespace}/{ref.name}"
         if not self.settings.enabled or not self.settings.allows(repo_type, repo_id):
             raise errors.RepoNotFound("Repository not found")
@@ -46,7 +51,7 @@ class RepoSync:
                 return True  # another caller fetched it while this one waited
             metrics.MISSES.labels("refs").inc()
             try:
-                return await self._sync(ref, cached, 0)
+                return await self._sync(ref, cached, 0, user_id)
             except errors.HangarError as exc:
                 if cached and exc.code == "UpstreamUnavailable":
                     metrics.HITS.labels("refs-stale").inc()
@@ -86,15 +91,19 @@ class RepoSync:
         except errors.NotFound:
             return None
 
-    async def _sync(self, ref: common_pb2.RepoRef, cached: bool, depth: int) -> bool:
+    async def _sync(self, ref: common_pb2.RepoRef, cached: bool, depth: int, user_id: str = "") -> bool:
         repo_type, repo_id = ref.type or "model", f"{ref.namespace}/{ref.name}"
-        token = self.settings.service_token_for(repo_type, repo_id)
+        token = await self.access.token_for(user_id, repo_type, repo_id)
         answer = await self.upstream.repo_info(repo_type, ref.namespace, ref.name, token)
         if isinstance(answer, Moved):
-            return await self._follow(ref, answer, depth)
-        if answer.private or answer.gated:
-            # Content of gated/private upstream repos is only for users the upstream would serve;
-            # without a way to ask it per user, the mirror serves none of it.
+            return await self._follow(ref, answer, depth, user_id)
+        if (answer.private or answer.gated) and not await self.access.allowed(
+                user_id, repo_type, f"{answer.namespace}/{answer.name}"):
+            # Only a reader the upstream serves fetches a gated or private repo (with their token):
+            # anyone else keeps what is cached (auth decides what they may see of it) or, for a
+            # repo not cached yet, gets the upstream's answer.
+            if cached:
+                return False
             if answer.private:
                 raise errors.RepoNotFound("Repository not found")
             raise errors.Forbidden("Access to this repository is restricted on the upstream Hub", code="GatedRepo")
@@ -105,13 +114,14 @@ class RepoSync:
         try:
             commands = _commands(current, fetched.refs)
             if commands or not cached:
-                await self._store(target, fetched, commands, create=not cached)
+                await self._store(target, fetched, commands, create=not cached, private=answer.private,
+                                  gated=answer.gated)
         finally:
             await asyncio.to_thread(fetched.close)
         await cache.mark_checked(self.db, repo_type, repo_id)
         return bool(commands) or not cached
 
-    async def _follow(self, ref, moved: Moved, depth: int) -> bool:
+    async def _follow(self, ref, moved: Moved, depth: int, user_id: str = "") -> bool:
         """A renamed upstream repo: mirror it under its new name and let the old one redirect there,
         as the Hub answers (metadata's redirect of a moved repo)."""
         if depth >= MAX_REDIRECTS:
@@ -121,7 +131,7 @@ class RepoSync:
         if info is not None and not info.upstream_cache:
             raise errors.RepoNotFound("Repository not found")   # a local repo holds the new name
         if info is None or not await self._fresh(target.type, f"{moved.namespace}/{moved.name}"):
-            await self._sync(target, info is not None, depth + 1)
+            await self._sync(target, info is not None, depth + 1, user_id)
         header = metadata_pb2.GitReceiveHeader(repo=target, upstream=metadata_pb2.UpstreamRepo(
             cache=True, force=True, aliases=[ref]))
         await self._send(header, None)
@@ -134,9 +144,13 @@ class RepoSync:
     async def _fetch(self, url: str, token: str, have: list[str]) -> gitfetch.Fetched:
         return await fetch_pack(self.upstream, self.settings, url, token, have)
 
-    async def _store(self, target, fetched: gitfetch.Fetched, commands, *, create: bool) -> None:
+    async def _store(self, target, fetched: gitfetch.Fetched, commands, *, create: bool, private: bool,
+                     gated: str) -> None:
+        # A gated or private upstream repo is cached with the same visibility: auth then asks the
+        # mirror (access.py) for every reader instead of applying local roles.
         header = metadata_pb2.GitReceiveHeader(repo=target, commands=commands, upstream=metadata_pb2.UpstreamRepo(
-            create=create, cache=True, force=True, default_branch=fetched.head.removeprefix("refs/heads/")))
+            create=create, cache=True, force=True, default_branch=fetched.head.removeprefix("refs/heads/"),
+            private=private, gated=gated))
         await self._send(header, fetched)
 
     async def _send(self, header, fetched: gitfetch.Fetched | None) -> None:
@@ -168,6 +182,7 @@ async def _git_call(upstream: Upstream, settings, fn, *args, **kwargs):
     except errors.HangarError:
         raise   # `select` refused the upstream's refs
     except Exception as exc:
+        logger.warning("upstream git fetch failed: %s: %s", type(exc).__name__, exc)
         upstream.mark_down()
         raise errors.HangarError(f"Fetching from the upstream Hub failed: {type(exc).__name__}",
                                  code="UpstreamUnavailable", status=502) from None

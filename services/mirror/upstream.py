@@ -117,6 +117,12 @@ class Upstream:
             raise unavailable(f"The upstream Hub answered {resp.status_code} for {name}")
         return Moved(namespace, real)
 
+    async def auth_check(self, repo_type: str, repo_id: str, token: str) -> bool:
+        """Would the upstream let `token` download from the repo (`HfApi.auth_check`)?"""
+        resp = await self.request("GET", f"{self.base}/api/{edge.plural(repo_type)}/{repo_id}/auth-check",
+                                  token=token)
+        return resp.status_code == 200
+
     async def lfs_download(self, repo_type: str, repo_id: str, oid: str, size: int, token: str) -> tuple[str, dict]:
         """The href (and headers) the upstream's LFS batch API gives for downloading one object."""
         prefix = edge.url_prefix(repo_type)

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 import uuid
 from dataclasses import dataclass, field
 
+import httpx
 import pytest
 from huggingface_hub import HfApi
 
@@ -128,3 +130,20 @@ def _restart_mirror(stack: Stack, settings: dict | None) -> None:
 @pytest.fixture(scope="package")
 def mirror_api(endpoint, upstream) -> HfApi:
     return HfApi(endpoint=endpoint)
+
+
+def settled(stack) -> None:
+    """Waits until the mirror has stored every object it fetched: a client gets its last byte once
+    the hash checked, and the mirror then hands the bytes to lfs, records them (their LRU time) and
+    applies the cache bound. A read or a metric looked at before that sees the cache as it was."""
+    deadline = time.monotonic() + 120
+    while mirror_metric(stack, "hangar_mirror_objects_in_flight") > 0:
+        assert time.monotonic() < deadline, "the mirror never finished storing its downloads"
+        time.sleep(0.1)
+
+
+def mirror_metric(endpoint_stack, name: str) -> float:
+    port = endpoint_stack.service_ports["mirror"]["http"]
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=30).text
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name + " ")
+               or line.startswith(name + "{"))

@@ -13,6 +13,8 @@ import httpx
 import pytest
 
 from .conftest import Upstream
+from .conftest import mirror_metric as _metric
+from .conftest import settled as _settled
 
 MiB = 1024 * 1024
 
@@ -39,23 +41,6 @@ def _get(endpoint: str, repo: str, path: str) -> bytes:
         resp = http.get(f"/{repo}/resolve/main/{path}")
         resp.raise_for_status()
         return resp.content
-
-
-def _settled(stack) -> None:
-    """Waits until the mirror has stored every object it fetched: a client gets its last byte once
-    the hash checked, and the mirror then hands the bytes to lfs, records them (their LRU time) and
-    applies the cache bound. A read or a metric looked at before that sees the cache as it was."""
-    deadline = time.monotonic() + 120
-    while _metric(stack, "hangar_mirror_objects_in_flight") > 0:
-        assert time.monotonic() < deadline, "the mirror never finished storing its downloads"
-        time.sleep(0.1)
-
-
-def _metric(endpoint_stack, name: str) -> float:
-    port = endpoint_stack.service_ports["mirror"]["http"]
-    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=30).text
-    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name + " ")
-               or line.startswith(name + "{"))
 
 
 def test_least_recently_used_objects_go_first_and_come_back_from_the_upstream(stack, endpoint, make_user,

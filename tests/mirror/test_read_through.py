@@ -77,14 +77,6 @@ def test_renamed_repo_redirects_like_the_hub(endpoint, mirror_api, upstream):
     assert info.sha == upstream.api.repo_info(upstream.renamed_new).sha
 
 
-def test_private_and_gated_upstream_repos_are_not_served(endpoint, upstream):
-    with httpx.Client(base_url=endpoint, timeout=60) as http:
-        private = http.get(f"/api/models/{upstream.private}")
-        assert private.status_code == 401 and private.headers["x-error-code"] == "RepoNotFound"
-        gated = http.get(f"/{upstream.gated}/resolve/main/.gitattributes")
-        assert gated.status_code in (401, 403) and gated.headers["x-error-code"] in ("GatedRepo", "RepoNotFound")
-
-
 def test_unknown_repo_is_repo_not_found(endpoint, upstream):
     with httpx.Client(base_url=endpoint, timeout=60) as http:
         resp = http.get("/api/models/nobody-here/nothing-here")

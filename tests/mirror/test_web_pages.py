@@ -1,11 +1,12 @@
 """The web pages of upstream repos: read through the same lookup the API uses (metadata, then the
 mirror), so a public upstream repo's card, tree, file, history and commit pages render with the
 upstream's content and ids; the old name of a renamed upstream repo answers with the new name's
-page; private and gated upstream repos are the 404 page; a mirror is read-only here (no write
+page; a private upstream repo the visitor may not read is the 404 page; a mirror is read-only here (no write
 links, write pages and forms refused). Pages are server-rendered HTML read without JavaScript."""
 from __future__ import annotations
 
 import html
+import uuid
 
 import httpx
 
@@ -45,12 +46,17 @@ def test_upstream_repo_pages_render(endpoint, upstream, make_user):
         assert moved.status_code == 301 and moved.headers["location"] == f"/{upstream.renamed_new}/tree/main"
         assert "file.txt" in _text(http.get(moved.headers["location"]))
 
-        # Private and gated upstream repos are not mirrored: the same 404 page as a missing repo.
+        # A private upstream repo the visitor has no upstream token for (and the admin token's
+        # allowlist does not name): the same 404 page as a missing repo.
         missing = http.get(f"/{upstream.owner.name}/never-existed")
-        for hidden in (upstream.private, upstream.gated):
-            answer = http.get(f"/{hidden}")
-            assert answer.status_code == 404
-            assert answer.text.replace(hidden, "X") == missing.text.replace(f"{upstream.owner.name}/never-existed", "X")
+        hidden = f"{upstream.owner.name}/hidden-{uuid.uuid4().hex[:6]}"
+        upstream.api.create_repo(hidden, private=True)
+        answer = http.get(f"/{hidden}")
+        assert answer.status_code == 404
+        assert answer.text.replace(hidden, "X") == missing.text.replace(f"{upstream.owner.name}/never-existed", "X")
+        # The allowlisted ones are the admin's decision that everyone may read them.
+        for allowed in (upstream.private, upstream.gated):
+            assert http.get(f"/{allowed}").status_code == 200
 
     # Read-only for everyone, even someone signed in.
     visitor = make_user()

@@ -121,6 +121,39 @@ async def revoke_token(token_id: str, principal: CurrentUser, services: Services
     return {"ok": True}
 
 
+class UpstreamTokenBody(Body):
+    token: str
+
+
+def _upstream_token_json(status: auth_pb2.UpstreamTokenStatus) -> dict:
+    if not status.linked:
+        return {"linked": False}
+    return {"linked": True, "hint": status.hint, "linkedAt": status.linked_at}
+
+
+@router.get("/api/settings/upstream-token")
+async def upstream_token_status(principal: CurrentUser, services: Services) -> dict:
+    """Whether the caller linked a token for the upstream Hub (the token itself is never shown)."""
+    return _upstream_token_json(await call(services.auth.GetUpstreamTokenStatus,
+                                           auth_pb2.PrincipalRequest(principal=principal)))
+
+
+@router.put("/api/settings/upstream-token")
+async def link_upstream_token(body: UpstreamTokenBody, principal: CurrentUser, services: Services) -> dict:
+    """Links (or replaces) the caller's upstream token: the mirror reads gated and private upstream
+    repos with it, for this user only (docs/mirror.md "Access")."""
+    if not body.token.strip():
+        raise HangarError("token must not be empty (DELETE unlinks)", code="InvalidUpstreamToken", status=400)
+    return _upstream_token_json(await call(services.auth.SetUpstreamToken, auth_pb2.SetUpstreamTokenRequest(
+        principal=principal, token=body.token)))
+
+
+@router.delete("/api/settings/upstream-token")
+async def unlink_upstream_token(principal: CurrentUser, services: Services) -> dict:
+    return _upstream_token_json(await call(services.auth.SetUpstreamToken, auth_pb2.SetUpstreamTokenRequest(
+        principal=principal, token="")))
+
+
 @router.get("/api/whoami-v2")
 async def whoami(principal: CurrentPrincipal, services: Services) -> dict:
     if principal.anonymous:
