@@ -1,8 +1,8 @@
-"""Accounts: `/login`, `/join` (when registration is on), `/logout`, `/settings/tokens`,
-`/settings/account`. Login sets the same cookies as the API's `/api/auth/login` (HttpOnly session,
-script-readable CSRF token bound to it), so a browser signed in here is signed in for the API's
-cookie-authenticated calls too. Login and join forms, made before a session exists, carry a
-pre-session double-submit token (pages.FORM_COOKIE)."""
+"""Accounts: `/login`, `/join` (when registration is on), `/logout`, `/settings/tokens` (which also
+links the user's upstream Hub token, issue 18), `/settings/account`. Login sets the same cookies as
+the API's `/api/auth/login` (HttpOnly session, script-readable CSRF token bound to it), so a browser
+signed in here is signed in for the API's cookie-authenticated calls too. Login and join forms, made
+before a session exists, carry a pre-session double-submit token (pages.FORM_COOKIE)."""
 from __future__ import annotations
 
 from fastapi import APIRouter
@@ -110,8 +110,12 @@ async def logout(request: Request):
 # --- tokens ----------------------------------------------------------------------------------------
 
 async def _tokens_page(request: Request, who, status: int = 200, **extra):
-    tokens = await call(access.clients(request).auth.ListTokens, auth_pb2.PrincipalRequest(principal=who))
-    return pages.render(request, "settings_tokens.html", status=status, tokens=tokens.tokens,
+    auth = access.clients(request).auth
+    tokens = await call(auth.ListTokens, auth_pb2.PrincipalRequest(principal=who))
+    # The upstream Hub token the mirror reads gated/private upstream repos with (docs/mirror.md).
+    upstream = await call(auth.GetUpstreamTokenStatus, auth_pb2.PrincipalRequest(principal=who)) \
+        if request.app.state.settings.mirror_target else None
+    return pages.render(request, "settings_tokens.html", status=status, tokens=tokens.tokens, upstream=upstream,
                         welcome=request.query_params.get("welcome") == "1", section="tokens", **extra)
 
 
@@ -141,6 +145,31 @@ async def revoke_token(request: Request, token_id: str):
     form = await request.form()
     who = await access.signed_in(request, form)
     await call(access.clients(request).auth.RevokeToken, auth_pb2.RevokeTokenRequest(principal=who, token_id=token_id))
+    return pages.redirect("/settings/tokens")
+
+
+@router.post("/settings/tokens/upstream", include_in_schema=False)
+async def link_upstream_token(request: Request):
+    form = await request.form()
+    who = await access.signed_in(request, form)
+    token = str(form.get("token", ""))
+    try:
+        if not token.strip():
+            raise errors.BadRequest("Paste the token to link", code="InvalidUpstreamToken")
+        await call(access.clients(request).auth.SetUpstreamToken, auth_pb2.SetUpstreamTokenRequest(
+            principal=who, token=token))
+    except errors.HangarError as exc:
+        if exc.status >= 500:
+            raise
+        return await _tokens_page(request, who, exc.status, upstream_error=exc.message)
+    return pages.redirect("/settings/tokens")
+
+
+@router.post("/settings/tokens/upstream/unlink", include_in_schema=False)
+async def unlink_upstream_token(request: Request):
+    form = await request.form()
+    who = await access.signed_in(request, form)
+    await call(access.clients(request).auth.SetUpstreamToken, auth_pb2.SetUpstreamTokenRequest(principal=who))
     return pages.redirect("/settings/tokens")
 
 
