@@ -34,8 +34,9 @@ def _stream(repo, batch: dict[str, bytes], summary: str):
         yield pb.CommitChunk(file=pb.FileOp(path=path, data=data))
 
 
-def git_baseline(all_files: dict[str, bytes], work: Path) -> tuple[float, float]:
-    """(git add+commit of the files, git ls-tree -r -l of the result, packed) in seconds."""
+def git_baseline(all_files: dict[str, bytes], work: Path) -> tuple[float, float, float]:
+    """(git add+commit of the files, git ls-tree -r -l of the result as committed (loose objects),
+    the same listing once the repository is packed, as a git server keeps it) in seconds."""
     env = {"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "b",
            "GIT_COMMITTER_EMAIL": "b@b", "PATH": "/usr/bin:/bin", "HOME": str(work)}
     subprocess.run(["git", "init", "-q", str(work)], check=True, env=env)
@@ -45,12 +46,13 @@ def git_baseline(all_files: dict[str, bytes], work: Path) -> tuple[float, float]
     with Timer() as commit:
         subprocess.run(["git", "add", "-A"], cwd=work, check=True, env=env)
         subprocess.run(["git", "-c", "gc.auto=0", "commit", "-qm", "x"], cwd=work, check=True, env=env)
-    # Packed, as a git server keeps a repository (listing 100k loose objects measures the disk).
+    listing = ["git", "ls-tree", "-r", "-t", "-l", "HEAD"]
+    with Timer() as loose:
+        subprocess.run(listing, cwd=work, check=True, env=env, stdout=subprocess.DEVNULL)
     subprocess.run(["git", "-c", "pack.threads=1", "repack", "-adq"], cwd=work, check=True, env=env)
-    with Timer() as listing:
-        subprocess.run(["git", "ls-tree", "-r", "-t", "-l", "HEAD"], cwd=work, check=True, env=env,
-                       stdout=subprocess.DEVNULL)
-    return commit.seconds, listing.seconds
+    with Timer() as packed:
+        subprocess.run(listing, cwd=work, check=True, env=env, stdout=subprocess.DEVNULL)
+    return commit.seconds, loose.seconds, packed.seconds
 
 
 def _pid(stack, name: str) -> int:
@@ -67,7 +69,7 @@ async def run(stack) -> list[dict]:
     with Timer() as t:
         await md.Commit(_stream(small, thousand, "1000 files"))
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
-        base_commit, _ = git_baseline(thousand, Path(tmp))
+        base_commit, _, _ = git_baseline(thousand, Path(tmp))
     rows.append({"case": "commit 1,000 small files", "hangar_s": round(t.seconds, 3),
                  "git_s": round(base_commit, 3), "ratio": round(t.seconds / base_commit, 2)})
 
@@ -87,7 +89,7 @@ async def run(stack) -> list[dict]:
         await anext(md.ListTree(pb.ListTreeRequest(repo=big, revision="main", recursive=True, limit=1000,
                                                    expand=True)).__aiter__())
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
-        _, base_list = git_baseline(everything, Path(tmp))
+        _, base_list, _ = git_baseline(everything, Path(tmp))
     rows += [
         {"case": f"build {BIG:,}-file repo (10 commits of 10k)", "hangar_s": round(build.seconds, 2)},
         {"case": f"recursive tree, {count:,} entries (cold cache)", "hangar_s": round(cold.seconds, 3),
