@@ -18,7 +18,7 @@ from starlette.routing import Match
 
 from hangar_common import edge, errors
 from hangar_common.grpcio import call
-from hangar_protos import mirror_pb2
+from hangar_protos import common_pb2, mirror_pb2
 
 from .. import deps, paths
 from ..repo_access import get_repo
@@ -29,7 +29,8 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 REPO_READS = {"revision", "tree", "paths-info", "refs", "commits", "treesize", "resolve"}
 
 
-async def _missing(request: Request, repo_type: str, segments: list[str], head: str, raw: list[str]):
+async def _missing(request: Request, services: deps.Clients, principal: common_pb2.Principal, repo_type: str,
+                   segments: list[str], head: str, raw: list[str]):
     """segments: the decoded path after the repo type (`/api/models/` or `/datasets/`...); `head`
     and `raw`: the raw path before and from the id (for a legacy id's redirect)."""
     legacy = len(segments) == 1 or (len(segments) >= 2 and segments[1] in REPO_READS)
@@ -40,18 +41,19 @@ async def _missing(request: Request, repo_type: str, segments: list[str], head: 
         except errors.HangarError as exc:
             if exc.code in ("RepoNotFound", "InvalidRepoName"):
                 if legacy and request.method in ("GET", "HEAD"):
-                    await _legacy_redirect(request, repo_type, segments[0], head, raw[1:])
-                raise edge.refusal(await deps.current_principal(request), "RepoNotFound") from None
+                    await _legacy_redirect(request, services, repo_type, segments[0], head, raw[1:])
+                raise edge.refusal(principal, "RepoNotFound") from None
             raise
         raise _route_miss(request)
     if legacy and segments[0] and request.method in ("GET", "HEAD"):
-        await _legacy_redirect(request, repo_type, segments[0], head, raw[1:])
-    raise edge.refusal(await deps.current_principal(request), "RepoNotFound")
+        await _legacy_redirect(request, services, repo_type, segments[0], head, raw[1:])
+    raise edge.refusal(principal, "RepoNotFound")
 
 
-async def _legacy_redirect(request: Request, repo_type: str, name: str, head: str, rest: list[str]) -> None:
+async def _legacy_redirect(request: Request, services: deps.Clients, repo_type: str, name: str, head: str,
+                           rest: list[str]) -> None:
     """Raise the 307 to the namespaced repository the upstream gives for `name`; return if none."""
-    mirror = deps.clients(request).mirror
+    mirror = services.mirror
     if mirror is None or not name:
         return
     try:
@@ -74,20 +76,22 @@ def _route_miss(request: Request) -> errors.HangarError:
 
 
 def _api_handler(repo_type: str):
-    async def unmatched_api(request: Request, rest: str):
+    async def unmatched_api(request: Request, rest: str, services: deps.Services, principal: deps.CurrentPrincipal):
         raw = paths.raw_segments(request)
         seg = [paths.decode_segment(s) for s in raw[2:]]
-        return await _missing(request, repo_type, seg, "/" + "/".join(raw[:2]), raw[2:])
+        return await _missing(request, services, principal, repo_type, seg, "/" + "/".join(raw[:2]), raw[2:])
     return unmatched_api
 
 
 def _resolve_handler(repo_type: str, skip: int):
-    async def unmatched_resolve(request: Request, rest: str):
+    async def unmatched_resolve(request: Request, rest: str, services: deps.Services,
+                                principal: deps.CurrentPrincipal):
         raw = paths.raw_segments(request)
         seg = [paths.decode_segment(s) for s in raw[skip:]]
         if seg[1:2] == ["resolve"]:
             seg = seg[:1]   # `/{id}/resolve/...`: an id without a namespace
-        return await _missing(request, repo_type, seg, "".join("/" + s for s in raw[:skip]), raw[skip:])
+        return await _missing(request, services, principal, repo_type, seg, "".join("/" + s for s in raw[:skip]),
+                              raw[skip:])
     return unmatched_resolve
 
 

@@ -28,8 +28,8 @@ from ..shapes import JSON
 router = APIRouter()
 
 
-def _mirror(request: Request):
-    mirror = deps.clients(request).mirror
+def _mirror(services: deps.Clients):
+    mirror = services.mirror
     if mirror is None:
         raise errors.BadRequest("No upstream Hub is configured on this hub", code="UpstreamDisabled")
     return mirror
@@ -45,8 +45,8 @@ def _revisions(body: dict) -> list[str]:
 
 
 @router.post("/api/imports")
-async def start_import(request: Request):
-    mirror = _mirror(request)
+async def start_import(request: Request, services: deps.Services, caller: deps.CurrentPrincipal):
+    mirror = _mirror(services)
     body = await json_object(request)
     repo_type = paths.repo_type(string_field(body, "type"))
     source_ns, source_name = paths.split_repo_id(string_field(body, "source", required=True))
@@ -54,10 +54,9 @@ async def start_import(request: Request):
     if target:
         namespace, name = paths.split_repo_id(target)
     else:
-        principal = await deps.current_principal(request)
-        if principal.anonymous:
+        if caller.anonymous:
             raise errors.Unauthorized("You must be authenticated to do this")
-        namespace, name = principal.username, source_name
+        namespace, name = caller.username, source_name
     private = body.get("private")
     if private is not None and not isinstance(private, bool):
         raise errors.BadRequest("private must be a boolean", code="InvalidField")
@@ -72,10 +71,10 @@ async def start_import(request: Request):
     return JSON(_shape(request, status), status_code=202)
 
 
-async def _visible(request: Request, import_id: str) -> mirror_pb2.ImportStatus:
+async def _visible(request: Request, services: deps.Clients, import_id: str) -> mirror_pb2.ImportStatus:
     if not import_id.isalnum() or len(import_id) > 64:
         raise errors.NotFound("Import not found", code="ImportNotFound")
-    status = await call(_mirror(request).GetImport, mirror_pb2.GetImportRequest(id=import_id))
+    status = await call(_mirror(services).GetImport, mirror_pb2.GetImportRequest(id=import_id))
     try:
         await authorize_namespace(request, status.target.namespace, "admin")
     except errors.Forbidden:
@@ -84,14 +83,14 @@ async def _visible(request: Request, import_id: str) -> mirror_pb2.ImportStatus:
 
 
 @router.get("/api/imports/{import_id}")
-async def get_import(request: Request, import_id: str):
-    return JSON(_shape(request, await _visible(request, import_id)))
+async def get_import(request: Request, import_id: str, services: deps.Services):
+    return JSON(_shape(request, await _visible(request, services, import_id)))
 
 
 @router.post("/api/imports/{import_id}/sync")
-async def sync_import(request: Request, import_id: str):
-    await _visible(request, import_id)
-    status = await call(_mirror(request).SyncImport, mirror_pb2.GetImportRequest(id=import_id))
+async def sync_import(request: Request, import_id: str, services: deps.Services):
+    await _visible(request, services, import_id)
+    status = await call(_mirror(services).SyncImport, mirror_pb2.GetImportRequest(id=import_id))
     return JSON(_shape(request, status), status_code=202)
 
 
