@@ -51,7 +51,7 @@ async def serve(request: Request, target, info: metadata_pb2.RepoInfo, entry: me
     if first.stored:
         await chunks.aclose()
         from .routes.resolve import _lfs_redirect
-        return await _lfs_redirect(request, target, entry, commit)
+        return await _lfs_redirect(request, deps.clients(request), target, entry, commit)
     return StreamingResponse(_body(first, chunks), status_code=status, headers=headers)
 
 

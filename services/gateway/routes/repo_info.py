@@ -18,7 +18,7 @@ from hangar_common import errors
 from hangar_common.grpcio import call
 from hangar_common.hotcache import MISSING
 from hangar_common.hotreads import SMALL_LISTING
-from hangar_protos import auth_pb2, metadata_pb2
+from hangar_protos import auth_pb2, common_pb2, metadata_pb2
 
 from .. import contents, deps, paths, urls
 from ..bodies import truthy
@@ -33,31 +33,31 @@ MAX_PAGE = 1000
 
 
 @paths.repo_api(router, "", ["GET", "HEAD"])
-async def repo_info(request: Request, target: deps.ApiTarget):
-    return await _info(request, target, None)
+async def repo_info(request: Request, target: deps.ApiTarget, services: deps.Services):
+    return await _info(request, services, target, None)
 
 
 @paths.repo_api(router, "/revision/{rest:path}", ["GET", "HEAD"])
-async def repo_info_at_revision(request: Request, target: deps.ApiTarget):
+async def repo_info_at_revision(request: Request, target: deps.ApiTarget, services: deps.Services):
     if len(target.tail) != 2 or not target.tail[1]:
         raise errors.RevisionNotFound("Invalid revision")
-    return await _info(request, target, target.tail[1])
+    return await _info(request, services, target, target.tail[1])
 
 
-async def _info(request: Request, target: paths.RepoTarget, revision: str | None):
+async def _info(request: Request, services: deps.Clients, target: paths.RepoTarget, revision: str | None):
     info = await open_repo(request, target, "read")
     commit = info.sha
     if revision is not None:
-        commit = (await contents.resolve(request, info.facts.repo, revision)).commit
+        commit = (await contents.resolve(services, info.facts.repo, revision)).commit
     blobs = truthy(request.query_params.get("blobs", "false"))
     head = orjson.dumps(repo_summary(info, commit))[:-1] + b',"siblings":['
     headers = {"X-Repo-Commit": commit}
-    hot = deps.clients(request).hot
+    hot = services.hot
     key = ("siblings", commit, blobs)   # the files at a commit id never change
     listed = hot.at_commit.get(key) if commit else MISSING
     if listed is not MISSING:
         return Response(head + listed + b"]}", media_type="application/json", headers=headers)
-    pages = contents.tree_pages(request, metadata_pb2.ListTreeRequest(
+    pages = contents.tree_pages(services, metadata_pb2.ListTreeRequest(
         repo=info.facts.repo, revision=commit, recursive=True))
     first, rest = await contents.first_and_rest(pages)
 
@@ -93,8 +93,8 @@ async def _siblings_body(head: bytes, first, rest, blobs: bool, keep: Callable[[
 
 
 def _listing_handler(repo_type: str):
-    async def list_repos(request: Request):
-        return await _list(request, repo_type, request.query_params.get("author", ""))
+    async def list_repos(request: Request, services: deps.Services, principal: deps.CurrentPrincipal):
+        return await _list(request, services, principal, repo_type, request.query_params.get("author", ""))
     list_repos.__name__ = f"list_{repo_type}s"
     return list_repos
 
@@ -104,13 +104,12 @@ for _type in paths.TYPES:
                          include_in_schema=False)
 
 
-async def _private_namespaces(request: Request) -> list[str]:
+async def _private_namespaces(services: deps.Clients, principal: common_pb2.Principal) -> list[str]:
     """Where the caller may see private repos: its own namespace and its organizations'."""
-    principal = await deps.current_principal(request)
     if principal.anonymous:
         return []
     namespaces = [principal.username]
-    whoami = getattr(deps.clients(request).auth, "WhoAmI", None)
+    whoami = getattr(services.auth, "WhoAmI", None)
     if whoami is not None and hasattr(auth_pb2, "PrincipalRequest"):
         me = await call(whoami, auth_pb2.PrincipalRequest(principal=principal))
         namespaces += [org.name for org in me.orgs]
@@ -126,17 +125,17 @@ def _limit(request: Request) -> int:
     return min(int(raw), MAX_PAGE)
 
 
-async def _list(request: Request, repo_type: str, author: str):
+async def _list(request: Request, services: deps.Clients, principal: common_pb2.Principal, repo_type: str,
+                author: str):
     params = request.query_params
     direction = params.get("direction", "-1")
     if direction not in ("-1", "1"):
         raise errors.BadRequest("direction must be -1 or 1", code="InvalidParameter")
-    principal = await deps.current_principal(request)
-    page = await call(deps.clients(request).metadata.ListRepos, metadata_pb2.ListReposRequest(
+    page = await call(services.metadata.ListRepos, metadata_pb2.ListReposRequest(
         type=repo_type, author=author, search=params.get("search", ""),
         sort=SORTS.get(params.get("sort", ""), "lastModified"), direction=int(direction),
         limit=_limit(request), cursor=params.get("cursor", ""),
-        private_namespaces=await _private_namespaces(request),
+        private_namespaces=await _private_namespaces(services, principal),
         include_all_private=principal.is_site_admin))
     body = [repo_summary(info) for info in page.repos]
     headers = {"Link": urls.next_link(request, cursor=page.next_cursor)} if page.next_cursor else {}
@@ -144,9 +143,9 @@ async def _list(request: Request, repo_type: str, author: str):
 
 
 @router.api_route("/api/users/{username}/repos", methods=["GET", "HEAD"], include_in_schema=False)
-async def user_repos(request: Request, username: str, services: deps.Services):
+async def user_repos(username: str, services: deps.Services, principal: deps.CurrentPrincipal):
     """Every repo of a user or organization the caller may see, all types, newest first."""
-    out, private_namespaces = [], await _private_namespaces(request)
+    out, private_namespaces = [], await _private_namespaces(services, principal)
     for repo_type in paths.TYPES:
         page = await call(services.metadata.ListRepos, metadata_pb2.ListReposRequest(
             type=repo_type, author=username, sort="lastModified", direction=-1, limit=MAX_PAGE,

@@ -33,21 +33,21 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 async def resolve_file(request: Request):
-    target = paths.resolve_target(request)
+    target, services = paths.resolve_target(request), deps.clients(request)
     if len(target.tail) < 3 or target.tail[0] != "resolve" or not target.tail[1]:
         raise errors.EntryNotFound("Not found")
     info = await open_repo(request, target, "download")
-    commit = (await contents.resolve(request, info.facts.repo, target.tail[1])).commit
+    commit = (await contents.resolve(services, info.facts.repo, target.tail[1])).commit
     path = "/".join(target.tail[2:])
     try:
-        entry = await _entry(request, info.facts.repo, commit, paths.file_path(path))
+        entry = await services.hot.entry(info.facts.repo, commit, paths.file_path(path))
     except errors.HangarError as exc:
         exc.headers = {**exc.headers, "X-Repo-Commit": commit}
         raise
     if entry.HasField("lfs") and entry.lfs.oid:
         try:
             granted = info.facts.repo_id if info.upstream_cache else ""
-            answer = await _lfs_redirect(request, target, entry, commit, granted)
+            answer = await _lfs_redirect(request, services, target, entry, commit, granted)
         except errors.NotFound:   # lfs does not hold the bytes (yet)
             if not info.upstream_cache:
                 raise
@@ -55,7 +55,7 @@ async def resolve_file(request: Request):
         if info.upstream_cache:
             await upstream_object.served(request, entry.lfs.oid)
         return answer
-    return await _regular(request, info.facts.repo, commit, entry)
+    return await _regular(request, services, info.facts.repo, commit, entry)
 
 
 for _prefix in ("/datasets", "/spaces", ""):
@@ -70,22 +70,18 @@ SHORTCUT = (frozenset({"GET", "HEAD"}),
             re.compile(rf"^/(?:datasets/|spaces/)?(?!(?:{_RESERVED})/)[^/]+/[^/]+/resolve/"), resolve_file)
 
 
-async def _entry(request: Request, repo, commit: str, path: str) -> metadata_pb2.TreeEntry:
-    return await deps.clients(request).hot.entry(repo, commit, path)
-
-
-async def _lfs_redirect(request: Request, target: paths.RepoTarget, entry: metadata_pb2.TreeEntry,
-                        commit: str, granted_repo_id: str = "") -> Response:
+async def _lfs_redirect(request: Request, services: deps.Clients, target: paths.RepoTarget,
+                        entry: metadata_pb2.TreeEntry, commit: str, granted_repo_id: str = "") -> Response:
     """302 to the object in S3. For an upstream cache only bytes fetched for that cache qualify
     (`granted_repo_id`): its pointers came from the upstream, not through the LFS rule."""
-    answer = await deps.clients(request).hot.download_url(lfs_pb2.DownloadUrlRequest(
+    answer = await services.hot.download_url(lfs_pb2.DownloadUrlRequest(
         oid=entry.lfs.oid, size=entry.lfs.size, filename=entry.path.rsplit("/", 1)[-1],
         expires_seconds=DOWNLOAD_URL_SECONDS, granted_repo_id=granted_repo_id))
     headers = {
         "Location": answer.url, "X-Repo-Commit": commit, "ETag": f'"{entry.lfs.oid}"',
         "X-Linked-Etag": f'"{entry.lfs.oid}"', "X-Linked-Size": str(entry.lfs.size),
         "Cache-Control": "private, max-age=0, must-revalidate"}
-    xet_hash = (await contents.xet_hashes(request, [entry.lfs.oid])).get(entry.lfs.oid)
+    xet_hash = (await contents.xet_hashes(services, [entry.lfs.oid])).get(entry.lfs.oid)
     if xet_hash:
         # Xet-aware clients reconstruct from the CAS; the refresh route hands them a read token.
         refresh = f"{urls.public_base(request)}/api/{target.type}s/{target.repo_id}/xet-read-token/{commit}"
@@ -128,7 +124,8 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, end
 
 
-async def _regular(request: Request, repo, commit: str, entry: metadata_pb2.TreeEntry) -> Response:
+async def _regular(request: Request, services: deps.Clients, repo, commit: str,
+                   entry: metadata_pb2.TreeEntry) -> Response:
     headers = _content_headers(entry, commit)
     if request.headers.get("if-none-match") == headers["ETag"]:
         return Response(status_code=304, headers={k: v for k, v in headers.items() if k != "Content-Type"})
@@ -144,21 +141,21 @@ async def _regular(request: Request, repo, commit: str, entry: metadata_pb2.Tree
     headers["Content-Length"] = str(length)
     if request.method == "HEAD" or length == 0:
         return Response(status_code=status, headers=headers)
-    hot = deps.clients(request).hot
+    hot = services.hot
     if entry.size <= SMALL_BLOB:   # small files are read whole once and kept by their blob id
         data = hot.small_blob(entry.oid)
         if data is None:
-            data = await _whole(request, repo, commit, entry)
+            data = await _whole(services, repo, commit, entry)
             hot.keep_blob(entry.oid, data)
         return Response(data[offset:offset + length], status_code=status, headers=headers)
-    chunks = contents.file_chunks(request, metadata_pb2.ReadFileRequest(
+    chunks = contents.file_chunks(services, metadata_pb2.ReadFileRequest(
         repo=repo, revision=commit, path=entry.path, offset=offset, length=length))
     first, rest = await contents.first_and_rest(chunks)
     return StreamingResponse(_data(first, rest), status_code=status, headers=headers)
 
 
-async def _whole(request: Request, repo, commit: str, entry: metadata_pb2.TreeEntry) -> bytes:
-    chunks = contents.file_chunks(request, metadata_pb2.ReadFileRequest(repo=repo, revision=commit, path=entry.path))
+async def _whole(services: deps.Clients, repo, commit: str, entry: metadata_pb2.TreeEntry) -> bytes:
+    chunks = contents.file_chunks(services, metadata_pb2.ReadFileRequest(repo=repo, revision=commit, path=entry.path))
     data = b"".join([chunk.data async for chunk in chunks if chunk.HasField("data")])
     if len(data) != entry.size:
         raise RuntimeError(f"read {len(data)} of {entry.size} bytes of {entry.oid}")

@@ -35,7 +35,7 @@ def _sub_path(segments: list[str]) -> str:
 
 
 @paths.repo_api(router, "/tree/{rest:path}", ["GET", "HEAD"])
-async def list_tree(request: Request, target: deps.ApiTarget):
+async def list_tree(request: Request, target: deps.ApiTarget, services: deps.Services):
     revision, path = _revision(target), _sub_path(target.tail[2:])
     params = request.query_params
     expand = truthy(params.get("expand", "false"))
@@ -44,14 +44,14 @@ async def list_tree(request: Request, target: deps.ApiTarget):
     if params.get("limit", "").isdigit():
         page_size = max(1, min(int(params["limit"]), page_size))
     found, commit, cursor = [], "", ""
-    async for page in contents.tree_pages(request, metadata_pb2.ListTreeRequest(
+    async for page in contents.tree_pages(services, metadata_pb2.ListTreeRequest(
             repo=info.facts.repo, revision=revision, path=path,
             recursive=truthy(params.get("recursive", "false")), expand=expand,
             cursor=params.get("cursor", ""), limit=page_size)):
         commit = commit or page.commit
         found.extend(page.entries)
         cursor = page.next_cursor or cursor
-    entries = await _with_xet_hashes(request, found)
+    entries = await _with_xet_hashes(services, found)
     headers = {"X-Repo-Commit": commit} if commit else {}
     if cursor:
         headers["Link"] = urls.next_link(request, cursor=cursor)
@@ -59,7 +59,7 @@ async def list_tree(request: Request, target: deps.ApiTarget):
 
 
 @paths.repo_api(router, "/paths-info/{rest:path}", ["POST"])
-async def paths_info(request: Request, target: deps.ApiTarget):
+async def paths_info(request: Request, target: deps.ApiTarget, services: deps.Services):
     revision = _revision(target)
     if len(target.tail) > 2:
         raise errors.NotFound("Not found")
@@ -73,15 +73,15 @@ async def paths_info(request: Request, target: deps.ApiTarget):
             paths.file_path(p)
     expand = any(k == "expand" and truthy(v) for k, v in items)
     info = await open_repo(request, target, "read")
-    commit = (await contents.resolve(request, info.facts.repo, revision)).commit
-    found = await deps.clients(request).hot.paths_info(info.facts.repo, commit, [p for p in wanted if p], expand)
-    entries = await _with_xet_hashes(request, found)
+    commit = (await contents.resolve(services, info.facts.repo, revision)).commit
+    found = await services.hot.paths_info(info.facts.repo, commit, [p for p in wanted if p], expand)
+    entries = await _with_xet_hashes(services, found)
     return JSON(entries, headers={"X-Repo-Commit": commit})
 
 
-async def _with_xet_hashes(request: Request, found: list[metadata_pb2.TreeEntry]) -> list[dict]:
+async def _with_xet_hashes(services: deps.Clients, found: list[metadata_pb2.TreeEntry]) -> list[dict]:
     """Tree entries as JSON; LFS files uploaded through Xet also carry `xetHash` (one lookup a page)."""
-    hashes = await contents.xet_hashes(request, [e.lfs.oid for e in found if e.HasField("lfs") and e.lfs.oid])
+    hashes = await contents.xet_hashes(services, [e.lfs.oid for e in found if e.HasField("lfs") and e.lfs.oid])
     entries = []
     for entry in found:
         item = tree_entry(entry)
