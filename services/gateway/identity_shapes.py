@@ -69,3 +69,10 @@ def access_request_json(item: auth_pb2.AccessRequestInfo) -> dict:
     if item.reason:
         body["rejectionReason"] = item.reason
     return body
+
+
+def upstream_token_json(status: auth_pb2.UpstreamTokenStatus) -> dict:
+    """Whether the user linked an upstream Hub token (the token itself is never shown again)."""
+    if not status.linked:
+        return {"linked": False}
+    return {"linked": True, "hint": status.hint, "linkedAt": status.linked_at}

@@ -20,7 +20,7 @@ from ..deps import (
     client_address,
     current_principal,
 )
-from ..identity_shapes import token_json, user_json, whoami_json
+from ..identity_shapes import token_json, upstream_token_json, user_json, whoami_json
 
 router = APIRouter()
 
@@ -125,16 +125,10 @@ class UpstreamTokenBody(Body):
     token: str
 
 
-def _upstream_token_json(status: auth_pb2.UpstreamTokenStatus) -> dict:
-    if not status.linked:
-        return {"linked": False}
-    return {"linked": True, "hint": status.hint, "linkedAt": status.linked_at}
-
-
 @router.get("/api/settings/upstream-token")
 async def upstream_token_status(principal: CurrentUser, services: Services) -> dict:
     """Whether the caller linked a token for the upstream Hub (the token itself is never shown)."""
-    return _upstream_token_json(await call(services.auth.GetUpstreamTokenStatus,
+    return upstream_token_json(await call(services.auth.GetUpstreamTokenStatus,
                                            auth_pb2.PrincipalRequest(principal=principal)))
 
 
@@ -144,13 +138,13 @@ async def link_upstream_token(body: UpstreamTokenBody, principal: CurrentUser, s
     repos with it, for this user only (docs/mirror.md "Access")."""
     if not body.token.strip():
         raise HangarError("token must not be empty (DELETE unlinks)", code="InvalidUpstreamToken", status=400)
-    return _upstream_token_json(await call(services.auth.SetUpstreamToken, auth_pb2.SetUpstreamTokenRequest(
+    return upstream_token_json(await call(services.auth.SetUpstreamToken, auth_pb2.SetUpstreamTokenRequest(
         principal=principal, token=body.token)))
 
 
 @router.delete("/api/settings/upstream-token")
 async def unlink_upstream_token(principal: CurrentUser, services: Services) -> dict:
-    return _upstream_token_json(await call(services.auth.SetUpstreamToken, auth_pb2.SetUpstreamTokenRequest(
+    return upstream_token_json(await call(services.auth.SetUpstreamToken, auth_pb2.SetUpstreamTokenRequest(
         principal=principal, token="")))
 
 
