@@ -51,6 +51,19 @@ async def granted(conn: AsyncConnection, *, oids: list[str], repo_id: str, user_
     return {row[0] for row in await conn.execute(text(sql), params)}
 
 
+async def mirrored(conn: AsyncConnection, oids: list[str]) -> dict[str, list[str]]:
+    """oid -> the repositories the mirror service fetched it for (grants without a user: AdoptObject)."""
+    if not oids:
+        return {}
+    rows = await conn.execute(text(
+        "SELECT oid, repo_id FROM grants WHERE user_id = '' AND oid = ANY(:oids) ORDER BY oid, repo_id"),
+        {"oids": oids})
+    found: dict[str, list[str]] = {}
+    for oid, repo_id in rows:
+        found.setdefault(oid, []).append(repo_id)
+    return found
+
+
 async def lock_oid(conn: AsyncConnection, oid: str) -> None:
     """Serialize writers of one oid's canonical key (verification vs. collection) for this transaction."""
     await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('lfs-oid:' || :oid))"), {"oid": oid})

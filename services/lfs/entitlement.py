@@ -1,7 +1,10 @@
 """Who may use an LFS object in a repository (docs/data-safety.md: knowing a hash is not access).
 
 - Reference (a commit, a push, or batch "already present"): the object is verified AND the caller
-  uploaded it for this repo, or may read (download from) a repository whose history references it.
+  uploaded it for this repo, or may read (download from) a repository whose history references it,
+  or may download from an upstream cache the mirror fetched (and verified) these bytes for; a cache's
+  pointers alone never count (they came from the upstream unchecked), and for a gated or private
+  upstream repo "may download" is the upstream's own answer for the caller (auth asks the mirror).
 - Download from a repo: the object is verified AND referenced by that repo or uploaded for it.
 """
 from __future__ import annotations
@@ -31,6 +34,17 @@ async def referencable(ctx, conn, *, principal, facts, oids: list[str], holders:
                 decision = await ctx.peers.authorize(principal, repo, "download")
                 decisions[repo.repo_id] = decision.allowed
             if decisions[repo.repo_id]:
+                ok.add(oid)
+                break
+    rest = [oid for oid in rest if oid not in ok]
+    mirrored = await catalog.mirrored(conn, rest)
+    caches = {f.repo_id: f for f in await ctx.peers.upstream_caches(
+        sorted({r for ids in mirrored.values() for r in ids} - set(decisions)))}
+    for oid in rest:
+        for repo_id in mirrored.get(oid, [])[:MAX_HOLDERS_ASKED]:
+            if repo_id not in decisions and repo_id in caches:
+                decisions[repo_id] = (await ctx.peers.authorize(principal, caches[repo_id], "download")).allowed
+            if decisions.get(repo_id):
                 ok.add(oid)
                 break
     return ok

@@ -34,6 +34,14 @@ class Peers:
     async def get_repo(self, ref: common_pb2.RepoRef) -> metadata_pb2.RepoInfo:
         return await call(self.metadata.GetRepo, metadata_pb2.RepoRequest(repo=ref))
 
+    async def upstream_caches(self, repo_ids: list[str]) -> list[common_pb2.RepoFacts]:
+        """The facts of those repositories that are upstream caches (issue 18)."""
+        if not repo_ids:
+            return []
+        answer = await call(self.metadata.GetReposById, metadata_pb2.GetReposByIdRequest(
+            repo_ids=repo_ids[:OIDS_PER_CALL], with_upstream=True))
+        return [info.facts for info in answer.repos if info.facts.upstream_cache]
+
     async def holders(self, oids: list[str]) -> dict[str, list[common_pb2.RepoFacts]]:
         """For each oid, the repositories whose history references it."""
         found: dict[str, list] = {oid: [] for oid in oids}

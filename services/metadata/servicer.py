@@ -72,7 +72,13 @@ class MetadataServicer(metadata_pb2_grpc.MetadataServicer):
 
     async def GetReposById(self, request, context):
         ids = [int(i) for i in request.repo_ids if i.isdigit() and len(i) < 19]
-        return pb.ListReposResponse(repos=[repo_info(r) for r in await self.versioning.repos_by_id(ids)])
+        repos = await self.versioning.repos_by_id(ids)
+        found = [repo_info(r) for r in repos]
+        if request.with_upstream:
+            for info, repo in zip(found, repos, strict=True):
+                cache = (await self.versioning.repo_details(repo)).upstream_cache
+                info.facts.upstream_cache = info.upstream_cache = cache
+        return pb.ListReposResponse(repos=found)
 
     async def SetLikes(self, request, context):
         if not request.repo_id.isdigit():

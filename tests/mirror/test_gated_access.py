@@ -134,6 +134,13 @@ def test_gated_and_private_content_only_for_users_the_upstream_serves(stack, end
         assert resp.status_code == 200 and resp.content == data["gated"], (resp.url, resp.headers, resp.text[:300])
 
 
+def _commit_pointer(endpoint: str, user, repo: str, oid: str, size: int) -> httpx.Response:
+    return httpx.post(f"{endpoint}/api/models/{repo}/commit/main", timeout=120, headers={
+        **_bearer(user), "Content-Type": "application/x-ndjson"}, content=(
+        '{"key":"header","value":{"summary":"the cached weights"}}\n'
+        f'{{"key":"lfsFile","value":{{"path":"w.bin","algo":"sha256","oid":"{oid}","size":{size}}}}}\n'))
+
+
 def test_a_local_commit_pointing_at_a_cached_gated_oid_needs_access(endpoint, make_user, upstream: Upstream,
                                                                     restricted):
     repos, data = restricted
@@ -142,16 +149,30 @@ def test_a_local_commit_pointing_at_a_cached_gated_oid_needs_access(endpoint, ma
     with httpx.Client(base_url=endpoint, timeout=120, follow_redirects=True) as http:
         resp = http.get(f"/{repos['gated']}/resolve/main/w.bin", headers=_bearer(reader))
         assert resp.status_code == 200 and resp.content == data["gated"], (resp.url, resp.headers, resp.text[:300])
-        oid = upstream.api.get_paths_info(repos["gated"], ["w.bin"])[0].lfs.sha256
-        mine = f"{eve.name}/mine-{uuid.uuid4().hex[:6]}"
-        HfApi(endpoint=endpoint, token=eve.token).create_repo(mine)
-        resp = http.post(f"/api/models/{mine}/commit/main", headers={
-            **_bearer(eve), "Content-Type": "application/x-ndjson"}, content=(
-            '{"key":"header","value":{"summary":"x"}}\n'
-            f'{{"key":"lfsFile","value":{{"path":"w.bin","algo":"sha256","oid":"{oid}","size":{len(data["gated"])}}}}}\n'))
-        assert 400 <= resp.status_code < 500 and resp.headers.get("X-Error-Code"), resp.text
-        files = http.get(f"/api/models/{mine}/tree/main", headers=_bearer(eve)).json()
-        assert "w.bin" not in [f["path"] for f in files]
+    oid, size = upstream.api.get_paths_info(repos["gated"], ["w.bin"])[0].lfs.sha256, len(data["gated"])
+
+    # Eve, whom the upstream does not serve, cannot reference the cached bytes in a repo of her own.
+    mine = f"{eve.name}/mine-{uuid.uuid4().hex[:6]}"
+    HfApi(endpoint=endpoint, token=eve.token).create_repo(mine)
+    resp = _commit_pointer(endpoint, eve, mine, oid, size)
+    assert 400 <= resp.status_code < 500 and resp.headers.get("X-Error-Code"), resp.text
+    assert "w.bin" not in HfApi(endpoint=endpoint, token=eve.token).list_repo_files(mine)
+
+    # The reader, whom the upstream serves, can (as if they had uploaded the bytes they downloaded).
+    theirs = f"{reader.name}/copy-{uuid.uuid4().hex[:6]}"
+    api = HfApi(endpoint=endpoint, token=reader.token)
+    api.create_repo(theirs, private=True)
+    resp = _commit_pointer(endpoint, reader, theirs, oid, size)
+    assert resp.status_code == 200, resp.text
+    with httpx.Client(base_url=endpoint, timeout=120, follow_redirects=True) as http:
+        assert http.get(f"/{theirs}/resolve/main/w.bin", headers=_bearer(reader)).content == data["gated"]
+    # Once unlinked (and their own copy gone, which was a holder they may read), refused like Eve.
+    api.delete_repo(theirs)
+    assert httpx.delete(f"{endpoint}{LINK}", headers=_bearer(reader), timeout=60).status_code == 200
+    again = f"{reader.name}/copy-{uuid.uuid4().hex[:6]}"
+    api.create_repo(again)
+    resp = _commit_pointer(endpoint, reader, again, oid, size)
+    assert 400 <= resp.status_code < 500 and resp.headers.get("X-Error-Code"), resp.text
 
 
 def test_allowlisted_repos_are_served_with_the_admin_token(endpoint, make_user, upstream: Upstream):
