@@ -39,7 +39,7 @@ def build(settings: Settings):
             access = UpstreamAccess(config, upstream, auth)
             repos = RepoSync(config, upstream, resources.engine, metadata, access)
             objects = ObjectFetcher(config, upstream, resources.engine, resources.store, lfs)
-            imports = Importer(config, upstream, resources.engine, resources.store, metadata, lfs, objects)
+            imports = Importer(config, upstream, resources.engine, resources.store, metadata, lfs, objects, access)
             servicer = MirrorServicer(config, repos, objects, metadata, resources.engine, imports, access)
             await resources.start_grpc([(mirror_pb2_grpc.add_MirrorServicer_to_server, servicer)],
                                        [mirror_pb2.DESCRIPTOR.services_by_name["Mirror"].full_name])

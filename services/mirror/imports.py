@@ -38,6 +38,7 @@ from hangar_common.grpcio import call
 from hangar_protos import common_pb2, lfs_pb2, metadata_pb2, mirror_pb2
 
 from . import gitfetch
+from .access import UpstreamAccess
 from .objects import ObjectFetcher
 from .sync import fetch_pack, list_refs, send_objects
 from .upstream import Moved, Upstream
@@ -55,9 +56,10 @@ def _busy() -> errors.HangarError:
 
 
 class Importer:
-    def __init__(self, settings, upstream: Upstream, db, store, metadata, lfs, objects: ObjectFetcher) -> None:
+    def __init__(self, settings, upstream: Upstream, db, store, metadata, lfs, objects: ObjectFetcher,
+                 access: UpstreamAccess) -> None:
         self.settings, self.upstream, self.db, self.store = settings, upstream, db, store
-        self.metadata, self.lfs, self.objects = metadata, lfs, objects
+        self.metadata, self.lfs, self.objects, self.access = metadata, lfs, objects, access
         self.tasks: dict[str, asyncio.Task] = {}
         self._scheduler: asyncio.Task | None = None
 
@@ -113,14 +115,20 @@ class Importer:
         revisions = list(request.revisions)
         if any(not r or len(r) > 255 for r in revisions):
             raise errors.BadRequest("revisions must be branch or tag names", code="InvalidField")
-        answer = await self._upstream_repo(source_type, namespace, name)
+        user_id = request.principal.user_id
+        answer = await self._upstream_repo(source_type, namespace, name, user_id)
         source_id = f"{answer.namespace}/{answer.name}"
+        if (answer.private or answer.gated) and not await self.access.allowed(user_id, source_type, source_id):
+            # The same rule as reads (access.py): only what the upstream serves this user.
+            if answer.private:
+                raise errors.RepoNotFound("Repository not found")
+            raise errors.Forbidden("Access to this repository is restricted on the upstream Hub", code="GatedRepo")
         # Never wider than the upstream: a private or gated upstream repo imports as private unless
         # the owner asked otherwise, and a gated one keeps its gate either way.
         private = request.private if request.HasField("private") else (answer.private or bool(answer.gated))
         if revisions:   # refuse unknown names now rather than in the background
             url = gitfetch.git_url(self.settings.upstream_url, source_type, source_id)
-            token = self.settings.service_token_for(source_type, source_id)
+            token = await self.access.token_for(user_id, source_type, source_id)
             _selector(revisions, strict=True)(await list_refs(self.upstream, self.settings, url, token))
         target = request.target
         await self._check_target_free(target)
@@ -129,13 +137,13 @@ class Importer:
             async with self.db.begin() as conn:
                 await conn.execute(text(
                     """INSERT INTO imports (id, source_type, source_id, target_type, target_namespace, target_name,
-                           revisions, private, gated, created_by, kind, state)
+                           revisions, private, gated, created_by, created_by_id, kind, state)
                        VALUES (:id, :stype, :sid, :ttype, :tns, :tname, CAST(:revisions AS jsonb), :private, :gated,
-                               :by, 'import', 'queued')"""),
+                               :by, :by_id, 'import', 'queued')"""),
                     {"id": import_id, "stype": source_type, "sid": source_id, "ttype": target.type or "model",
                      "tns": target.namespace, "tname": target.name,
                      "revisions": json.dumps(revisions) if revisions else None, "private": private,
-                     "gated": answer.gated, "by": request.principal.username})
+                     "gated": answer.gated, "by": request.principal.username, "by_id": user_id})
         except IntegrityError:
             raise _busy() from None
         self._spawn(import_id)
@@ -267,7 +275,7 @@ class Importer:
         await self._update(row["id"], state="fetching")
         url = gitfetch.git_url(self.settings.upstream_url, row["source_type"], row["source_id"])
         selector = _selector(row["revisions"], strict=strict)
-        fetched = await fetch_pack(self.upstream, self.settings, url, self._token(row), have, selector)
+        fetched = await fetch_pack(self.upstream, self.settings, url, await self._token(row), have, selector)
         key, size = "", 0
         try:
             if fetched.pack_path:
@@ -308,7 +316,7 @@ class Importer:
         source_ns, _, source_name = row["source_id"].partition("/")
         facts = common_pb2.RepoFacts(repo=common_pb2.RepoRef(type=row["source_type"], namespace=source_ns,
                                                              name=source_name), repo_id=f"import:{import_id}")
-        token = self._token(row)
+        token = await self._token(row)
         gate = asyncio.Semaphore(PARALLEL)
 
         async def one(oid: str) -> None:
@@ -384,10 +392,10 @@ class Importer:
 
     # --- helpers --------------------------------------------------------------------------------
 
-    async def _upstream_repo(self, source_type: str, namespace: str, name: str):
+    async def _upstream_repo(self, source_type: str, namespace: str, name: str, user_id: str):
         for _ in range(MAX_REDIRECTS):
-            answer = await self.upstream.repo_info(source_type, namespace, name,
-                                                   self.settings.service_token_for(source_type, f"{namespace}/{name}"))
+            answer = await self.upstream.repo_info(source_type, namespace, name, await self.access.token_for(
+                user_id, source_type, f"{namespace}/{name}"))
             if not isinstance(answer, Moved):
                 return answer
             namespace, name = answer.namespace, answer.name   # a renamed upstream repo: import it by its name
@@ -401,8 +409,9 @@ class Importer:
         if not info.upstream_cache and not info.redirected_from.name:   # a cache of that name gives way
             raise errors.Conflict("A repository of this name exists", code="RepoExists")
 
-    def _token(self, row: dict) -> str:
-        return self.settings.service_token_for(row["source_type"], row["source_id"])
+    async def _token(self, row: dict) -> str:
+        """The admin token for an allowlisted repo, else the token the importing user linked."""
+        return await self.access.token_for(row.get("created_by_id") or "", row["source_type"], row["source_id"])
 
     async def _row(self, import_id: str) -> dict:
         async with self.db.connect() as conn:

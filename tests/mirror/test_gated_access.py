@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 import uuid
 
 import asyncpg
@@ -185,3 +186,28 @@ def test_allowlisted_repos_are_served_with_the_admin_token(endpoint, make_user, 
             assert info.status_code == 200 and info.json()["sha"] == upstream.api.repo_info(repo).sha, info.text
             resp = http.get(f"/{repo}/resolve/main/.gitattributes", headers=_bearer(user), follow_redirects=True)
             assert resp.status_code == 200, (repo, resp.status_code, resp.text)
+
+
+def test_imports_of_gated_and_private_repos_use_the_importers_linked_token(endpoint, make_user,
+                                                                           upstream: Upstream, restricted):
+    repos, data = restricted
+    importer, stranger = make_user(), make_user()
+    assert _link(endpoint, importer, upstream.owner.token).status_code == 200
+    for kind, repo in repos.items():
+        resp = httpx.post(f"{endpoint}/api/imports", json={"source": repo}, headers=_bearer(stranger), timeout=60)
+        want = (403, "GatedRepo") if kind == "gated" else (404, "RepoNotFound")
+        assert (resp.status_code, resp.headers.get("x-error-code")) == want, resp.text
+        target = f"{importer.name}/{kind}-{uuid.uuid4().hex[:6]}"
+        resp = httpx.post(f"{endpoint}/api/imports", json={"source": repo, "repo": target},
+                          headers=_bearer(importer), timeout=60)
+        assert resp.status_code == 202, resp.text
+        deadline = time.monotonic() + 300
+        while (status := httpx.get(f"{endpoint}/api/imports/{resp.json()['id']}", headers=_bearer(importer),
+                                   timeout=60).json())["state"] not in ("done", "failed"):
+            assert time.monotonic() < deadline, status
+            time.sleep(0.5)
+        assert status["state"] == "done" and status["private"], status
+        api = HfApi(endpoint=endpoint, token=importer.token)
+        assert api.repo_info(target).sha == upstream.api.repo_info(repo).sha
+        with httpx.Client(base_url=endpoint, timeout=120, follow_redirects=True) as http:
+            assert http.get(f"/{target}/resolve/main/w.bin", headers=_bearer(importer)).content == data[kind]
