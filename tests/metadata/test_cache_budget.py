@@ -84,3 +84,17 @@ def test_the_object_store_splits_its_budget_between_its_caches():
                                                       ("facts", store._facts), ("small", store._small))}
     assert sum(budgets.values()) <= 64 * MiB and min(budgets.values()) > 0
     assert store.cache_bytes() == {"trees": 0, "facts": 0, "small": 0, "maps": 0}
+
+
+def test_get_many_answers_hits_and_misses_and_keeps_what_it_touched():
+    """get_many (the batched get a listing page uses) counts as a use of every key it finds: after
+    it, the key it did not touch is the least recently used and goes first."""
+    lru: LRU[str, str] = LRU(10_000, weigh_text)
+    for key in ("a", "b", "c"):
+        lru.put(key, key * 10)
+    found, missing = lru.get_many(["a", "x", "c"])
+    assert found == {"a": "a" * 10, "c": "c" * 10}
+    assert missing == ["x"]
+    lru.max_bytes = lru.bytes   # full: the next entry evicts exactly the least recently used one
+    lru.put("d", "d" * 10)
+    assert list(lru.keys()) == ["a", "c", "d"]
