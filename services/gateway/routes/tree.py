@@ -85,7 +85,7 @@ async def _with_xet_hashes(services: deps.Clients, found: list[metadata_pb2.Tree
     entries = []
     for entry in found:
         item = tree_entry(entry)
-        if entry.HasField("lfs") and entry.lfs.oid in hashes:
+        if hashes and entry.HasField("lfs") and entry.lfs.oid in hashes:
             item["xetHash"] = hashes[entry.lfs.oid]
         entries.append(item)
     return entries
