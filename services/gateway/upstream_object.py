@@ -13,19 +13,17 @@ from hangar_common.grpcio import call, stream
 from hangar_protos import metadata_pb2, mirror_pb2
 
 from . import deps
+from .deps import Clients
+from .downloads import byte_range, content_headers, lfs_redirect
 
 
-async def serve(request: Request, target, info: metadata_pb2.RepoInfo, entry: metadata_pb2.TreeEntry, commit: str):
-    from .routes.resolve import (  # shared response shape of resolve
-        _content_headers,
-        byte_range,
-    )
-
-    mirror = deps.clients(request).mirror
+async def serve(request: Request, services: Clients, target, info: metadata_pb2.RepoInfo,
+                entry: metadata_pb2.TreeEntry, commit: str):
+    mirror = services.mirror
     if mirror is None:
         raise errors.EntryNotFound(f"{entry.path} is not stored")
     size = entry.lfs.size
-    headers = _content_headers(entry, commit)
+    headers = content_headers(entry, commit)
     headers.update({"ETag": f'"{entry.lfs.oid}"', "X-Linked-Etag": f'"{entry.lfs.oid}"',
                     "X-Linked-Size": str(size)})
     try:
@@ -50,8 +48,7 @@ async def serve(request: Request, target, info: metadata_pb2.RepoInfo, entry: me
         first = mirror_pb2.ObjectChunk()
     if first.stored:
         await chunks.aclose()
-        from .routes.resolve import _lfs_redirect
-        return await _lfs_redirect(request, deps.clients(request), target, entry, commit)
+        return await lfs_redirect(request, services, target, entry, commit)
     return StreamingResponse(_body(first, chunks), status_code=status, headers=headers)
 
 
@@ -62,10 +59,10 @@ async def _body(first, rest):
         yield chunk.data
 
 
-async def served(request: Request, oid: str) -> None:
+async def served(services: Clients, oid: str) -> None:
     """A cached object went out as a 302 to S3: the mirror counts the hit and keeps the object
     recently used (its LRU bound). Best effort: a mirror that is down changes nothing here."""
-    mirror = deps.clients(request).mirror
+    mirror = services.mirror
     if mirror is None:
         return
     try:

@@ -78,3 +78,14 @@ def test_route_modules_hold_no_json_shapes():
               for node in ast.parse(path.read_text()).body
               if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.endswith("_json")]
     assert not shapes, shapes
+
+
+def test_only_the_app_imports_route_modules():
+    """What a route shares with the rest of the gateway lives beside routes/ (downloads.py for
+    resolve's answers), so only app.py, which mounts the routers, imports from routes/."""
+    importers = []
+    for path in sorted(ROUTES.parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and (node.module or "").split(".")[0] == "routes":
+                importers.append(path.name)
+    assert set(importers) <= {"app.py"}, importers

@@ -22,6 +22,7 @@ from hangar_protos import mirror_pb2
 
 from .. import deps, paths, urls
 from ..bodies import json_object, string_field
+from ..mirror_shapes import import_json
 from ..repo_access import authorize_namespace, repo_ref
 from ..shapes import JSON
 
@@ -33,6 +34,10 @@ def _mirror(services: deps.Clients):
     if mirror is None:
         raise errors.BadRequest("No upstream Hub is configured on this hub", code="UpstreamDisabled")
     return mirror
+
+
+def _repo_url(request: Request, s: mirror_pb2.ImportStatus) -> str:
+    return urls.repo_url(request, s.target.type, f"{s.target.namespace}/{s.target.name}")
 
 
 def _revisions(body: dict) -> list[str]:
@@ -68,7 +73,7 @@ async def start_import(request: Request, services: deps.Services, caller: deps.C
     if private is not None:
         start.private = private
     status = await call(mirror.StartImport, start)
-    return JSON(_shape(request, status), status_code=202)
+    return JSON(import_json(status, _repo_url(request, status)), status_code=202)
 
 
 async def _visible(request: Request, services: deps.Clients, import_id: str) -> mirror_pb2.ImportStatus:
@@ -84,33 +89,12 @@ async def _visible(request: Request, services: deps.Clients, import_id: str) -> 
 
 @router.get("/api/imports/{import_id}")
 async def get_import(request: Request, import_id: str, services: deps.Services):
-    return JSON(_shape(request, await _visible(request, services, import_id)))
+    status = await _visible(request, services, import_id)
+    return JSON(import_json(status, _repo_url(request, status)))
 
 
 @router.post("/api/imports/{import_id}/sync")
 async def sync_import(request: Request, import_id: str, services: deps.Services):
     await _visible(request, services, import_id)
     status = await call(_mirror(services).SyncImport, mirror_pb2.GetImportRequest(id=import_id))
-    return JSON(_shape(request, status), status_code=202)
-
-
-def _ref(report: mirror_pb2.RefReport) -> dict:
-    return {"ref": report.ref, "local": report.local or None, "upstream": report.upstream or None,
-            **({"reason": report.reason} if report.reason else {})}
-
-
-def _shape(request: Request, s: mirror_pb2.ImportStatus) -> dict:
-    repo_id = f"{s.target.namespace}/{s.target.name}"
-    return {
-        "id": s.id, "kind": s.kind, "state": s.state,
-        "source": {"type": s.source_type, "id": s.source_id},
-        "repo": {"type": s.target.type, "id": repo_id, "url": urls.repo_url(request, s.target.type, repo_id)},
-        "revisions": list(s.revisions) or "all",
-        "private": s.private, "gated": s.gated or False,
-        "progress": {"objectsTotal": s.objects_total, "objectsDone": s.objects_done, "bytesTotal": s.bytes_total,
-                     "bytesDone": s.bytes_done, "gitBytes": s.git_bytes},
-        "updated": [_ref(r) for r in s.updated], "diverged": [_ref(r) for r in s.diverged],
-        "error": {"code": s.error_code, "message": s.error} if s.error_code else None,
-        "createdBy": s.created_by, "createdAt": s.created_at, "updatedAt": s.updated_at,
-        "finishedAt": s.finished_at or None, "syncedAt": s.synced_at or None,
-    }
+    return JSON(import_json(status, _repo_url(request, status)), status_code=202)

@@ -11,25 +11,19 @@ What huggingface_hub's `hf_hub_download` / `get_hf_file_metadata` and HfFileSyst
 """
 from __future__ import annotations
 
-import mimetypes
 import re
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
 from hangar_common import errors
 from hangar_common.hotreads import SMALL_BLOB
-from hangar_protos import lfs_pb2, metadata_pb2
+from hangar_protos import metadata_pb2
 
-from .. import contents, deps, paths, upstream_object, urls
+from .. import contents, deps, downloads, paths, upstream_object
 from ..repo_access import open_repo
 
 router = APIRouter()
-
-SANDBOX_CSP = "default-src 'none'; sandbox"
-DOWNLOAD_URL_SECONDS = 3600
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 async def resolve_file(request: Request):
@@ -47,13 +41,13 @@ async def resolve_file(request: Request):
     if entry.HasField("lfs") and entry.lfs.oid:
         try:
             granted = info.facts.repo_id if info.upstream_cache else ""
-            answer = await _lfs_redirect(request, services, target, entry, commit, granted)
+            answer = await downloads.lfs_redirect(request, services, target, entry, commit, granted)
         except errors.NotFound:   # lfs does not hold the bytes (yet)
             if not info.upstream_cache:
                 raise
-            return await upstream_object.serve(request, target, info, entry, commit)
+            return await upstream_object.serve(request, services, target, info, entry, commit)
         if info.upstream_cache:
-            await upstream_object.served(request, entry.lfs.oid)
+            await upstream_object.served(services, entry.lfs.oid)
         return answer
     return await _regular(request, services, info.facts.repo, commit, entry)
 
@@ -70,67 +64,13 @@ SHORTCUT = (frozenset({"GET", "HEAD"}),
             re.compile(rf"^/(?:datasets/|spaces/)?(?!(?:{_RESERVED})/)[^/]+/[^/]+/resolve/"), resolve_file)
 
 
-async def _lfs_redirect(request: Request, services: deps.Clients, target: paths.RepoTarget,
-                        entry: metadata_pb2.TreeEntry, commit: str, granted_repo_id: str = "") -> Response:
-    """302 to the object in S3. For an upstream cache only bytes fetched for that cache qualify
-    (`granted_repo_id`): its pointers came from the upstream, not through the LFS rule."""
-    answer = await services.hot.download_url(lfs_pb2.DownloadUrlRequest(
-        oid=entry.lfs.oid, size=entry.lfs.size, filename=entry.path.rsplit("/", 1)[-1],
-        expires_seconds=DOWNLOAD_URL_SECONDS, granted_repo_id=granted_repo_id))
-    headers = {
-        "Location": answer.url, "X-Repo-Commit": commit, "ETag": f'"{entry.lfs.oid}"',
-        "X-Linked-Etag": f'"{entry.lfs.oid}"', "X-Linked-Size": str(entry.lfs.size),
-        "Cache-Control": "private, max-age=0, must-revalidate"}
-    xet_hash = (await contents.xet_hashes(services, [entry.lfs.oid])).get(entry.lfs.oid)
-    if xet_hash:
-        # Xet-aware clients reconstruct from the CAS; the refresh route hands them a read token.
-        refresh = f"{urls.public_base(request)}/api/{target.type}s/{target.repo_id}/xet-read-token/{commit}"
-        headers.update({"X-Xet-Hash": xet_hash, "X-Xet-Refresh-Route": refresh,
-                        "Link": f'<{refresh}>; rel="xet-auth"'})
-    return Response(status_code=302, headers=headers)
-
-
-def _content_headers(entry: metadata_pb2.TreeEntry, commit: str) -> dict[str, str]:
-    filename = entry.path.rsplit("/", 1)[-1]
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
-    media_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-    if media_type.startswith("text/"):
-        media_type += "; charset=utf-8"
-    return {
-        "X-Repo-Commit": commit, "ETag": f'"{entry.oid}"', "Accept-Ranges": "bytes",
-        "Content-Type": media_type,
-        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}",
-        "X-Content-Type-Options": "nosniff", "Content-Security-Policy": SANDBOX_CSP,
-        "Cache-Control": "private, max-age=0, must-revalidate",
-    }
-
-
-def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """(start, end inclusive) for a single `bytes=` range; None to serve the whole file. Raises 416
-    when the range starts past the end (RFC 9110 §14)."""
-    if not header:
-        return None
-    match = _RANGE.match(header.strip())
-    if not match or match.groups() == ("", ""):
-        return None  # unsupported form (several ranges...): the whole file is a valid answer
-    first, last = match.groups()
-    if first == "":
-        start, end = max(0, size - int(last)), size - 1
-    else:
-        start, end = int(first), min(int(last), size - 1) if last else size - 1
-    if start >= size or start > end:
-        raise errors.HangarError("Requested range not satisfiable", code="RangeNotSatisfiable", status=416,
-                                 headers={"Content-Range": f"bytes */{size}"})
-    return start, end
-
-
 async def _regular(request: Request, services: deps.Clients, repo, commit: str,
                    entry: metadata_pb2.TreeEntry) -> Response:
-    headers = _content_headers(entry, commit)
+    headers = downloads.content_headers(entry, commit)
     if request.headers.get("if-none-match") == headers["ETag"]:
         return Response(status_code=304, headers={k: v for k, v in headers.items() if k != "Content-Type"})
     try:
-        span = byte_range(request.headers.get("range"), entry.size)
+        span = downloads.byte_range(request.headers.get("range"), entry.size)
     except errors.HangarError as exc:
         exc.headers.update({"X-Repo-Commit": commit, "ETag": headers["ETag"]})
         raise
