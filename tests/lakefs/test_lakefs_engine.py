@@ -12,6 +12,7 @@ from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, hf
 from minio import Minio
 
 from tests.commands import run_command
+from tests.xet.test_hub_client import _db_rows, xet_on  # noqa: F401  (fixture)
 
 
 @pytest.fixture()
@@ -244,31 +245,8 @@ def test_gc_keeps_objects_a_lakefs_commit_links(api, repo_id, lake, stack):
     assert asyncio.run(unreferenced()) == []
 
 
-def _lfs_rows(stack, sql: str, *args):
-    import asyncio
-
-    import asyncpg
-
-    async def run():
-        conn = await asyncpg.connect(stack.env["HANGAR_DATABASE_URL"], server_settings={"search_path": "lfs"})
-        try:
-            return await conn.fetch(sql, *args)
-        finally:
-            await conn.close()
-    return asyncio.run(run())
-
-
 def _lfs_command(stack, *args: str) -> dict:
     return run_command(stack, "lfs", *args)
-
-
-@pytest.fixture
-def xet_on(monkeypatch, tmp_path):
-    """huggingface_hub's default (Xet on) for this test; the suite turns it off."""
-    from huggingface_hub import constants
-
-    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", False)
-    monkeypatch.setenv("HF_XET_CACHE", str(tmp_path / "xet-cache"))
 
 
 def test_a_xet_uploaded_file_is_linked_through_one_verified_whole_copy(api, repo_id, lake, stack, xet_on, tmp_path):
@@ -280,13 +258,13 @@ def test_a_xet_uploaded_file_is_linked_through_one_verified_whole_copy(api, repo
     oid = hashlib.sha256(data).hexdigest()
     (tmp_path / "x.safetensors").write_bytes(data)
     api.upload_file(path_or_fileobj=str(tmp_path / "x.safetensors"), path_in_repo="x.safetensors", repo_id=repo_id)
-    assert _lfs_rows(stack, "SELECT key FROM objects WHERE oid = $1", oid)[0]["key"].startswith("xet-file:")
+    assert _db_rows(stack, "SELECT key FROM objects WHERE oid = $1", oid)[0]["key"].startswith("xet-file:")
     repository = lake.wait_branch("model", repo_id, "main", api.repo_info(repo_id).sha)
     obj = lake.objects(repository, "main")["x.safetensors"]
     assert obj["physical_address"].endswith(f"lfs/{oid[:2]}/{oid[2:4]}/{oid}.linked")
     assert obj["size_bytes"] == len(data)
     assert lakefs_files(lake, repository, "main")["x.safetensors"] == data
-    assert [r["key"] for r in _lfs_rows(stack, "SELECT key FROM linked_keys WHERE oid = $1", oid)] == \
+    assert [r["key"] for r in _db_rows(stack, "SELECT key FROM linked_keys WHERE oid = $1", oid)] == \
         [f"lfs/{oid[:2]}/{oid[2:4]}/{oid}.linked"]
 
 
@@ -310,8 +288,8 @@ def test_the_xet_single_copy_migration_keeps_bytes_lakefs_links(api, user, lake,
     monkeypatch.setenv("HF_XET_CACHE", str(tmp_path / "xet-cache"))
     (tmp_path / "w.bin").write_bytes(data)
     api.upload_file(path_or_fileobj=str(tmp_path / "w.bin"), path_in_repo="w.bin", repo_id=via_xet)
-    assert _lfs_rows(stack, "SELECT 1 FROM xet_files WHERE sha256 = $1", oid), "the second upload went through Xet"
-    key = _lfs_rows(stack, "SELECT key FROM objects WHERE oid = $1", oid)[0]["key"]
+    assert _db_rows(stack, "SELECT 1 FROM xet_files WHERE sha256 = $1", oid), "the second upload went through Xet"
+    key = _db_rows(stack, "SELECT key FROM objects WHERE oid = $1", oid)[0]["key"]
     assert key and not key.startswith("xet-file:")
     assert oid not in _lfs_command(stack, "xet-single-copy", "--dry-run")["oids"]
     assert oid not in _lfs_command(stack, "xet-single-copy")["oids"]
@@ -346,4 +324,4 @@ def test_a_rebuilt_copy_goes_with_its_object(api, repo_id, lake, stack, xet_on, 
     assert oid in report["oids"], report
     with pytest.raises(S3Error):
         s3.stat_object(bucket, copy)
-    assert not _lfs_rows(stack, "SELECT 1 FROM linked_keys WHERE oid = $1", oid)
+    assert not _db_rows(stack, "SELECT 1 FROM linked_keys WHERE oid = $1", oid)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 
-from .store import StoredXorb, XetFile
+from .store import StoredXorb, XetFile, get_blocking
 from .xorb import iter_chunks
 
 WINDOW = 8 * 1024 * 1024          # stored bytes fetched from S3 per request
@@ -34,12 +34,7 @@ def windows(info, start: int, end: int) -> Iterator[tuple[int, int]]:
 def window_chunks(store, key: str, first: int, last: int) -> list[bytes | memoryview]:
     """The decoded chunks held in stored bytes [first, last] of a xorb, in order: uncompressed
     chunks as views of the bytes read (a window is neither joined nor copied again)."""
-    response = store.client.get_object(store.bucket, key, offset=first, length=last - first + 1)
-    try:
-        raw = response.read()
-    finally:
-        response.close()
-        response.release_conn()
+    raw = get_blocking(store, key, offset=first, length=last - first + 1)
     return list(iter_chunks(memoryview(raw)))
 
 

@@ -212,28 +212,24 @@ async def delete(store, key: str) -> None:
     await store.run(store.client.remove_object, store.bucket, key)
 
 
+def get_blocking(store, key: str, **byte_range) -> bytes:
+    """An object's bytes (or a range: offset=, length=), read in the calling thread."""
+    response = store.client.get_object(store.bucket, key, **byte_range)
+    try:
+        return response.read()
+    finally:
+        response.close()
+        response.release_conn()
+
+
 async def read_range(store, key: str, first: int, last: int) -> bytes:
     """Bytes [first, last] (inclusive) of an object."""
-    def _read():
-        response = store.client.get_object(store.bucket, key, offset=first, length=last - first + 1)
-        try:
-            return response.read()
-        finally:
-            response.close()
-            response.release_conn()
-    return await store.run(_read)
+    return await store.run(get_blocking, store, key, offset=first, length=last - first + 1)
 
 
 async def read_all(store, key: str) -> bytes:
     """A whole (small) object: a shard."""
-    def _read():
-        response = store.client.get_object(store.bucket, key)
-        try:
-            return response.read()
-        finally:
-            response.close()
-            response.release_conn()
-    return await store.run(_read)
+    return await store.run(get_blocking, store, key)
 
 
 async def exists(store, key: str) -> bool:
