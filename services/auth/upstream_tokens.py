@@ -46,7 +46,7 @@ def key_from(configured: str, secret_key: str) -> bytes:
 def check(token: str) -> str:
     token = token.strip()
     if len(token) > MAX_TOKEN or any(c.isspace() or not c.isprintable() for c in token):
-        raise BadRequest("An upstream token is one line of printable characters, at most 4096",
+        raise BadRequest(f"An upstream token is printable characters without spaces, at most {MAX_TOKEN} of them",
                          code="InvalidUpstreamToken")
     return token
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from .conftest import sign_in
+from .conftest import screenshot, sign_in
 
 SECRET = "hf_pageLinkedUpstreamToken9876"
 
@@ -26,11 +26,13 @@ def test_link_and_unlink_the_upstream_token_from_the_tokens_page(new_page, endpo
     page.wait_for_url("**/settings/tokens")
     assert "9876" in page.locator("#upstream-token-status").inner_text()
     assert SECRET not in page.content()
+    screenshot(page, "settings-tokens-upstream-linked")
     assert _status(endpoint, user)["linked"] is True and _status(endpoint, user)["hint"] == "9876"
 
     page.fill("#upstream-token-value", "has a space")
     page.click("form[action='/settings/tokens/upstream'] button[type=submit]")
     assert page.locator("p.error[role=alert]").is_visible()        # refused, still linked as before
+    screenshot(page, "settings-tokens-upstream-refused")
     assert _status(endpoint, user)["hint"] == "9876"
     assert page.console_errors == ["Failed to load resource: the server responded with a status of 400 (Bad Request)"]
     page.console_errors.clear()     # the page answered that submission 400, as it should
