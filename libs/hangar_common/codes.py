@@ -103,6 +103,7 @@ class Code(StrEnum):
     InvalidStatus = "InvalidStatus"
     InvalidTitle = "InvalidTitle"
     InvalidUploadToken = "InvalidUploadToken"
+    InvalidUpstreamToken = "InvalidUpstreamToken"
     InvalidWebhook = "InvalidWebhook"
     InvalidWebhookUrl = "InvalidWebhookUrl"
     InvalidXorb = "InvalidXorb"
